@@ -1,0 +1,194 @@
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { CliError, ExitCode, UsageError } from './cli/cli-error.ts';
+import {
+  hostsAddCommand,
+  hostsListCommand,
+  hostsRemoveCommand,
+  rdpCommand,
+  serveCommand,
+  tokenPaaCommand,
+  type CommandEnv,
+} from './cli/commands.ts';
+import { processIo, type CliIo } from './cli/output.ts';
+import { SettingsError } from './config/settings-store.ts';
+import { resolveDataDir } from './config/data-dir.ts';
+import { createLogger, type LogLevel } from './logging/logger.ts';
+import packageJson from '../package.json' with { type: 'json' };
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+interface Command {
+  readonly usage: string;
+  readonly summary: string;
+  readonly options: Options;
+  readonly run: (
+    env: CommandEnv,
+    flags: Record<string, string | boolean | (string | boolean)[] | undefined>,
+  ) => Promise<void>;
+}
+
+const COMMANDS: Record<string, Command> = {
+  serve: {
+    usage: 'serve [--listen HOST:PORT]',
+    summary: 'run the gateway until Ctrl-C (SIGINT) or SIGTERM',
+    options: { listen: { type: 'string' } },
+    run: serveCommand,
+  },
+  'hosts add': {
+    usage: 'hosts add --name NAME --address HOST[:PORT] [--mac MAC]',
+    summary: 'allow a host to be reached through the gateway (port 3389 unless given)',
+    options: { name: { type: 'string' }, address: { type: 'string' }, mac: { type: 'string' } },
+    run: hostsAddCommand,
+  },
+  'hosts list': {
+    usage: 'hosts list [--json]',
+    summary: 'list the allowed hosts',
+    options: { json: { type: 'boolean' } },
+    run: hostsListCommand,
+  },
+  'hosts remove': {
+    usage: 'hosts remove --name NAME',
+    summary: 'stop allowing a host',
+    options: { name: { type: 'string' } },
+    run: hostsRemoveCommand,
+  },
+  'token paa': {
+    usage: 'token paa --host NAME [--ttl SECONDS]',
+    summary: 'print a gateway access token for one host (only the token, on stdout)',
+    options: { host: { type: 'string' }, ttl: { type: 'string' } },
+    run: tokenPaaCommand,
+  },
+  rdp: {
+    usage: 'rdp --host NAME --out FILE [--gateway-address HOST[:PORT]] [--ttl SECONDS]',
+    summary: 'write an .rdp file that reaches the host through this gateway',
+    options: {
+      host: { type: 'string' },
+      out: { type: 'string' },
+      'gateway-address': { type: 'string' },
+      ttl: { type: 'string' },
+    },
+    run: rdpCommand,
+  },
+};
+
+const GLOBAL_OPTIONS: Options = {
+  'data-dir': { type: 'string' },
+  'log-level': { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+};
+
+function usage(): string {
+  const width = Math.max(...Object.values(COMMANDS).map((command) => command.usage.length));
+  const lines = Object.values(COMMANDS).map(
+    (command) => `  homegate ${command.usage.padEnd(width)}  ${command.summary}`,
+  );
+  return [
+    'Homegate — a personal Remote Desktop Gateway',
+    '',
+    'Usage:',
+    ...lines,
+    '',
+    'Options for every command:',
+    '  --data-dir DIR      where settings, keys and logs live (default: $HOMEGATE_DATA_DIR, else the app-data folder)',
+    '  --log-level LEVEL   debug, info, warn or error (default: info)',
+    '  -h, --help          show help',
+    '  --version           show the version',
+    '',
+  ].join('\n');
+}
+
+const LOG_LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
+
+/** Runs one `homegate` command line and returns the exit status. Never throws. */
+export async function main(
+  argv: readonly string[],
+  io: CliIo = processIo,
+  waitForStop: () => Promise<string> = waitForStopSignal,
+): Promise<number> {
+  if (argv.length === 1 && argv[0] === '--version') {
+    io.out(`${packageJson.version}\n`);
+    return ExitCode.OK;
+  }
+  const words = argv.filter((arg) => !arg.startsWith('-')).slice(0, 2);
+  const name = COMMANDS[words.join(' ')] ? words.join(' ') : COMMANDS[words[0] ?? ''] ? words[0] : undefined;
+  if (argv.length === 0 || (!name && argv.some((arg) => arg === '--help' || arg === '-h'))) {
+    io.out(usage());
+    return ExitCode.OK;
+  }
+  if (!name) {
+    io.err(`homegate: unknown command "${words.join(' ')}"\n\n${usage()}`);
+    return ExitCode.USAGE;
+  }
+  const command = COMMANDS[name];
+  try {
+    const { values, positionals } = parseArgs({
+      args: [...argv],
+      options: { ...GLOBAL_OPTIONS, ...command.options },
+      allowPositionals: true,
+      strict: true,
+    });
+    if (values.help === true) {
+      io.out(`Usage: homegate ${command.usage}\n\n${command.summary}\n`);
+      return ExitCode.OK;
+    }
+    if (positionals.join(' ') !== name)
+      throw new UsageError(`unexpected argument "${positionals.slice(name.split(' ').length).join(' ')}"`);
+    const logLevel = values['log-level'] ?? 'info';
+    if (typeof logLevel !== 'string' || !LOG_LEVELS.includes(logLevel as LogLevel)) {
+      throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}`);
+    }
+    const dataDirFlag = values['data-dir'];
+    const env: CommandEnv = {
+      dataDir: resolveDataDir(typeof dataDirFlag === 'string' ? dataDirFlag : undefined),
+      io,
+      logger: createLogger({ level: logLevel as LogLevel, write: io.err }),
+      waitForStop,
+    };
+    await command.run(env, values);
+    return ExitCode.OK;
+  } catch (error) {
+    return report(error, io, command);
+  }
+}
+
+function report(error: unknown, io: CliIo, command: Command): number {
+  if (error instanceof UsageError) {
+    io.err(`homegate: ${error.message}\nUsage: homegate ${command.usage}\n`);
+    return error.exitCode;
+  }
+  if (error instanceof CliError) {
+    io.err(`homegate: ${error.message}\n`);
+    return error.exitCode;
+  }
+  if (error instanceof SettingsError) {
+    io.err(`homegate: ${error.message}\nFix or remove the file, then try again.\n`);
+    return ExitCode.FAILURE;
+  }
+  const code = (error as NodeJS.ErrnoException).code;
+  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' || code === 'ERR_PARSE_ARGS_INVALID_OPTION_VALUE') {
+    io.err(`homegate: ${(error as Error).message}\nUsage: homegate ${command.usage}\n`);
+    return ExitCode.USAGE;
+  }
+  if (code === 'EADDRINUSE') {
+    io.err('homegate: the listen address is already in use (is another gateway running?)\n');
+    return ExitCode.FAILURE;
+  }
+  if (code === 'EACCES' || code === 'EPERM') {
+    io.err(`homegate: permission denied: ${(error as Error).message}\n`);
+    return ExitCode.FAILURE;
+  }
+  io.err(`homegate: ${(error as Error).message ?? String(error)}\n`);
+  return ExitCode.FAILURE;
+}
+
+function waitForStopSignal(): Promise<string> {
+  return new Promise((resolve) => {
+    const onSignal = (signal: string): void => {
+      process.off('SIGINT', onSignal);
+      process.off('SIGTERM', onSignal);
+      resolve(signal);
+    };
+    process.on('SIGINT', onSignal);
+    process.on('SIGTERM', onSignal);
+  });
+}

@@ -1,0 +1,186 @@
+import { writeFile } from 'node:fs/promises';
+import { hostname } from 'node:os';
+import type { z } from 'zod';
+import {
+  HostNameSchema,
+  MacAddressSchema,
+  formatHostAndPort,
+  parseHostAndPort,
+  type Host,
+} from '../../shared/model/hosts.ts';
+import { MAX_PAA_TTL_SECONDS, type Settings } from '../config/schema.ts';
+import type { Logger } from '../logging/logger.ts';
+import { encodeRdpFile, gatewayRdpSettings } from '../rdpfile/rdp-file.ts';
+import { issuePaaToken } from '../security/tokens.ts';
+import { openContext, startGateway, type HomegateContext } from '../service.ts';
+import { CliError, UsageError } from './cli-error.ts';
+import type { CliIo } from './output.ts';
+
+export interface CommandEnv {
+  readonly dataDir: string;
+  readonly io: CliIo;
+  readonly logger: Logger;
+  /** Settles with the signal's name when the user asks the process to stop (SIGINT/SIGTERM). */
+  readonly waitForStop: () => Promise<string>;
+}
+
+type Flags = Readonly<Record<string, string | boolean | (string | boolean)[] | undefined>>;
+
+function requireString(flags: Flags, name: string): string {
+  const value = flags[name];
+  if (typeof value !== 'string' || value.length === 0) throw new UsageError(`--${name} is required`);
+  return value;
+}
+
+function parseWith<T>(schema: z.ZodType<T>, value: unknown, flag: string): T {
+  const result = schema.safeParse(value);
+  if (!result.success) throw new UsageError(`--${flag}: ${result.error.issues[0]?.message ?? 'invalid value'}`);
+  return result.data;
+}
+
+function findHost(settings: Settings, name: string): Host {
+  const host = settings.hosts.find((candidate) => candidate.name.toLowerCase() === name.toLowerCase());
+  if (!host) {
+    const known = settings.hosts.map((candidate) => candidate.name).join(', ');
+    throw new CliError(
+      `no allowed host named "${name}"${known ? ` (allowed: ${known})` : ' (no hosts yet: add one with `homegate hosts add`)'}`,
+    );
+  }
+  return host;
+}
+
+function parseTtl(flags: Flags, settings: Settings): number {
+  if (flags.ttl === undefined) return settings.tokens.paaTtlSeconds;
+  const ttl = Number(flags.ttl);
+  if (!Number.isInteger(ttl) || ttl < 30 || ttl > MAX_PAA_TTL_SECONDS) {
+    throw new UsageError(`--ttl must be a whole number of seconds from 30 to ${MAX_PAA_TTL_SECONDS}`);
+  }
+  return ttl;
+}
+
+async function withContext<T>(env: CommandEnv, run: (context: HomegateContext) => Promise<T> | T): Promise<T> {
+  const context = await openContext(env.dataDir, env.logger);
+  try {
+    return await run(context);
+  } finally {
+    context.settings.close();
+  }
+}
+
+export async function serveCommand(env: CommandEnv, flags: Flags): Promise<void> {
+  const listen = typeof flags.listen === 'string' ? parseListen(flags.listen) : undefined;
+  const stopRequested = env.waitForStop();
+  const service = await startGateway({ dataDir: env.dataDir, logger: env.logger, listen });
+  const { address, tls } = service;
+  const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  env.io.out(`Homegate gateway listening on https://${shownHost}:${address.port}/\n`);
+  if (address.address === '0.0.0.0' || address.address === '::') {
+    env.io.out(`Reach it as https://${hostname()}:${address.port}/ or any address of this machine\n`);
+  }
+  env.io.out(`Certificate SHA-256 fingerprint: ${tls.fingerprintSha256}\n`);
+  env.io.out(`Data directory: ${env.dataDir}\n`);
+  const signal = await stopRequested;
+  env.io.err(`received ${signal}, shutting down\n`);
+  await service.stop();
+}
+
+function parseListen(text: string): { host: string; port: number } {
+  const parsed = parseHostAndPort(text, 0);
+  if (!parsed || parsed.port === 0) throw new UsageError('--listen takes HOST:PORT, for example 0.0.0.0:8443');
+  return parsed;
+}
+
+export async function hostsAddCommand(env: CommandEnv, flags: Flags): Promise<void> {
+  const name = parseWith(HostNameSchema, requireString(flags, 'name'), 'name');
+  const target = parseHostAndPort(requireString(flags, 'address'));
+  if (!target) throw new UsageError('--address takes HOST[:PORT], for example 192.168.1.20:3389 or desktop.lan');
+  const mac = typeof flags.mac === 'string' ? parseWith(MacAddressSchema, flags.mac, 'mac') : undefined;
+  await withContext(env, async ({ settings }) => {
+    if (settings.get().hosts.some((host) => host.name.toLowerCase() === name.toLowerCase())) {
+      throw new CliError(`a host named "${name}" already exists`);
+    }
+    const host: Host = { name, address: target.host, port: target.port, ...(mac ? { mac } : {}) };
+    await settings.update((current) => ({ ...current, hosts: [...current.hosts, host] }));
+    env.io.out(`added ${name} → ${formatHostAndPort(target.host, target.port)}\n`);
+  });
+}
+
+export async function hostsListCommand(env: CommandEnv, flags: Flags): Promise<void> {
+  await withContext(env, ({ settings }) => {
+    const { hosts } = settings.get();
+    if (flags.json === true) {
+      env.io.out(`${JSON.stringify(hosts, null, 2)}\n`);
+      return;
+    }
+    if (hosts.length === 0) {
+      env.io.err('no allowed hosts yet; add one with `homegate hosts add --name NAME --address HOST[:PORT]`\n');
+      return;
+    }
+    const width = Math.max(4, ...hosts.map((host) => host.name.length));
+    env.io.out(`${'NAME'.padEnd(width)}  ADDRESS\n`);
+    for (const host of hosts) {
+      env.io.out(
+        `${host.name.padEnd(width)}  ${formatHostAndPort(host.address, host.port)}${host.mac ? `  (wake: ${host.mac})` : ''}\n`,
+      );
+    }
+  });
+}
+
+export async function hostsRemoveCommand(env: CommandEnv, flags: Flags): Promise<void> {
+  const name = requireString(flags, 'name');
+  await withContext(env, async ({ settings }) => {
+    const host = findHost(settings.get(), name);
+    await settings.update((current) => ({
+      ...current,
+      hosts: current.hosts.filter((entry) => entry !== host && entry.name !== host.name),
+    }));
+    env.io.out(`removed ${host.name}\n`);
+  });
+}
+
+export async function tokenPaaCommand(env: CommandEnv, flags: Flags): Promise<void> {
+  const hostName = requireString(flags, 'host');
+  await withContext(env, async ({ settings, signingKey }) => {
+    const current = settings.get();
+    const host = findHost(current, hostName);
+    const { token } = await issuePaaToken(signingKey, {
+      gatewayId: current.gatewayId,
+      hosts: [host.name],
+      ttlSeconds: parseTtl(flags, current),
+    });
+    env.io.out(`${token}\n`);
+  });
+}
+
+export async function rdpCommand(env: CommandEnv, flags: Flags): Promise<void> {
+  const hostName = requireString(flags, 'host');
+  const out = requireString(flags, 'out');
+  await withContext(env, async ({ settings, signingKey }) => {
+    const current = settings.get();
+    const host = findHost(current, hostName);
+    const gatewayAddress = resolveGatewayAddress(flags, current);
+    const ttlSeconds = parseTtl(flags, current);
+    const { token, claims } = await issuePaaToken(signingKey, {
+      gatewayId: current.gatewayId,
+      hosts: [host.name],
+      ttlSeconds,
+    });
+    const file = encodeRdpFile(
+      gatewayRdpSettings({ targetName: host.name, targetPort: host.port, gatewayAddress, accessToken: token }),
+    );
+    await writeFile(out, file, { mode: 0o600 });
+    env.io.out(
+      `wrote ${out}: ${host.name} through ${gatewayAddress}, access valid until ${new Date(claims.exp * 1000).toISOString()}\n`,
+    );
+  });
+}
+
+function resolveGatewayAddress(flags: Flags, settings: Settings): string {
+  if (typeof flags['gateway-address'] === 'string') {
+    const parsed = parseHostAndPort(flags['gateway-address'], 443);
+    if (!parsed) throw new UsageError('--gateway-address takes HOST[:PORT]');
+    return formatHostAndPort(parsed.host, parsed.port);
+  }
+  const host = settings.publicNames[0] ?? hostname();
+  return formatHostAndPort(host, settings.listen.port);
+}

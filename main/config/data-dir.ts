@@ -1,0 +1,30 @@
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+
+export const APP_DIR_NAME = 'Homegate';
+
+/**
+ * Where Homegate keeps its settings, keys and logs: `--data-dir`, else `HOMEGATE_DATA_DIR`, else the platform's
+ * per-user application data folder — the same folder Electron's `app.getPath('userData')` gives the desktop app,
+ * so the CLI and the tray app share one configuration.
+ */
+export function resolveDataDir(
+  flag: string | undefined,
+  env: NodeJS.ProcessEnv = process.env,
+  platform: NodeJS.Platform = process.platform,
+): string {
+  if (flag) return resolve(flag);
+  if (env.HOMEGATE_DATA_DIR) return resolve(env.HOMEGATE_DATA_DIR);
+  return join(platformAppDataDir(env, platform), APP_DIR_NAME);
+}
+
+function platformAppDataDir(env: NodeJS.ProcessEnv, platform: NodeJS.Platform): string {
+  switch (platform) {
+    case 'win32':
+      return env.APPDATA ?? join(homedir(), 'AppData', 'Roaming');
+    case 'darwin':
+      return join(homedir(), 'Library', 'Application Support');
+    default:
+      return env.XDG_CONFIG_HOME ?? join(homedir(), '.config');
+  }
+}

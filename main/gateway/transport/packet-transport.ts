@@ -1,0 +1,33 @@
+import type { TransportKind } from '../../../shared/model/sessions.ts';
+
+/** What a transport tells its owner. */
+export interface TransportHandlers {
+  /** Bytes of the client's MS-TSGU stream, split anywhere (the owner frames them). */
+  data(chunk: Buffer): void;
+  /** Everything queued by `send` has been written and more may follow. */
+  drain(): void;
+  /** The transport is gone; `error` is set when it failed rather than closed. Called once. */
+  closed(error?: Error): void;
+}
+
+/**
+ * One client's carrier of MS-TSGU packets: a WebSocket, or the legacy pair of HTTP requests.
+ * A transport knows nothing of tokens or of what a packet means.
+ */
+export interface PacketTransport {
+  readonly kind: TransportKind;
+  readonly remoteAddress: string;
+  start(handlers: TransportHandlers): void;
+  /** Sends one complete packet. Returns false when the owner should stop producing until `drain`. */
+  send(packet: Buffer): boolean;
+  /** Stops / restarts reading from the client (backpressure from a slow target). */
+  pause(): void;
+  resume(): void;
+  /** Flushes what was sent, then closes. */
+  close(): void;
+  /** Closes at once, dropping anything unsent. */
+  destroy(): void;
+}
+
+/** Above this many unsent bytes a transport asks its owner to stop producing. */
+export const SEND_HIGH_WATER_BYTES = 256 * 1024;

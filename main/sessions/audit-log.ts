@@ -1,0 +1,58 @@
+import { createWriteStream, type WriteStream } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { Logger } from '../logging/logger.ts';
+
+export const AUDIT_LOG_FILE_NAME = 'audit.log';
+
+/** One line of the audit log. `event` names what happened; the other fields say to whom and why. */
+export interface AuditEvent {
+  readonly event: 'tunnel.connect' | 'tunnel.refused' | 'tunnel.end';
+  readonly [field: string]: unknown;
+}
+
+export interface AuditSink {
+  record(event: AuditEvent): void;
+}
+
+/**
+ * The append-only audit log: one JSON object per line, written in order, never rewritten.
+ * Writes are buffered by the stream; `close` flushes them.
+ */
+export class AuditLog implements AuditSink {
+  readonly #stream: WriteStream;
+  readonly #logger: Logger;
+  readonly #now: () => Date;
+
+  private constructor(stream: WriteStream, logger: Logger, now: () => Date) {
+    this.#stream = stream;
+    this.#logger = logger;
+    this.#now = now;
+    stream.on('error', (error) => logger.error('audit log write failed', { path: stream.path, error }));
+  }
+
+  static async open(path: string, logger: Logger, now: () => Date = () => new Date()): Promise<AuditLog> {
+    await mkdir(dirname(path), { recursive: true });
+    const stream = createWriteStream(path, { flags: 'a', mode: 0o600 });
+    await new Promise<void>((resolve, reject) => {
+      stream.once('open', () => resolve());
+      stream.once('error', reject);
+    });
+    return new AuditLog(stream, logger, now);
+  }
+
+  record(event: AuditEvent): void {
+    if (this.#stream.writableEnded) {
+      this.#logger.warn('audit event after close', { event: event.event });
+      return;
+    }
+    this.#stream.write(`${JSON.stringify({ time: this.#now().toISOString(), ...event })}\n`);
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => {
+      if (this.#stream.writableEnded) return resolve();
+      this.#stream.end(() => resolve());
+    });
+  }
+}

@@ -1,0 +1,204 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+
+import { decodeClientPacket, encodeDataPacket } from '../../../../main/gateway/tsgu/codec.ts';
+import { MAX_DATA_PAYLOAD_BYTES, MAX_PACKET_BYTES, PacketType } from '../../../../main/gateway/tsgu/constants.ts';
+import { TsguFramingError } from '../../../../main/gateway/tsgu/errors.ts';
+import { PacketFramer } from '../../../../main/gateway/tsgu/framer.ts';
+import { CLIENT_STREAM, TSGU_FIXTURES, fromHex } from '../../../fixtures/tsgu-packets.ts';
+
+const PACKETS = TSGU_FIXTURES.map((fixture) => fromHex(fixture.hex));
+const STREAM = Buffer.concat(PACKETS);
+const EXPECTED = PACKETS.map((packet) => packet.toString('hex'));
+
+/** Feeds `chunks` in order and returns every packet (as hex) plus the bytes left buffered. */
+function feed(framer: PacketFramer, chunks: readonly Buffer[]): string[] {
+  const out: string[] = [];
+  for (const chunk of chunks) {
+    for (const packet of framer.push(chunk)) out.push(packet.toString('hex'));
+  }
+  return out;
+}
+
+/** An 8-byte header with the given type and packetLength. */
+function header(packetType: number, packetLength: number): Buffer {
+  const buf = Buffer.alloc(8);
+  buf.writeUInt16LE(packetType, 0);
+  buf.writeUInt32LE(packetLength, 4);
+  return buf;
+}
+
+describe('PacketFramer', () => {
+  it('cuts the §7 stream into the same packets when split at every offset', () => {
+    for (let i = 0; i <= STREAM.length; i++) {
+      const framer = new PacketFramer();
+      assert.deepStrictEqual(feed(framer, [STREAM.subarray(0, i), STREAM.subarray(i)]), EXPECTED, `split at ${i}`);
+      assert.equal(framer.bufferedBytes, 0);
+    }
+  });
+
+  it('cuts the same packets when split at every pair of offsets', () => {
+    for (let i = 0; i <= STREAM.length; i++) {
+      for (let j = i; j <= STREAM.length; j++) {
+        const framer = new PacketFramer();
+        const chunks = [STREAM.subarray(0, i), STREAM.subarray(i, j), STREAM.subarray(j)];
+        assert.deepStrictEqual(feed(framer, chunks), EXPECTED, `split at ${i} and ${j}`);
+      }
+    }
+  });
+
+  it('cuts the same packets when fed one byte at a time', () => {
+    const framer = new PacketFramer();
+    const chunks = Array.from(STREAM, (byte) => Buffer.from([byte]));
+    assert.deepStrictEqual(feed(framer, chunks), EXPECTED);
+    assert.equal(framer.bufferedBytes, 0);
+  });
+
+  it('returns every packet of one chunk at once, as views without copying', () => {
+    const framer = new PacketFramer();
+    const packets = framer.push(STREAM);
+    assert.deepStrictEqual(
+      packets.map((p) => p.toString('hex')),
+      EXPECTED,
+    );
+    for (const packet of packets) assert.equal(packet.buffer, STREAM.buffer);
+    assert.equal(framer.bufferedBytes, 0);
+  });
+
+  it('keeps a partial packet and returns it once complete', () => {
+    const framer = new PacketFramer();
+    const [first, second] = PACKETS as [Buffer, Buffer];
+    const chunk = Buffer.concat([first, second.subarray(0, 5)]);
+    assert.deepStrictEqual(
+      framer.push(chunk).map((p) => p.toString('hex')),
+      [first.toString('hex')],
+    );
+    assert.equal(framer.bufferedBytes, 5);
+    assert.deepStrictEqual(framer.push(Buffer.alloc(0)), []);
+    assert.deepStrictEqual(
+      framer.push(second.subarray(5)).map((p) => p.toString('hex')),
+      [second.toString('hex')],
+    );
+    assert.equal(framer.bufferedBytes, 0);
+  });
+
+  it('hands the codec packets it decodes to the fixture values', () => {
+    const framer = new PacketFramer();
+    const stream = Buffer.concat(CLIENT_STREAM.map((fixture) => fromHex(fixture.hex)));
+    const chunks = Array.from({ length: Math.ceil(stream.length / 7) }, (_, i) => stream.subarray(i * 7, i * 7 + 7));
+    const decoded = chunks.flatMap((chunk) => framer.push(chunk)).map((packet) => decodeClientPacket(packet));
+    assert.deepStrictEqual(
+      decoded,
+      CLIENT_STREAM.map((fixture) => fixture.packet),
+    );
+  });
+
+  it('throws on a packetLength below 8 as soon as the header is complete', () => {
+    const framer = new PacketFramer();
+    const bad = header(PacketType.KEEPALIVE, 7);
+    for (let i = 0; i < 7; i++) assert.deepStrictEqual(framer.push(bad.subarray(i, i + 1)), []);
+    assert.throws(
+      () => framer.push(bad.subarray(7)),
+      (err: unknown) =>
+        err instanceof TsguFramingError &&
+        err.code === 'ERR_TSGU_FRAMING' &&
+        err.packetType === PacketType.KEEPALIVE &&
+        err.packetLength === 7 &&
+        err.message === 'packet header (type 0x000d): packetLength 7 is below the 8-byte header',
+    );
+    assert.equal(framer.bufferedBytes, 0);
+  });
+
+  it('throws on a packetLength above the limit before any body arrives', () => {
+    const framer = new PacketFramer();
+    assert.throws(
+      () => framer.push(header(PacketType.DATA, MAX_PACKET_BYTES + 1)),
+      (err: unknown) =>
+        err instanceof TsguFramingError &&
+        err.packetLength === MAX_PACKET_BYTES + 1 &&
+        err.message ===
+          `packet header (type 0x000a): packetLength ${MAX_PACKET_BYTES + 1} exceeds the ${MAX_PACKET_BYTES}-byte limit`,
+    );
+    assert.throws(() => new PacketFramer().push(header(PacketType.DATA, 0xffffffff)), TsguFramingError);
+  });
+
+  it('validates the header of a packet that follows good ones in the same chunk', () => {
+    const framer = new PacketFramer();
+    assert.throws(() => framer.push(Buffer.concat([STREAM, header(0x04, 3)])), TsguFramingError);
+  });
+
+  it('is unusable after an error: every later push throws the same error', () => {
+    const framer = new PacketFramer();
+    let first: unknown;
+    try {
+      framer.push(header(PacketType.DATA, 2));
+    } catch (err) {
+      first = err;
+    }
+    assert.ok(first instanceof TsguFramingError);
+    assert.throws(
+      () => framer.push(fromHex('0d 00 00 00 08 00 00 00')),
+      (err: unknown) => err === first,
+    );
+    assert.throws(
+      () => framer.push(Buffer.alloc(0)),
+      (err: unknown) => err === first,
+    );
+  });
+
+  it('honours a smaller maxPacketBytes option', () => {
+    const framer = new PacketFramer({ maxPacketBytes: 20 });
+    assert.equal(framer.push(fromHex('09 00 00 00 14 00 00 00 | 00 00 00 00 | 01 00 | 00 00 | 01 00 00 00')).length, 1);
+    assert.throws(() => framer.push(header(PacketType.TUNNEL_CREATE, 21)), /exceeds the 20-byte limit/);
+  });
+
+  it('accepts the largest DATA packet with the default limit', () => {
+    const packet = encodeDataPacket(Buffer.alloc(MAX_DATA_PAYLOAD_BYTES, 7));
+    assert.equal(new PacketFramer().push(packet).length, 1);
+  });
+
+  it('rejects an unusable maxPacketBytes option', () => {
+    for (const maxPacketBytes of [7, 0, -1, 1.5, Number.NaN, 2 ** 32]) {
+      assert.throws(() => new PacketFramer({ maxPacketBytes }), RangeError);
+    }
+  });
+
+  it('keeps bufferedBytes below one packet, and copies linearly when fed one byte at a time', () => {
+    const framer = new PacketFramer();
+    const big = encodeDataPacket(Buffer.alloc(MAX_DATA_PAYLOAD_BYTES, 1));
+    const small = encodeDataPacket(Buffer.from([1, 2, 3]));
+    const packets = [big, small, big, small, small];
+    const stream = Buffer.concat(packets);
+    const ends: number[] = [];
+    let sum = 0;
+    for (const packet of packets) ends.push((sum += packet.length));
+
+    // One byte at a time through full-size DATA packets: quadratic copying would take seconds here.
+    let returned = 0;
+    for (let offset = 1; offset <= stream.length; offset++) {
+      returned += framer.push(stream.subarray(offset - 1, offset)).length;
+      const returnedEnd = returned === 0 ? 0 : (ends[returned - 1] ?? 0);
+      assert.equal(framer.bufferedBytes, offset - returnedEnd);
+      assert.ok(framer.bufferedBytes < (packets[returned]?.length ?? 1));
+    }
+    assert.equal(returned, packets.length);
+    assert.equal(framer.bufferedBytes, 0);
+  });
+
+  it('keeps bufferedBytes below the limit for any chunking of many packets', () => {
+    const framer = new PacketFramer();
+    const payloads = [1, 500, MAX_DATA_PAYLOAD_BYTES, 4086, 10240, MAX_DATA_PAYLOAD_BYTES, 2];
+    const stream = Buffer.concat(payloads.map((n) => encodeDataPacket(Buffer.alloc(n, n & 0xff))));
+    const sizes = [1, 3, 4096, 70000, 9, 65545, 17];
+    let offset = 0;
+    let count = 0;
+    for (let i = 0; offset < stream.length; i++) {
+      const size = sizes[i % sizes.length] ?? 1;
+      count += framer.push(stream.subarray(offset, offset + size)).length;
+      offset += size;
+      assert.ok(framer.bufferedBytes < MAX_DATA_PAYLOAD_BYTES + 10);
+    }
+    assert.equal(count, payloads.length);
+    assert.equal(framer.bufferedBytes, 0);
+  });
+});
