@@ -1,19 +1,44 @@
-// Bundles the Node entry points with esbuild into out/ (never committed).
+// Bundles every entry point with esbuild into out/ (never committed): the headless CLI, the Electron main
+// process and preload, and the renderer page.
+import { copyFile, mkdir } from 'node:fs/promises';
 import { build } from 'esbuild';
 
-// Bundled CommonJS dependencies (ws) call `require`; give the ESM bundle one.
+// Bundled CommonJS dependencies (ws) call `require`; give the ESM bundles one.
 const esmRequire = {
   js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);",
 };
+const node = { bundle: true, platform: 'node', target: 'node20', sourcemap: true, logLevel: 'warning' };
 
-await build({
-  entryPoints: ['main/cli.ts'],
-  outfile: 'out/cli/homegate.js',
-  bundle: true,
-  platform: 'node',
-  target: 'node20',
-  format: 'esm',
-  sourcemap: true,
-  banner: esmRequire,
-  logLevel: 'warning',
-});
+await mkdir('out/renderer', { recursive: true });
+await Promise.all([
+  build({ ...node, entryPoints: ['main/cli.ts'], outfile: 'out/cli/homegate.js', format: 'esm', banner: esmRequire }),
+  build({
+    ...node,
+    entryPoints: ['main/index.ts'],
+    outfile: 'out/main/index.js',
+    format: 'esm',
+    banner: esmRequire,
+    external: ['electron'],
+  }),
+  // A sandboxed preload cannot be an ES module.
+  build({
+    ...node,
+    entryPoints: ['preload/index.ts'],
+    outfile: 'out/preload/index.cjs',
+    format: 'cjs',
+    external: ['electron'],
+  }),
+  build({
+    entryPoints: ['renderer/src/main.tsx'],
+    outfile: 'out/renderer/main.js',
+    bundle: true,
+    platform: 'browser',
+    format: 'esm',
+    target: 'chrome140',
+    jsx: 'automatic',
+    minify: true,
+    sourcemap: true,
+    logLevel: 'warning',
+  }),
+  copyFile('renderer/index.html', 'out/renderer/index.html'),
+]);

@@ -1,0 +1,31 @@
+import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
+import {
+  CALL_NAMES,
+  callChannel,
+  eventChannel,
+  type EventName,
+  type EventPayload,
+  type HomegateApi,
+} from '../shared/ipc/contract.ts';
+
+/**
+ * `window.homegate`, built from the contract's names and nothing else: the page gets one function per call and a
+ * way to listen to contract events, never `ipcRenderer` itself.
+ */
+const calls = Object.fromEntries(
+  CALL_NAMES.map((name) => [name, (input: unknown) => ipcRenderer.invoke(callChannel(name), input)]),
+);
+
+const api = {
+  ...calls,
+  on: <N extends EventName>(event: N, listener: (payload: EventPayload<N>) => void) => {
+    const channel = eventChannel(event);
+    const handler = (_event: IpcRendererEvent, payload: EventPayload<N>): void => listener(payload);
+    ipcRenderer.on(channel, handler);
+    return () => {
+      ipcRenderer.removeListener(channel, handler);
+    };
+  },
+} as HomegateApi;
+
+contextBridge.exposeInMainWorld('homegate', api);
