@@ -21,10 +21,12 @@ export function resolveDataDir(
 function platformAppDataDir(env: NodeJS.ProcessEnv, platform: NodeJS.Platform): string {
   switch (platform) {
     case 'win32':
-      return env.APPDATA ?? join(homedir(), 'AppData', 'Roaming');
+      // `||`, not `??`: an empty variable counts as unset, else the data would land in a relative `Homegate`.
+      return env.APPDATA || join(homedir(), 'AppData', 'Roaming');
     case 'darwin':
       return join(homedir(), 'Library', 'Application Support');
     default:
-      return env.XDG_CONFIG_HOME ?? join(homedir(), '.config');
+      // Empty means unset (XDG Base Directory spec), as Electron's app.getPath('appData') reads it.
+      return env.XDG_CONFIG_HOME || join(homedir(), '.config');
   }
 }

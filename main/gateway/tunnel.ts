@@ -157,6 +157,7 @@ export function runTunnel<Grant extends TunnelGrant>(
         stage: outcome.state,
         reason: outcome.reason,
         ...(outcome.hresult === undefined ? {} : { hresult: `0x${outcome.hresult.toString(16).padStart(8, '0')}` }),
+        ...(outcome.failure === undefined ? {} : { failure: outcome.failure }),
         ...(outcome.detail === undefined ? {} : { detail: outcome.detail }),
         ...(tunnel.grant ? { tokenId: tunnel.grant.tokenId } : {}),
         ...(host ? { host: host.name } : {}),

@@ -142,7 +142,8 @@ async function verifyToken<T extends z.infer<typeof CommonClaimsSchema>>(
 function mapJoseError(error: unknown, tokenId: string | undefined): TokenError {
   if (error instanceof joseErrors.JWTExpired) return new TokenError('expired', 'the token has expired', tokenId);
   if (error instanceof joseErrors.JWTClaimValidationFailed) {
-    const failure = error.claim === 'nbf' ? 'not-yet-valid' : 'missing-claim';
+    // Only a failed time check on `nbf` means "not yet valid"; a missing or non-numeric `nbf` is a bad claim.
+    const failure = error.claim === 'nbf' && error.reason === 'check_failed' ? 'not-yet-valid' : 'missing-claim';
     return new TokenError(failure, `token claim "${error.claim}" is invalid: ${error.reason}`, tokenId);
   }
   if (error instanceof joseErrors.JWSSignatureVerificationFailed) {

@@ -79,11 +79,11 @@ export class GatewayServer {
 
   /** Stops accepting connections. Connections already handed to tunnels are their owners' to close. */
   stopAccepting(): Promise<void> {
-    return new Promise((resolve) => {
-      if (!this.#tls.listening) return resolve();
-      this.#tls.close(() => resolve());
-      this.#http.closeIdleConnections();
-    });
+    // close() shuts the listening socket at once, but its callback only runs after every open connection has
+    // ended — tunnels included, which the caller terminates only after this resolves. So do not wait for it.
+    if (this.#tls.listening) this.#tls.close();
+    this.#http.closeIdleConnections();
+    return Promise.resolve();
   }
 
   /** Destroys every connection that has not become a tunnel (pending heads, HTTP keep-alive). */

@@ -67,6 +67,8 @@ export interface TunnelOutcome {
   readonly state: TunnelState;
   /** The code sent to the client, when one was. */
   readonly hresult?: number;
+  /** For a check's refusal: its stable reason (`expired`, `not-in-token`, `refused`…). */
+  readonly failure?: string;
   readonly detail?: string;
 }
 
@@ -90,7 +92,8 @@ export class TunnelSession<Grant> {
   #grant: Grant | undefined;
   #busy = false;
   #queue: ClientPacket[] = [];
-  #keepaliveOutstanding = false;
+  /** Our keepalives the client has not echoed yet; a counter, so two unanswered ones cannot start a ping-pong. */
+  #keepalivesOutstanding = 0;
   #pendingOutcome: TunnelOutcome | undefined;
   #clientName: string | undefined;
 
@@ -169,7 +172,7 @@ export class TunnelSession<Grant> {
   /** Sends a keepalive (the owner's timer); the client's echo is not echoed back. */
   sendKeepalive(): void {
     if (this.#state !== 'channel-open') return;
-    this.#keepaliveOutstanding = true;
+    this.#keepalivesOutstanding++;
     this.out.send({ type: 'keepalive' });
   }
 
@@ -204,8 +207,8 @@ export class TunnelSession<Grant> {
         // unexpected packet before the channel response), and never as an echo of our own keepalive.
         if (this.#state === 'awaiting-handshake') return this.#outOfOrder(packet);
         if (this.#state !== 'channel-open') return;
-        if (this.#keepaliveOutstanding) {
-          this.#keepaliveOutstanding = false;
+        if (this.#keepalivesOutstanding > 0) {
+          this.#keepalivesOutstanding--;
           return;
         }
         this.out.send({ type: 'keepalive' });
@@ -329,7 +332,7 @@ export class TunnelSession<Grant> {
         this.#busy = false;
         if (this.#state === 'closed') return;
         if (error instanceof TunnelRefusal) {
-          this.#refuse(packetType, error.hresult, 'refused', `${error.reason}: ${error.message}`);
+          this.#refuse(packetType, error.hresult, 'refused', `${error.reason}: ${error.message}`, error.reason);
         } else {
           this.#refuse(packetType, HResult.E_PROXY_INTERNALERROR, 'refused', `internal error: ${String(error)}`);
         }
@@ -354,10 +357,16 @@ export class TunnelSession<Grant> {
     );
   }
 
-  #refuse(packetType: number | undefined, hresult: number, reason: TunnelEndReason, detail: string): void {
+  #refuse(
+    packetType: number | undefined,
+    hresult: number,
+    reason: TunnelEndReason,
+    detail: string,
+    failure?: string,
+  ): void {
     const response = errorResponse(packetType, hresult, this.#state);
     if (response) this.out.send(response);
-    this.#end({ reason, hresult, detail });
+    this.#end({ reason, hresult, detail, ...(failure === undefined ? {} : { failure }) });
   }
 
   #end(outcome: Omit<TunnelOutcome, 'state'>): void {
