@@ -78,10 +78,10 @@ const GLOBAL_OPTIONS: Options = {
 };
 
 function usage(): string {
-  const width = Math.max(...Object.values(COMMANDS).map((command) => command.usage.length));
-  const lines = Object.values(COMMANDS).map(
-    (command) => `  homegate ${command.usage.padEnd(width)}  ${command.summary}`,
-  );
+  const lines = Object.values(COMMANDS).flatMap((command) => [
+    `  homegate ${command.usage}`,
+    `      ${command.summary}`,
+  ]);
   return [
     'Homegate — a personal Remote Desktop Gateway',
     '',
@@ -90,7 +90,7 @@ function usage(): string {
     '',
     'Options for every command:',
     '  --data-dir DIR      where settings, keys and logs live (default: $HOMEGATE_DATA_DIR, else the app-data folder)',
-    '  --log-level LEVEL   debug, info, warn or error (default: info)',
+    '  --log-level LEVEL   debug, info, warn or error (default: info for serve, warn otherwise)',
     '  -h, --help          show help',
     '  --version           show the version',
     '',
@@ -133,7 +133,8 @@ export async function main(
     }
     if (positionals.join(' ') !== name)
       throw new UsageError(`unexpected argument "${positionals.slice(name.split(' ').length).join(' ')}"`);
-    const logLevel = values['log-level'] ?? 'info';
+    // The gateway reports what it does; one-shot commands speak only when something is wrong.
+    const logLevel = values['log-level'] ?? (name === 'serve' ? 'info' : 'warn');
     if (typeof logLevel !== 'string' || !LOG_LEVELS.includes(logLevel as LogLevel)) {
       throw new UsageError(`--log-level must be one of ${LOG_LEVELS.join(', ')}`);
     }
