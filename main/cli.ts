@@ -109,7 +109,9 @@ export async function main(
     io.out(`${packageJson.version}\n`);
     return ExitCode.OK;
   }
-  const words = argv.filter((arg) => !arg.startsWith('-')).slice(0, 2);
+  // The command is the leading words before any option: `hosts add --name x`.
+  const firstOption = argv.findIndex((arg) => arg.startsWith('-'));
+  const words = argv.slice(0, firstOption === -1 ? argv.length : firstOption).slice(0, 2);
   const name = COMMANDS[words.join(' ')] ? words.join(' ') : COMMANDS[words[0] ?? ''] ? words[0] : undefined;
   if (argv.length === 0 || (!name && argv.some((arg) => arg === '--help' || arg === '-h'))) {
     io.out(usage());

@@ -5,6 +5,7 @@ import {
   HostNameSchema,
   MacAddressSchema,
   formatHostAndPort,
+  isHostAddress,
   parseHostAndPort,
   type Host,
 } from '../../shared/model/hosts.ts';
@@ -49,8 +50,9 @@ function findHost(settings: Settings, name: string): Host {
   return host;
 }
 
-function parseTtl(flags: Flags, settings: Settings): number {
-  if (flags.ttl === undefined) return settings.tokens.paaTtlSeconds;
+/** Reads `--ttl` before anything else is done, so a bad value costs nothing; undefined means the configured default. */
+function parseTtl(flags: Flags): number | undefined {
+  if (flags.ttl === undefined) return undefined;
   const ttl = Number(flags.ttl);
   if (!Number.isInteger(ttl) || ttl < 30 || ttl > MAX_PAA_TTL_SECONDS) {
     throw new UsageError(`--ttl must be a whole number of seconds from 30 to ${MAX_PAA_TTL_SECONDS}`);
@@ -84,10 +86,15 @@ export async function serveCommand(env: CommandEnv, flags: Flags): Promise<void>
   await service.stop();
 }
 
+/** `HOST:PORT` to listen on; port 0 asks the system for a free port. */
 function parseListen(text: string): { host: string; port: number } {
-  const parsed = parseHostAndPort(text, 0);
-  if (!parsed || parsed.port === 0) throw new UsageError('--listen takes HOST:PORT, for example 0.0.0.0:8443');
-  return parsed;
+  const match = /^(?:\[([^\]]+)\]|([^:\[\]]+)):(\d{1,5})$/.exec(text);
+  const host = match?.[1] ?? match?.[2];
+  const port = Number(match?.[3]);
+  if (!host || !isHostAddress(host) || !Number.isInteger(port) || port > 65535) {
+    throw new UsageError('--listen takes HOST:PORT, for example 0.0.0.0:8443 or [::]:8443');
+  }
+  return { host, port };
 }
 
 export async function hostsAddCommand(env: CommandEnv, flags: Flags): Promise<void> {
@@ -140,13 +147,14 @@ export async function hostsRemoveCommand(env: CommandEnv, flags: Flags): Promise
 
 export async function tokenPaaCommand(env: CommandEnv, flags: Flags): Promise<void> {
   const hostName = requireString(flags, 'host');
+  const ttlSeconds = parseTtl(flags);
   await withContext(env, async ({ settings, signingKey }) => {
     const current = settings.get();
     const host = findHost(current, hostName);
     const { token } = await issuePaaToken(signingKey, {
       gatewayId: current.gatewayId,
       hosts: [host.name],
-      ttlSeconds: parseTtl(flags, current),
+      ttlSeconds: ttlSeconds ?? current.tokens.paaTtlSeconds,
     });
     env.io.out(`${token}\n`);
   });
@@ -155,11 +163,12 @@ export async function tokenPaaCommand(env: CommandEnv, flags: Flags): Promise<vo
 export async function rdpCommand(env: CommandEnv, flags: Flags): Promise<void> {
   const hostName = requireString(flags, 'host');
   const out = requireString(flags, 'out');
+  const ttl = parseTtl(flags);
   await withContext(env, async ({ settings, signingKey }) => {
     const current = settings.get();
     const host = findHost(current, hostName);
     const gatewayAddress = resolveGatewayAddress(flags, current);
-    const ttlSeconds = parseTtl(flags, current);
+    const ttlSeconds = ttl ?? current.tokens.paaTtlSeconds;
     const { token, claims } = await issuePaaToken(signingKey, {
       gatewayId: current.gatewayId,
       hosts: [host.name],
