@@ -88,7 +88,7 @@ export async function serveCommand(env: CommandEnv, flags: Flags): Promise<void>
 
 /** `HOST:PORT` to listen on; port 0 asks the system for a free port. */
 function parseListen(text: string): { host: string; port: number } {
-  const match = /^(?:\[([^\]]+)\]|([^:\[\]]+)):(\d{1,5})$/.exec(text);
+  const match = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(text);
   const host = match?.[1] ?? match?.[2];
   const port = Number(match?.[3]);
   if (!host || !isHostAddress(host) || !Number.isInteger(port) || port > 65535) {

@@ -74,8 +74,10 @@ export class WebSocketTransport implements PacketTransport {
     const ws = this.#ws;
     ws.on('message', (data, isBinary) => {
       if (!isBinary) {
-        // MS-TSGU travels in binary frames only; a text frame is a confused or hostile client.
-        ws.close(1003, 'binary frames only');
+        // MS-TSGU travels in binary frames only; a text frame is a confused or hostile client. End the tunnel now,
+        // as a failure: waiting for the client's close frame would log it as a normal client close.
+        this.#closeWith(1003, 'binary frames only');
+        this.#finish(new Error('text frame received; MS-TSGU travels in binary frames only'));
         return;
       }
       handlers.data(toBuffer(data));
@@ -101,12 +103,16 @@ export class WebSocketTransport implements PacketTransport {
 
   close(): void {
     if (this.#closed) return;
-    this.#ws.close(1000);
-    setTimeout(() => this.#ws.terminate(), CLOSE_TIMEOUT_MS).unref();
+    this.#closeWith(1000);
   }
 
   destroy(): void {
     this.#ws.terminate();
+  }
+
+  #closeWith(code: number, reason?: string): void {
+    this.#ws.close(code, reason);
+    setTimeout(() => this.#ws.terminate(), CLOSE_TIMEOUT_MS).unref();
   }
 
   readonly #onWritten = (error?: Error): void => {
