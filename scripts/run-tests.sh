@@ -3,4 +3,5 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 mapfile -t files < <(find test -name '*.test.ts' -not -path '*/node_modules/*' | sort)
+node scripts/build.mjs
 exec node --import tsx --test --test-reporter=spec "${files[@]}"

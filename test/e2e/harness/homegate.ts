@@ -1,0 +1,100 @@
+/**
+ * The real `homegate` command as users run it (`bin/homegate.js`, which loads the bundle in out/): one-shot
+ * commands and a `serve` process with the URL and fingerprint it prints. `scripts/run-tests.sh` builds the
+ * bundle before the tests, so they exercise what ships.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { HarnessError } from './errors.ts';
+import { ManagedProcess, type ExitStatus } from './processes.ts';
+
+const PROJECT_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
+const BIN = join(PROJECT_ROOT, 'bin/homegate.js');
+const BUNDLE = join(PROJECT_ROOT, 'out/cli/homegate.js');
+const CLI_TIMEOUT_MS = 20_000;
+const SERVE_START_TIMEOUT_MS = 20_000;
+
+function requireBundle(): void {
+  if (!existsSync(BUNDLE)) throw new HarnessError(`${BUNDLE} is missing: run \`npm run build\` first`);
+}
+
+export interface CliResult {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** Runs `homegate ARGS --data-dir DIR` to completion. */
+export function homegate(dataDir: string, args: readonly string[]): Promise<CliResult> {
+  requireBundle();
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [BIN, ...args, '--data-dir', dataDir],
+      { timeout: CLI_TIMEOUT_MS, encoding: 'utf8' },
+      (error, stdout, stderr) => {
+        const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
+        resolve({ code, stdout, stderr });
+      },
+    );
+  });
+}
+
+/** Runs a command that must succeed and returns its stdout. */
+export async function homegateOk(dataDir: string, args: readonly string[]): Promise<string> {
+  const result = await homegate(dataDir, args);
+  if (result.code !== 0) {
+    throw new HarnessError(`homegate ${args.join(' ')} exited ${result.code}: ${result.stderr.trim()}`);
+  }
+  return result.stdout;
+}
+
+export interface HomegateServe {
+  readonly port: number;
+  readonly fingerprint: string;
+  readonly process: ManagedProcess;
+  /** SIGTERM, then the exit status (bounded). */
+  stop(): Promise<ExitStatus>;
+}
+
+/** Starts `homegate serve --listen 127.0.0.1:0` and waits for the URL and fingerprint it prints. */
+export async function startHomegateServe(dataDir: string): Promise<HomegateServe> {
+  requireBundle();
+  const child = await ManagedProcess.start(
+    process.execPath,
+    [BIN, 'serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir],
+    { name: 'homegate serve' },
+  );
+  try {
+    const urlLine = await child.waitForLine(/listening on https:\/\/127\.0\.0\.1:\d+\//, SERVE_START_TIMEOUT_MS);
+    const fingerprintLine = await child.waitForLine(/fingerprint: [0-9A-F:]{95}/, SERVE_START_TIMEOUT_MS);
+    const port = Number(/:(\d+)\//.exec(urlLine)?.[1]);
+    const fingerprint = /([0-9A-F]{2}(?::[0-9A-F]{2}){31})/.exec(fingerprintLine)?.[1] ?? '';
+    return { port, fingerprint, process: child, stop: () => child.stop({ signal: 'SIGTERM', graceMs: 10_000 }) };
+  } catch (error) {
+    await child.stop();
+    throw error;
+  }
+}
+
+export interface AuditRecord {
+  readonly event: string;
+  readonly [field: string]: unknown;
+}
+
+/** The audit log's records, oldest first. */
+export async function readAuditLog(dataDir: string): Promise<AuditRecord[]> {
+  let text: string;
+  try {
+    text = await readFile(join(dataDir, 'audit.log'), 'utf8');
+  } catch {
+    return [];
+  }
+  return text
+    .split('\n')
+    .filter((line) => line.length > 0)
+    .map((line) => JSON.parse(line) as AuditRecord);
+}
