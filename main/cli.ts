@@ -1,6 +1,7 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { CliError, ExitCode, UsageError } from './cli/cli-error.ts';
 import {
+  healthCommand,
   hostsAddCommand,
   hostsListCommand,
   hostsRemoveCommand,
@@ -57,6 +58,12 @@ const COMMANDS: Record<string, Command> = {
     summary: 'print a gateway access token for one host (only the token, on stdout)',
     options: { host: { type: 'string' }, ttl: { type: 'string' } },
     run: tokenPaaCommand,
+  },
+  health: {
+    usage: 'health [--port PORT]',
+    summary: 'check that the gateway on this machine answers (exit 0 when healthy; for container health checks)',
+    options: { port: { type: 'string' } },
+    run: healthCommand,
   },
   rdp: {
     usage: 'rdp --host NAME --out FILE [--gateway-address HOST[:PORT]] [--ttl SECONDS]',

@@ -1,5 +1,7 @@
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
+import { get as httpsGet } from 'node:https';
 import { hostname } from 'node:os';
+import { join } from 'node:path';
 import type { z } from 'zod';
 import {
   HostNameSchema,
@@ -13,7 +15,8 @@ import { MAX_PAA_TTL_SECONDS, type Settings } from '../config/schema.ts';
 import type { Logger } from '../logging/logger.ts';
 import { encodeRdpFile, gatewayRdpSettings } from '../rdpfile/rdp-file.ts';
 import { issuePaaToken } from '../security/tokens.ts';
-import { openContext, startGateway, type HomegateContext } from '../service.ts';
+import { CA_CERT_FILE } from '../certs/certificate-store.ts';
+import { dataPaths, openContext, startGateway, type HomegateContext } from '../service.ts';
 import { CliError, UsageError } from './cli-error.ts';
 import type { CliIo } from './output.ts';
 
@@ -192,4 +195,54 @@ function resolveGatewayAddress(flags: Flags, settings: Settings): string {
   }
   const host = settings.publicNames[0] ?? hostname();
   return formatHostAndPort(host, settings.listen.port);
+}
+
+/** How long `homegate health` waits for the gateway to answer. */
+const HEALTH_TIMEOUT_MS = 5_000;
+
+/**
+ * Asks a running gateway whether it is healthy (a container's HEALTHCHECK). It connects to the configured (or
+ * given) port on loopback and trusts only this data directory's own CA, so it checks the real TLS listener.
+ */
+export async function healthCommand(env: CommandEnv, flags: Flags): Promise<void> {
+  const portFlag = flags.port;
+  const port = typeof portFlag === 'string' ? Number(portFlag) : undefined;
+  if (port !== undefined && (!Number.isInteger(port) || port < 1 || port > 65535)) {
+    throw new UsageError('--port takes a port number');
+  }
+  await withContext(env, async ({ settings, dataDir }) => {
+    const ca = await readFile(join(dataPaths(dataDir).tls, CA_CERT_FILE), 'utf8').catch(() => {
+      throw new CliError('no gateway certificate in this data directory yet (has `homegate serve` run?)');
+    });
+    const target = port ?? settings.get().listen.port;
+    const body = await new Promise<string>((resolve, reject) => {
+      const request = httpsGet(
+        {
+          host: '127.0.0.1',
+          port: target,
+          path: '/jet/health',
+          ca,
+          servername: 'localhost',
+          timeout: HEALTH_TIMEOUT_MS,
+        },
+        (response) => {
+          let text = '';
+          response.setEncoding('utf8');
+          response.on('data', (chunk: string) => (text += chunk.slice(0, 4096)));
+          response.on('end', () =>
+            response.statusCode === 200
+              ? resolve(text)
+              : reject(new CliError(`unhealthy: HTTP ${response.statusCode}`)),
+          );
+        },
+      );
+      request.on('timeout', () => request.destroy(new CliError(`no answer within ${HEALTH_TIMEOUT_MS} ms`)));
+      request.on('error', (error) =>
+        reject(
+          error instanceof CliError ? error : new CliError(`gateway unreachable on port ${target}: ${error.message}`),
+        ),
+      );
+    });
+    env.io.out(`healthy: ${body}\n`);
+  });
 }
