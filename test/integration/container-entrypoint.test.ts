@@ -24,7 +24,7 @@ async function readImageRecipe(): Promise<ImageRecipe> {
   const runtime = text.slice(text.lastIndexOf('\nFROM '));
   const env: Record<string, string> = {};
   for (const line of runtime.split('\n').filter((l) => l.startsWith('ENV '))) {
-    for (const [, key, value] of line.slice(4).matchAll(/(\w+)=(\S+)/g)) env[key as string] = value as string;
+    for (const [, key, value] of line.slice(4).matchAll(/(\w+)=(\S+)/g)) env[key] = value;
   }
   const cmd = JSON.parse(/^CMD (\[.*\])$/m.exec(runtime)?.[1] ?? 'null') as string[] | null;
   const healthcheck = JSON.parse(/^HEALTHCHECK .* CMD (\[.*\])$/m.exec(runtime)?.[1] ?? 'null') as string[] | null;
