@@ -42,6 +42,7 @@ export class GatewayServer {
   readonly #http;
   readonly #options: GatewayServerOptions;
   readonly #sockets = new Set<Socket>();
+  #accepting = true;
 
   constructor(options: GatewayServerOptions) {
     this.#options = options;
@@ -81,6 +82,7 @@ export class GatewayServer {
   stopAccepting(): Promise<void> {
     // close() shuts the listening socket at once, but its callback only runs after every open connection has
     // ended — tunnels included, which the caller terminates only after this resolves. So do not wait for it.
+    this.#accepting = false;
     if (this.#tls.listening) this.#tls.close();
     this.#http.closeIdleConnections();
     return Promise.resolve();
@@ -93,6 +95,12 @@ export class GatewayServer {
   }
 
   #accept(socket: TLSSocket): void {
+    // A TCP connection accepted before the stop can finish its TLS handshake after it; serving it then would start
+    // a tunnel behind the shutdown's back (after the drain, with the audit log closed).
+    if (!this.#accepting) {
+      socket.destroy();
+      return;
+    }
     const remoteAddress = socket.remoteAddress ?? 'unknown';
     this.#sockets.add(socket);
     socket.once('close', () => this.#sockets.delete(socket));
