@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test, type TestContext } from 'node:test';
 import {
   MissingToolsError,
   SHADOW_SERVER_TOOLS,
@@ -19,6 +19,7 @@ import {
   XFREERDP_TOOLS,
   canConnect,
   describeXfreerdpResult,
+  findTool,
   freePort,
   liveProcessGroups,
   makeTempDir,
@@ -45,27 +46,35 @@ const FAST_FAILURE_BOUND_MS = 5_000;
 const TEST_TIMEOUT_MS = 60_000;
 
 describe('tools', () => {
-  test('requireTools names the missing tool, its package and the setup script', () => {
-    assert.deepEqual(requireTools(['sh']), { ok: true });
-    const check = requireTools(['sh', 'homegate-no-such-tool']);
+  /** A PATH holding one executable, so that these tests do not depend on what the machine has installed. */
+  async function fakePath(t: TestContext): Promise<{ dir: string; tool: string }> {
+    const dir = await makeTempDir('tools');
+    t.after(() => dir.remove());
+    const tool = join(dir.path, 'homegate-present-tool');
+    await writeFile(tool, '#!/bin/sh\n', { mode: 0o755 });
+    return { dir: dir.path, tool };
+  }
+
+  test('requireTools names each missing tool, its package and the setup script', async (t) => {
+    const { dir, tool } = await fakePath(t);
+    assert.equal(findTool('homegate-present-tool', dir), tool);
+    assert.deepEqual(requireTools(['homegate-present-tool'], dir), { ok: true });
+    const check = requireTools(['homegate-present-tool', 'homegate-no-such-tool', 'xfreerdp'], dir);
     assert.equal(check.ok, false);
     if (check.ok) return;
-    assert.deepEqual(check.missing, ['homegate-no-such-tool']);
+    assert.deepEqual(check.missing, ['homegate-no-such-tool', 'xfreerdp']);
     assert.match(check.reason, /homegate-no-such-tool/);
+    assert.match(check.reason, /xfreerdp \(Debian package freerdp2-x11\)/);
     assert.match(check.reason, /scripts\/setup-system\.sh/);
-    // With an empty PATH the known tools are reported with their Debian package.
-    const withoutPath = requireTools(['xfreerdp'], '/nonexistent');
-    assert.equal(withoutPath.ok, false);
-    if (withoutPath.ok) return;
-    assert.match(withoutPath.reason, /xfreerdp \(Debian package freerdp2-x11\)/);
   });
 
-  test('skipUnlessTools skips locally and fails when CI=true', () => {
-    const env = { PATH: process.env.PATH };
-    assert.match(skipUnlessTools(['homegate-no-such-tool'], env) ?? '', /homegate-no-such-tool/);
-    assert.equal(skipUnlessTools(['sh'], { ...env, CI: 'true' }), undefined);
+  test('skipUnlessTools skips locally and fails when CI=true', async (t) => {
+    const { dir } = await fakePath(t);
+    assert.equal(skipUnlessTools(['homegate-present-tool'], { PATH: dir }), undefined);
+    assert.match(skipUnlessTools(['homegate-no-such-tool'], { PATH: dir }) ?? '', /homegate-no-such-tool/);
+    assert.equal(skipUnlessTools(['homegate-present-tool'], { PATH: dir, CI: 'true' }), undefined);
     assert.throws(
-      () => skipUnlessTools(['homegate-no-such-tool'], { ...env, CI: 'true' }),
+      () => skipUnlessTools(['homegate-no-such-tool'], { PATH: dir, CI: 'true' }),
       (error: unknown) =>
         error instanceof MissingToolsError &&
         /homegate-no-such-tool/.test(error.message) &&

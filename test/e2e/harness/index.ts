@@ -1,6 +1,7 @@
 /** The e2e harness: real FreeRDP programs under private Xvfb displays. See test/e2e/README.md. */
 export * from './cleanup.ts';
 export * from './errors.ts';
+export * from './last-resort.ts';
 export * from './output-capture.ts';
 export * from './ports.ts';
 export * from './processes.ts';

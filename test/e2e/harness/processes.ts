@@ -8,16 +8,16 @@
  *    period, and always a final SIGKILL sweep of the group so that grandchildren cannot outlive it.
  * 2. Start functions that start several processes (shadow server = Xvfb + server) clean up what they
  *    already started before rethrowing, so a failed start leaves nothing behind for the test to stop.
- * 3. A process-wide hook SIGKILLs every group that is still live when the test process exits or gets
- *    SIGINT/SIGTERM/SIGHUP. This is the one piece of mutable module-level state in the harness, on
- *    purpose: children are detached (their own group, so that group kills work), which also means they
- *    would not die with the test process on their own. Children and their pipes are unref'd, so a test
- *    that forgets to stop something does not hang the test file: the loop ends and the hook runs.
- *    Nothing helps against SIGKILL of the test process itself.
+ * 3. A last-resort hook (last-resort.ts) SIGKILLs every group that is still live when the test process
+ *    exits or gets SIGINT/SIGTERM/SIGHUP: children are detached (their own group, so that group kills
+ *    work), which also means they would not die with the test process on their own. Children and their
+ *    pipes are unref'd, so a test that forgets to stop something does not hang the test file: the loop
+ *    ends and the hook runs. Nothing helps against SIGKILL of the test process itself.
  */
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { Readable } from 'node:stream';
 import { HarnessError, HarnessTimeoutError } from './errors.ts';
+import { atProcessEnd } from './last-resort.ts';
 import { OutputCapture, type OutputLine } from './output-capture.ts';
 import { settlesWithin } from './waits.ts';
 
@@ -53,34 +53,17 @@ const CLOSE_AFTER_EXIT_MS = 1_000;
 const liveGroups = new Map<number, string>();
 /** Every group ever started in this test process, for leak checks at the end of a test file. */
 const spawnHistory: { readonly pid: number; readonly name: string }[] = [];
-let exitHookInstalled = false;
-
-/** Signals that end the test process (Ctrl-C, the runner's SIGTERM, a closed terminal). */
-const TERMINATING_SIGNALS = ['SIGINT', 'SIGTERM', 'SIGHUP'] as const;
+let lastResortRegistered = false;
 
 function killAllLiveGroups(): void {
   for (const pgid of liveGroups.keys()) {
     try {
       signalGroup(pgid, 'SIGKILL');
     } catch {
-      // Best effort while the test process goes down; one failure must not spare the other groups.
+      // One failure must not spare the other groups.
     }
   }
   liveGroups.clear();
-}
-
-function installExitHook(): void {
-  if (exitHookInstalled) return;
-  exitHookInstalled = true;
-  process.on('exit', killAllLiveGroups);
-  // A terminating signal skips 'exit'. Kill the groups, then re-raise: the listener is gone (`once`), so the
-  // signal takes its default action (or reaches any other listener) as if we had never been here.
-  for (const signal of TERMINATING_SIGNALS) {
-    process.once(signal, () => {
-      killAllLiveGroups();
-      process.kill(process.pid, signal);
-    });
-  }
 }
 
 /** Sends `signal` to every process in group `pgid`; `false` if the group no longer exists. */
@@ -138,7 +121,10 @@ export class ManagedProcess {
     this.startedAtMs = startedAtMs;
     liveGroups.set(this.pid, this.name);
     spawnHistory.push({ pid: this.pid, name: this.name });
-    installExitHook();
+    if (!lastResortRegistered) {
+      lastResortRegistered = true;
+      atProcessEnd('kill', killAllLiveGroups);
+    }
     // 'error' after a successful spawn (a failed kill, for example) must not become an uncaught exception;
     // the exit status and the output tell the story.
     this.#child.on('error', () => undefined);
