@@ -1,6 +1,7 @@
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
-import { createServer as createTlsServer, type SecureContextOptions, type TLSSocket } from 'node:tls';
+import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
+import { createServer as createTlsServer, type SecureContextOptions } from 'node:tls';
+import { normalizeIpAddress } from '../../../shared/model/ip-address.ts';
 import type { Logger } from '../../logging/logger.ts';
 import { RequestHeadError, findHeadEnd, parseRequestHead, type RequestHead } from './request-head.ts';
 
@@ -17,11 +18,23 @@ export interface TlsMaterialInput {
 /** A request that uses one of MS-TSGU's custom methods, with the socket and any bytes read past its head. */
 export interface GatewayRequest {
   readonly head: RequestHead;
-  readonly socket: TLSSocket;
+  /** A TLS socket, or a plain one on the listener behind a TLS-terminating proxy. */
+  readonly socket: Socket;
   /** Bytes that arrived after the head (the start of a WebSocket stream or a chunked body). */
   readonly rest: Buffer;
+  /** The client: the TCP peer, or the address trusted proxies forwarded (see `clientAddress`). Canonical form. */
   readonly remoteAddress: string;
+  /** The TCP peer, canonical (IPv4-mapped IPv6 folded into IPv4). */
+  readonly peerAddress: string;
+  /**
+   * Keep-alive: the handler has written its complete answer and the connection stays open, so the next request
+   * head is read from it (starting with `rest`) and dispatched like a new connection's first one.
+   */
+  readNext(): void;
 }
+
+/** Which address a request comes from, given its TCP peer and its headers (names lower-cased). */
+export type ClientAddressResolver = (peerAddress: string, headers: ReadonlyMap<string, string>) => string;
 
 export interface GatewayServerOptions {
   tls: TlsMaterialInput;
@@ -30,16 +43,27 @@ export interface GatewayServerOptions {
   readonly onGatewayRequest: (request: GatewayRequest) => void;
   /** Handles every other request, through Node's own HTTP parser. */
   readonly onHttpRequest: (request: IncomingMessage, response: ServerResponse) => void;
+  /**
+   * Handles standard upgrade requests (a GET with `Upgrade: websocket`, parsed by Node) and owns the socket from then
+   * on; without it Node's default applies. The MS-TSGU upgrade (RDG_OUT_DATA) never comes here.
+   */
+  readonly onHttpUpgrade?: (request: IncomingMessage, socket: Socket, head: Buffer) => void;
+  /** Resolves `GatewayRequest.remoteAddress`; the TCP peer when absent. */
+  readonly clientAddress?: ClientAddressResolver;
 }
 
 /**
  * The HTTPS front door. TLS is terminated here; each connection's first request head is read by our own parser
  * so that the custom MS-TSGU methods reach the tunnel code, while ordinary requests are replayed into Node's HTTP
  * server (which would reject the custom methods with HPE_INVALID_METHOD).
+ *
+ * Optionally a second, plain-HTTP listener serves the same routes for a TLS-terminating reverse proxy in front;
+ * both listeners share the request-head dispatch below.
  */
 export class GatewayServer {
   readonly #tls;
   readonly #http;
+  #plain: NetServer | undefined;
   readonly #options: GatewayServerOptions;
   readonly #sockets = new Set<Socket>();
   #accepting = true;
@@ -50,6 +74,11 @@ export class GatewayServer {
       { requestTimeout: 30_000, headersTimeout: REQUEST_HEAD_TIMEOUT_MS, maxHeaderSize: 16 * 1024 },
       options.onHttpRequest,
     );
+    const onUpgrade = options.onHttpUpgrade;
+    if (onUpgrade)
+      this.#http.on('upgrade', (request: IncomingMessage, socket: Socket, head: Buffer) =>
+        onUpgrade(request, socket, head),
+      );
     this.#tls = createTlsServer({
       ...secureContextOptions(options.tls),
       // HTTP/1.1 only: MS-TSGU has no HTTP/2 mapping, and clients that negotiate h2 would break.
@@ -63,14 +92,22 @@ export class GatewayServer {
     });
   }
 
+  /** Starts the HTTPS listener. */
   listen(host: string, port: number): Promise<AddressInfo> {
-    return new Promise((resolve, reject) => {
-      this.#tls.once('error', reject);
-      this.#tls.listen(port, host, () => {
-        this.#tls.off('error', reject);
-        resolve(this.#tls.address() as AddressInfo);
-      });
-    });
+    return listenOn(this.#tls, host, port);
+  }
+
+  /**
+   * Starts the plain-HTTP listener, for a TLS-terminating reverse proxy only: anything on the path between it and
+   * the proxy can read and change the tunnel.
+   */
+  listenPlain(host: string, port: number): Promise<AddressInfo> {
+    if (this.#plain) return Promise.reject(new Error('the plain-HTTP listener is already started'));
+    const plain = createNetServer({ allowHalfOpen: false });
+    plain.maxConnections = MAX_CONNECTIONS;
+    plain.on('connection', (socket) => this.#accept(socket));
+    this.#plain = plain;
+    return listenOn(plain, host, port);
   }
 
   /** Serves new handshakes with new key material; connections already open keep theirs. */
@@ -84,6 +121,7 @@ export class GatewayServer {
     // ended — tunnels included, which the caller terminates only after this resolves. So do not wait for it.
     this.#accepting = false;
     if (this.#tls.listening) this.#tls.close();
+    if (this.#plain?.listening) this.#plain.close();
     this.#http.closeIdleConnections();
     return Promise.resolve();
   }
@@ -94,22 +132,26 @@ export class GatewayServer {
     this.#http.closeAllConnections();
   }
 
-  #accept(socket: TLSSocket): void {
+  #accept(socket: Socket): void {
     // A TCP connection accepted before the stop can finish its TLS handshake after it; serving it then would start
     // a tunnel behind the shutdown's back (after the drain, with the audit log closed).
     if (!this.#accepting) {
       socket.destroy();
       return;
     }
-    const remoteAddress = socket.remoteAddress ?? 'unknown';
-    this.#sockets.add(socket);
+    const peerAddress = normalizeIpAddress(socket.remoteAddress ?? '') ?? socket.remoteAddress ?? 'unknown';
     socket.once('close', () => this.#sockets.delete(socket));
-    socket.setTimeout(REQUEST_HEAD_TIMEOUT_MS, () => socket.destroy());
     socket.on('error', () => undefined);
+    this.#readHead(socket, peerAddress, Buffer.alloc(0));
+  }
 
-    let buffered: Buffer = Buffer.alloc(0);
-    const onData = (chunk: Buffer): void => {
-      buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
+  /** Reads one request head from `socket` (starting with `buffered`) and dispatches it. */
+  #readHead(socket: Socket, peerAddress: string, buffered: Buffer): void {
+    this.#sockets.add(socket);
+    socket.setTimeout(REQUEST_HEAD_TIMEOUT_MS, () => socket.destroy());
+
+    let finished = false;
+    const tryDispatch = (): void => {
       let end: number;
       let head: RequestHead;
       try {
@@ -117,21 +159,33 @@ export class GatewayServer {
         if (end === -1) return;
         head = parseRequestHead(buffered.subarray(0, end));
       } catch (error) {
+        finished = true;
         socket.off('data', onData);
         const status = error instanceof RequestHeadError ? error.status : 400;
-        this.#options.logger.info('bad request head', { client: remoteAddress, status, error });
+        this.#options.logger.info('bad request head', { client: peerAddress, status, error });
         socket.end(
           `HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n` +
             'Connection: close\r\nContent-Length: 0\r\n\r\n',
         );
         return;
       }
+      finished = true;
       socket.off('data', onData);
       socket.pause();
       socket.setTimeout(0);
       if (head.method.startsWith('RDG_')) {
         this.#sockets.delete(socket);
-        this.#options.onGatewayRequest({ head, socket, rest: buffered.subarray(end), remoteAddress });
+        const rest = buffered.subarray(end);
+        this.#options.onGatewayRequest({
+          head,
+          socket,
+          rest,
+          remoteAddress: this.#options.clientAddress?.(peerAddress, head.headers) ?? peerAddress,
+          peerAddress,
+          readNext: () => {
+            if (!socket.destroyed) this.#readHead(socket, peerAddress, rest);
+          },
+        });
       } else {
         // Node's parser re-reads the whole request, head included, from the socket.
         socket.unshift(buffered);
@@ -139,8 +193,25 @@ export class GatewayServer {
         socket.resume();
       }
     };
+    const onData = (chunk: Buffer): void => {
+      buffered = buffered.length === 0 ? chunk : Buffer.concat([buffered, chunk]);
+      tryDispatch();
+    };
     socket.on('data', onData);
+    if (buffered.length > 0) tryDispatch();
+    // After keep-alive the socket was left paused by the previous dispatch; a new one flows already.
+    if (!finished) socket.resume();
   }
+}
+
+function listenOn(server: NetServer, host: string, port: number): Promise<AddressInfo> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve(server.address() as AddressInfo);
+    });
+  });
 }
 
 function secureContextOptions(material: TlsMaterialInput): SecureContextOptions {
