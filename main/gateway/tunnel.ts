@@ -9,16 +9,76 @@ import { decodeClientPacket, encodeDataPacket, encodeServerPacket } from './tsgu
 import { HResult, MAX_DATA_PAYLOAD_BYTES } from './tsgu/constants.ts';
 import { TsguError } from './tsgu/errors.ts';
 import { PacketFramer } from './tsgu/framer.ts';
-import { TunnelSession, type ChannelRequest, type TunnelEndReason, type TunnelOutcome } from './tsgu/session.ts';
+import {
+  TunnelSession,
+  monotonicNow,
+  type ChannelRequest,
+  type TunnelEndReason,
+  type TunnelOutcome,
+} from './tsgu/session.ts';
 
 /** A client must get from the first byte to an open channel within this time. */
 export const TUNNEL_SETUP_TIMEOUT_MS = 30_000;
 /** After the gateway sends CLOSE_CHANNEL, how long it waits for the client's answer before dropping it. */
 export const CLOSE_HANDSHAKE_TIMEOUT_MS = 2_000;
+/** A keepalive goes to a client that heard nothing for this long; common proxies drop idle connections at 60 s. */
+export const KEEPALIVE_INTERVAL_MS = 30_000;
+/** The longest period of the per-tunnel lifecycle check: the precision of idle, lifetime and expiry limits. */
+export const LIFECYCLE_TICK_MS = 1_000;
+/** The shortest period, for the sub-second limits tests use. */
+const MIN_LIFECYCLE_TICK_MS = 20;
+
+/** What the client is told when the gateway ends a channel itself (tsgu.md §4.11; MS-TSGU's close statuses). */
+const GATEWAY_CLOSE: Partial<Record<TunnelEndReason, { readonly hresult: number; readonly notice?: string }>> = {
+  // MS-TSGU: E_PROXY_CONNECTIONABORTED is "returned when the RDG server administrator forcefully disconnects".
+  'admin-disconnect': {
+    hresult: HResult.E_PROXY_CONNECTIONABORTED,
+    notice: 'The gateway administrator ended this session.',
+  },
+  shutdown: { hresult: HResult.E_PROXY_CONNECTIONABORTED, notice: 'The gateway is shutting down.' },
+};
 
 /** What a verified token allows, as the tunnel needs it. */
 export interface TunnelGrant {
   readonly tokenId: string;
+  /** When the token expires (epoch milliseconds); only used when sessions end at token expiry. */
+  readonly expiresAtMs?: number;
+}
+
+/**
+ * How long a tunnel may take and live, and the messages its client sees; read once when the tunnel starts, so a
+ * settings change applies to new tunnels. Durations in milliseconds, 0 = no limit.
+ */
+export interface TunnelLifecycle {
+  readonly setupTimeoutMs: number;
+  readonly keepaliveIntervalMs: number;
+  readonly idleTimeoutMs: number;
+  readonly maxSessionMs: number;
+  /** End an open channel when its token expires (else the token only has to be valid at connect). */
+  readonly endAtTokenExpiry: boolean;
+  /** Empty = none. */
+  readonly consentMessage: string;
+  /** Empty = none. */
+  readonly serviceMessage: string;
+}
+
+export const DEFAULT_TUNNEL_LIFECYCLE: TunnelLifecycle = Object.freeze({
+  setupTimeoutMs: TUNNEL_SETUP_TIMEOUT_MS,
+  keepaliveIntervalMs: KEEPALIVE_INTERVAL_MS,
+  idleTimeoutMs: 0,
+  maxSessionMs: 0,
+  endAtTokenExpiry: false,
+  consentMessage: '',
+  serviceMessage: '',
+});
+
+/** The check period for a lifecycle: a quarter of its shortest limit, between 20 ms and one second. */
+export function lifecycleTickMs(lifecycle: TunnelLifecycle): number {
+  const limits = [lifecycle.keepaliveIntervalMs, lifecycle.idleTimeoutMs, lifecycle.maxSessionMs].filter(
+    (ms) => ms > 0,
+  );
+  const shortest = Math.min(LIFECYCLE_TICK_MS * 4, ...limits);
+  return Math.min(LIFECYCLE_TICK_MS, Math.max(MIN_LIFECYCLE_TICK_MS, Math.floor(shortest / 4)));
 }
 
 /** The policy a tunnel runs under, injected by the composition root. */
@@ -36,7 +96,12 @@ export interface TunnelDeps<Grant extends TunnelGrant> {
   readonly sessions: SessionRegistry;
   readonly audit: AuditSink;
   readonly logger: Logger;
-  readonly setupTimeoutMs?: number;
+  /** The current limits and messages (from the settings); defaults when absent. */
+  readonly lifecycle?: () => TunnelLifecycle;
+  /** The lifecycle check period; derived from the limits when absent. */
+  readonly tickMs?: number;
+  /** The clock the limits are measured on (tests); monotonic by default. */
+  readonly now?: () => number;
 }
 
 /** A running tunnel, as its owner sees it. */
@@ -57,11 +122,15 @@ export function runTunnel<Grant extends TunnelGrant>(
 ): TunnelHandle {
   const { policy, sessions, audit } = deps;
   const log = deps.logger.child({ client: transport.remoteAddress, transport: transport.kind });
+  const lifecycle = deps.lifecycle?.() ?? DEFAULT_TUNNEL_LIFECYCLE;
   const framer = new PacketFramer();
   let target: Socket | undefined;
   let host: Host | undefined;
   let session: SessionHandle | undefined;
+  // Every timer of this tunnel: the setup deadline, the periodic lifecycle check once the channel is open, and the
+  // wait for the client's answer to CLOSE_CHANNEL. All unref'd, all cleared in finish().
   let closeTimer: NodeJS.Timeout | undefined;
+  let ticker: NodeJS.Timeout | undefined;
   let markDone: () => void = () => undefined;
   const done = new Promise<void>((resolve) => (markDone = resolve));
 
@@ -81,19 +150,41 @@ export function runTunnel<Grant extends TunnelGrant>(
       channelOpened: () => {
         clearTimeout(setupTimer);
         session = startSession();
+        ticker = setInterval(() => tunnel.tick(), deps.tickMs ?? lifecycleTickMs(lifecycle));
+        ticker.unref();
       },
       channelData: (data) => {
         session?.countToTarget(data.length);
         if (target && !target.write(data)) transport.pause();
       },
+      closing: () => {
+        clearInterval(ticker);
+        target?.destroy();
+        // A server-initiated close waits for the client's CLOSE_CHANNEL_RESPONSE, but not forever.
+        closeTimer = setTimeout(() => {
+          transport.destroy();
+          tunnel.transportClosed();
+        }, CLOSE_HANDSHAKE_TIMEOUT_MS);
+        closeTimer.unref();
+      },
       ended: (outcome) => finish(outcome),
+    },
+    {
+      keepaliveIntervalMs: lifecycle.keepaliveIntervalMs,
+      idleTimeoutMs: lifecycle.idleTimeoutMs,
+      maxSessionMs: lifecycle.maxSessionMs,
+      grantExpiresAt: lifecycle.endAtTokenExpiry ? (grant) => grant.expiresAtMs : undefined,
+      consentMessage: lifecycle.consentMessage || undefined,
+      serviceMessage: lifecycle.serviceMessage || undefined,
+      now: deps.now ?? monotonicNow,
     },
   );
 
   const setupTimer = setTimeout(
-    () => tunnel.terminate('timeout', HResult.S_OK, `no open channel within ${TUNNEL_SETUP_TIMEOUT_MS} ms`),
-    deps.setupTimeoutMs ?? TUNNEL_SETUP_TIMEOUT_MS,
+    () => tunnel.terminate('timeout', HResult.S_OK, `no open channel within ${lifecycle.setupTimeoutMs} ms`),
+    lifecycle.setupTimeoutMs,
   );
+  setupTimer.unref();
 
   transport.start({
     data: (chunk) => {
@@ -123,12 +214,13 @@ export function runTunnel<Grant extends TunnelGrant>(
       tokenId: tunnel.grant?.tokenId ?? '',
       host: allowed.name,
       target: `${socket.remoteAddress ?? allowed.address}:${socket.remotePort ?? allowed.port}`,
-      terminate: (reason) => tunnel.terminate(reason, HResult.S_OK),
+      terminate: (reason) => terminateFromGateway(reason),
     });
     log.info('tunnel open', { session: handle.id, host: allowed.name });
 
     socket.on('data', (chunk: Buffer) => {
       handle.countToClient(chunk.length);
+      tunnel.dataToClient();
       let writable = true;
       for (let offset = 0; offset < chunk.length; offset += MAX_DATA_PAYLOAD_BYTES) {
         writable = transport.send(encodeDataPacket(chunk.subarray(offset, offset + MAX_DATA_PAYLOAD_BYTES)));
@@ -144,6 +236,7 @@ export function runTunnel<Grant extends TunnelGrant>(
 
   function finish(outcome: TunnelOutcome): void {
     clearTimeout(setupTimer);
+    clearInterval(ticker);
     clearTimeout(closeTimer);
     target?.destroy();
     if (session) {
@@ -168,20 +261,13 @@ export function runTunnel<Grant extends TunnelGrant>(
     markDone();
   }
 
-  // A server-initiated close waits for the client's CLOSE_CHANNEL_RESPONSE, but not forever.
-  const terminate = tunnel.terminate.bind(tunnel);
-  tunnel.terminate = (reason: TunnelEndReason, hresult?: number, detail?: string): void => {
-    terminate(reason, hresult, detail);
-    if (tunnel.state === 'closing' && !closeTimer) {
-      target?.destroy();
-      closeTimer = setTimeout(() => {
-        transport.destroy();
-        tunnel.transportClosed();
-      }, CLOSE_HANDSHAKE_TIMEOUT_MS);
-    }
-  };
+  /** Admin disconnect, shutdown: the client is told why with the reason's close status and notice. */
+  function terminateFromGateway(reason: TunnelEndReason): void {
+    const close = GATEWAY_CLOSE[reason];
+    tunnel.terminate(reason, close?.hresult ?? HResult.S_OK, undefined, close?.notice);
+  }
 
-  return { terminate: (reason) => tunnel.terminate(reason), done };
+  return { terminate: terminateFromGateway, done };
 }
 
 function toSessionEndReason(reason: TunnelEndReason): SessionEndReason {

@@ -637,7 +637,7 @@ export function encodeDataPacket(payload: Buffer): Buffer {
   checkDataPayloadBytes(payload.length);
   // allocUnsafe is safe here: every byte is written below (10 header bytes + the copied payload).
   const packet = Buffer.allocUnsafe(DATA_HEADER_BYTES + payload.length);
-  writeDataHeader(packet, payload.length);
+  writeDataHeader(packet, payload.length, 0);
   payload.copy(packet, DATA_HEADER_BYTES);
   return packet;
 }
@@ -646,8 +646,18 @@ export function encodeDataPacket(payload: Buffer): Buffer {
 export function encodeDataHeader(payloadBytes: number): Buffer {
   checkDataPayloadBytes(payloadBytes);
   const header = Buffer.allocUnsafe(DATA_HEADER_BYTES);
-  writeDataHeader(header, payloadBytes);
+  writeDataHeader(header, payloadBytes, 0);
   return header;
+}
+
+/**
+ * Writes the 10 header bytes of a DATA packet carrying `payloadBytes` bytes into `target` at `offset`, for a
+ * transport that builds its own frame around the packet (one buffer, one copy of the payload). Same checks as
+ * encodeDataPacket.
+ */
+export function writeDataHeaderAt(target: Buffer, offset: number, payloadBytes: number): void {
+  checkDataPayloadBytes(payloadBytes);
+  writeDataHeader(target, payloadBytes, offset);
 }
 
 /** The PAA cookie blob for `token`, as FreeRDP sends it: UTF-16LE with one terminating NUL counted in cbLen. */
@@ -666,11 +676,11 @@ function checkDataPayloadBytes(payloadBytes: number): void {
 }
 
 // HTTP_DATA_PACKET header: u16 packetType | u16 reserved | u32 packetLength | u16 cbDataLen
-function writeDataHeader(target: Buffer, payloadBytes: number): void {
-  target.writeUInt16LE(PacketType.DATA, 0);
-  target.writeUInt16LE(0, 2);
-  target.writeUInt32LE(DATA_HEADER_BYTES + payloadBytes, 4);
-  target.writeUInt16LE(payloadBytes, 8);
+function writeDataHeader(target: Buffer, payloadBytes: number, offset: number): void {
+  target.writeUInt16LE(PacketType.DATA, offset);
+  target.writeUInt16LE(0, offset + 2);
+  target.writeUInt32LE(DATA_HEADER_BYTES + payloadBytes, offset + 4);
+  target.writeUInt16LE(payloadBytes, offset + 8);
 }
 
 /** String → UTF-16LE plus one NUL, as both sides send strings. Refuses what the decoder would refuse. */

@@ -59,7 +59,39 @@ export type TunnelEndReason =
   | 'target-closed'
   | 'target-error'
   | 'admin-disconnect'
-  | 'shutdown';
+  | 'shutdown'
+  | 'idle-timeout'
+  | 'lifetime'
+  | 'token-expired'
+  /** The token was put on the revocation list (JRL) while the tunnel was open. */
+  | 'revoked';
+
+/**
+ * How long an open channel may live, and what the client is told. Every duration is in milliseconds; 0 (or absent)
+ * turns that limit off. The session never starts a timer: its owner calls `tick()` periodically and the session
+ * compares timestamps, so the DATA path does no timer work and reads no clock.
+ */
+export interface TunnelLifecycleOptions<Grant> {
+  /** A keepalive goes to the client when nothing else was sent to it for this long (keeps proxies from dropping it). */
+  readonly keepaliveIntervalMs?: number;
+  /** No DATA either way for this long ends the channel ('idle-timeout'); announced in TUNNEL_AUTH_RESPONSE. */
+  readonly idleTimeoutMs?: number;
+  /** An open channel ends this long after it opened ('lifetime'). */
+  readonly maxSessionMs?: number;
+  /** When the grant stops covering an open channel (a token's `exp`), on the `now()` clock ('token-expired'). */
+  readonly grantExpiresAt?: (grant: Grant) => number | undefined;
+  /** Shown at connect in TUNNEL_RESPONSE, to clients that advertise HTTP_CAPABILITY_MESSAGING_CONSENT_SIGN. */
+  readonly consentMessage?: string;
+  /** Sent once after the channel opens, to clients that advertise HTTP_CAPABILITY_MESSAGING_SERVICE_MSG. */
+  readonly serviceMessage?: string;
+  /** Milliseconds on a clock that does not jump; only `tick()` and the channel opening read it. */
+  readonly now?: () => number;
+}
+
+/** Wall-clock milliseconds that only move forward (the process start time plus a monotonic offset). */
+export const monotonicNow = (): number => performance.timeOrigin + performance.now();
+
+const MS_PER_MINUTE = 60_000;
 
 export interface TunnelOutcome {
   readonly reason: TunnelEndReason;
@@ -78,6 +110,11 @@ export interface TunnelOutputs {
   channelOpened(): void;
   /** Bytes from the client for the target. */
   channelData(data: Buffer): void;
+  /**
+   * The gateway sent CLOSE_CHANNEL and waits for the client's answer. Called once; the owner closes the target
+   * now and bounds the wait (a client that never answers must not hold the tunnel open).
+   */
+  closing(): void;
   /** Called once. The owner closes the transport and the target. */
   ended(outcome: TunnelOutcome): void;
 }
@@ -96,11 +133,27 @@ export class TunnelSession<Grant> {
   #keepalivesOutstanding = 0;
   #pendingOutcome: TunnelOutcome | undefined;
   #clientName: string | undefined;
+  /** HTTP_CAPABILITY_TYPE flags from the client's TUNNEL_CREATE. */
+  #clientCaps = 0;
+  readonly #lifecycle: TunnelLifecycleOptions<Grant>;
+  readonly #now: () => number;
+  // Lifecycle bookkeeping for an open channel. The hot path only sets the two flags; `tick()` turns them into
+  // timestamps, so the precision of every limit is the owner's tick period.
+  #openedAt = 0;
+  #lastDataAt = 0;
+  #lastSentAt = 0;
+  #expiresAt: number | undefined;
+  #dataSinceTick = false;
+  #sentSinceTick = false;
 
   constructor(
     private readonly checks: TunnelChecks<Grant>,
     private readonly out: TunnelOutputs,
-  ) {}
+    lifecycle: TunnelLifecycleOptions<Grant> = {},
+  ) {
+    this.#lifecycle = lifecycle;
+    this.#now = lifecycle.now ?? monotonicNow;
+  }
 
   get state(): TunnelState {
     return this.#state;
@@ -147,16 +200,70 @@ export class TunnelSession<Grant> {
     );
   }
 
-  /** Ends the tunnel from the gateway's side (admin, shutdown, target gone). */
-  terminate(reason: TunnelEndReason, hresult: number = HResult.S_OK, detail?: string): void {
+  /**
+   * Ends the tunnel from the gateway's side (admin, shutdown, timeouts, target gone). With an open channel the
+   * client gets `notice` as a SERVICE_MESSAGE first (when it advertised HTTP_CAPABILITY_MESSAGING_SERVICE_MSG),
+   * then CLOSE_CHANNEL with `hresult`, and the tunnel ends on its answer. Before that it ends at once, silently:
+   * FreeRDP fails on any packet it does not expect during the connection sequence.
+   */
+  terminate(reason: TunnelEndReason, hresult: number = HResult.S_OK, detail?: string, notice?: string): void {
     if (this.#state === 'closed' || this.#state === 'closing') return;
     if (this.#state !== 'channel-open') {
       this.#end({ reason, detail });
       return;
     }
+    if (notice) this.#sendServiceMessage(notice);
     this.out.send({ type: 'close-channel', statusCode: hresult });
     this.#pendingOutcome = { reason, state: this.#state, hresult, detail };
     this.#state = 'closing';
+    this.out.closing();
+  }
+
+  /**
+   * Target bytes went to the client as DATA (the owner sends those itself). The hot path: it only sets flags,
+   * which the next `tick()` reads.
+   */
+  dataToClient(): void {
+    this.#dataSinceTick = true;
+    this.#sentSinceTick = true;
+  }
+
+  /**
+   * The owner's periodic check on an open channel. The earliest passed limit among token expiry, lifetime and idle
+   * timeout ends the channel with CLOSE_CHANNEL(E_PROXY_SESSIONTIMEOUT, 0x000059F6: FreeRDP records any non-zero
+   * close status as its last error). Otherwise a keepalive goes out when nothing was sent to the client for the
+   * keepalive interval. Activity flagged since the last tick counts as happening now, so each limit fires at most
+   * one tick period late.
+   */
+  tick(): void {
+    if (this.#state !== 'channel-open') return;
+    const now = this.#now();
+    if (this.#dataSinceTick) {
+      this.#dataSinceTick = false;
+      this.#lastDataAt = now;
+    }
+    if (this.#sentSinceTick) {
+      this.#sentSinceTick = false;
+      this.#lastSentAt = now;
+    }
+    const { idleTimeoutMs = 0, maxSessionMs = 0, keepaliveIntervalMs = 0 } = this.#lifecycle;
+    const limits: Array<readonly [number, TunnelEndReason, string]> = [];
+    if (this.#expiresAt !== undefined) limits.push([this.#expiresAt, 'token-expired', 'the access token expired']);
+    if (maxSessionMs > 0) {
+      limits.push([this.#openedAt + maxSessionMs, 'lifetime', `the session reached its ${maxSessionMs} ms limit`]);
+    }
+    if (idleTimeoutMs > 0) {
+      limits.push([this.#lastDataAt + idleTimeoutMs, 'idle-timeout', `no data either way for ${idleTimeoutMs} ms`]);
+    }
+    let due: (typeof limits)[number] | undefined;
+    for (const limit of limits) if (limit[0] <= now && (!due || limit[0] < due[0])) due = limit;
+    if (due) return this.terminate(due[1], HResult.E_PROXY_SESSIONTIMEOUT, due[2]);
+    if (keepaliveIntervalMs > 0 && now - this.#lastSentAt >= keepaliveIntervalMs) {
+      this.sendKeepalive();
+      // Sent now, not at some point before the next tick: the next keepalive is due one interval from here.
+      this.#sentSinceTick = false;
+      this.#lastSentAt = now;
+    }
   }
 
   /** The transport went away. */
@@ -169,11 +276,27 @@ export class TunnelSession<Grant> {
     this.#end({ reason: error ? 'transport-error' : 'client-closed', detail: error?.message });
   }
 
-  /** Sends a keepalive (the owner's timer); the client's echo is not echoed back. */
+  /** Sends a keepalive (normally from `tick()`); the client's echo is not echoed back. */
   sendKeepalive(): void {
     if (this.#state !== 'channel-open') return;
     this.#keepalivesOutstanding++;
-    this.out.send({ type: 'keepalive' });
+    this.#send({ type: 'keepalive' });
+  }
+
+  #clientCan(capability: number): boolean {
+    return (this.#clientCaps & capability) !== 0;
+  }
+
+  /** A SERVICE_MESSAGE, only on an open channel and only to a client that advertised it (tsgu.md §4.12). */
+  #sendServiceMessage(message: string): void {
+    if (this.#state !== 'channel-open' || !this.#clientCan(Capability.MESSAGING_SERVICE_MSG)) return;
+    this.#send({ type: 'service-message', message });
+  }
+
+  /** Sends on an open channel, noting that the client heard from us (keepalives are due only after silence). */
+  #send(packet: KnownServerPacket): void {
+    this.#sentSinceTick = true;
+    this.out.send(packet);
   }
 
   #dispatch(packet: ClientPacket): void {
@@ -189,7 +312,8 @@ export class TunnelSession<Grant> {
             type: 'tunnel-auth-response',
             errorCode: HResult.S_OK,
             redirFlags: TunnelRedir.ENABLE_ALL,
-            idleTimeoutMinutes: 0,
+            // The field counts whole minutes; a shorter limit is announced as the minute it falls in.
+            idleTimeoutMinutes: Math.ceil((this.#lifecycle.idleTimeoutMs ?? 0) / MS_PER_MINUTE),
           });
           this.#state = 'awaiting-channel-create';
         });
@@ -197,7 +321,10 @@ export class TunnelSession<Grant> {
         return this.#expect('awaiting-channel-create', packet, () => this.#onChannelCreate(packet));
       case 'data':
         if (this.#state === 'channel-open') {
-          if (packet.data.length > 0) this.out.channelData(packet.data);
+          if (packet.data.length > 0) {
+            this.#dataSinceTick = true;
+            this.out.channelData(packet.data);
+          }
           return;
         }
         if (this.#state === 'closing') return;
@@ -211,7 +338,7 @@ export class TunnelSession<Grant> {
           this.#keepalivesOutstanding--;
           return;
         }
-        this.out.send({ type: 'keepalive' });
+        this.#send({ type: 'keepalive' });
         return;
       case 'close-channel':
         if (this.#state === 'closing') {
@@ -282,16 +409,26 @@ export class TunnelSession<Grant> {
     } catch (error) {
       return this.malformed(error as TsguError);
     }
+    this.#clientCaps = packet.capsFlags;
     this.#runCheck(
       () => this.checks.authenticate(token),
       (grant) => {
         this.#grant = grant;
+        const consent = this.#clientCan(Capability.MESSAGING_CONSENT_SIGN) ? this.#lifecycle.consentMessage : undefined;
+        // Server caps name what this gateway will do with this client: idle timeouts always, a messaging
+        // capability only when its message is configured and the client takes it (rdpgw's plain 0x2 works with
+        // MSTSC; sending caps the server does not act on is unwise, tsgu.md §4.4).
+        const serviceMsg = this.#lifecycle.serviceMessage && this.#clientCan(Capability.MESSAGING_SERVICE_MSG);
         this.out.send({
           type: 'tunnel-response',
           serverVersion: 0,
           statusCode: HResult.S_OK,
           tunnelId: TUNNEL_ID,
-          capsFlags: Capability.IDLE_TIMEOUT,
+          capsFlags:
+            Capability.IDLE_TIMEOUT |
+            (consent ? Capability.MESSAGING_CONSENT_SIGN : 0) |
+            (serviceMsg ? Capability.MESSAGING_SERVICE_MSG : 0),
+          ...(consent ? { consentMessage: consent } : {}),
         });
         this.#state = 'awaiting-tunnel-auth';
       },
@@ -312,6 +449,13 @@ export class TunnelSession<Grant> {
       () => {
         this.out.send({ type: 'channel-response', errorCode: HResult.S_OK, channelId: CHANNEL_ID });
         this.#state = 'channel-open';
+        const now = this.#now();
+        this.#openedAt = now;
+        this.#lastDataAt = now;
+        this.#lastSentAt = now;
+        this.#expiresAt = this.#lifecycle.grantExpiresAt?.(grant);
+        // After the channel response and before any target byte: FreeRDP reads it as a control packet there.
+        if (this.#lifecycle.serviceMessage) this.#sendServiceMessage(this.#lifecycle.serviceMessage);
         this.out.channelOpened();
       },
       PacketType.CHANNEL_CREATE,

@@ -9,7 +9,7 @@ import {
   type KnownClientPacket,
   type KnownServerPacket,
 } from '../../../../main/gateway/tsgu/codec.ts';
-import { ExtendedAuth, HResult, PacketType } from '../../../../main/gateway/tsgu/constants.ts';
+import { Capability, ExtendedAuth, HResult, PacketType } from '../../../../main/gateway/tsgu/constants.ts';
 import {
   TsguBadCookieError,
   TsguDecodeError,
@@ -21,6 +21,7 @@ import {
   TunnelSession,
   type ChannelRequest,
   type TunnelChecks,
+  type TunnelLifecycleOptions,
   type TunnelOutcome,
   type TunnelState,
 } from '../../../../main/gateway/tsgu/session.ts';
@@ -96,18 +97,44 @@ interface Harness {
   readonly outputs: Output[];
   /** Returns the outputs recorded since the last call and forgets them. */
   take(): Output[];
+  /** How often the session called `closing` (the owner's cue to bound the wait for the client's answer). */
+  readonly closingCalls: number;
+  /** The fake clock the session reads (ms); move it with `advance`. */
+  readonly now: number;
+  /** How often the session read the clock. */
+  readonly clockReads: number;
+  advance(ms: number): void;
 }
 
-function createHarness(): Harness {
+const CLOCK_START_MS = 1_700_000_000_000;
+
+function createHarness(lifecycle: Omit<TunnelLifecycleOptions<Grant>, 'now'> = {}): Harness {
   const checks = new FakeChecks();
   const outputs: Output[] = [];
   let taken = 0;
-  const session: TunnelSession<Grant> = new TunnelSession<Grant>(checks, {
-    send: (packet) => outputs.push({ kind: 'send', packet }),
-    channelOpened: () => outputs.push({ kind: 'channel-opened', state: session.state }),
-    channelData: (data) => outputs.push({ kind: 'channel-data', data: Buffer.from(data) }),
-    ended: (outcome) => outputs.push(ended(outcome)),
-  });
+  let closingCalls = 0;
+  let now = CLOCK_START_MS;
+  let clockReads = 0;
+  const session: TunnelSession<Grant> = new TunnelSession<Grant>(
+    checks,
+    {
+      send: (packet) => outputs.push({ kind: 'send', packet }),
+      channelOpened: () => outputs.push({ kind: 'channel-opened', state: session.state }),
+      channelData: (data) => outputs.push({ kind: 'channel-data', data: Buffer.from(data) }),
+      closing: () => {
+        closingCalls++;
+        assert.equal(session.state, 'closing', 'closing() comes once the session is closing');
+      },
+      ended: (outcome) => outputs.push(ended(outcome)),
+    },
+    {
+      ...lifecycle,
+      now: () => {
+        clockReads++;
+        return now;
+      },
+    },
+  );
   return {
     session,
     checks,
@@ -116,6 +143,18 @@ function createHarness(): Harness {
       const fresh = outputs.slice(taken);
       taken = outputs.length;
       return fresh;
+    },
+    get closingCalls() {
+      return closingCalls;
+    },
+    get now() {
+      return now;
+    },
+    get clockReads() {
+      return clockReads;
+    },
+    advance: (ms) => {
+      now += ms;
     },
   };
 }
@@ -148,13 +187,23 @@ const SETUP: ReadonlyArray<readonly [TunnelState, TsguFixture]> = [
   ['awaiting-channel-create', CHANNEL_CREATE],
 ];
 
-/** Drives a fresh tunnel with the §7 client packets (all checks passing) until it is in `state`. */
-async function tunnelIn(state: TunnelState): Promise<Harness> {
-  const h = createHarness();
+/**
+ * Drives a fresh tunnel with the §7 client packets (all checks passing) until it is in `state`. The §7 client
+ * advertises FreeRDP's caps (0x0D: consent and service messages); `clientCaps` replaces them.
+ */
+async function tunnelIn(
+  state: TunnelState,
+  lifecycle: Omit<TunnelLifecycleOptions<Grant>, 'now'> = {},
+  clientCaps?: number,
+): Promise<Harness> {
+  const h = createHarness(lifecycle);
   for (const [from, fixture] of SETUP) {
     if (h.session.state === state) break;
     assert.equal(h.session.state, from);
-    h.session.receive(client(fixture));
+    const packet = client(fixture);
+    h.session.receive(
+      clientCaps !== undefined && packet.type === 'tunnel-create' ? { ...packet, capsFlags: clientCaps } : packet,
+    );
     await settle();
   }
   assert.equal(h.session.state, state);
@@ -177,11 +226,15 @@ async function assertEndedOnceAndSilent(h: Harness): Promise<void> {
   for (const packet of Object.values(SAMPLE_PACKETS)) h.session.receive(packet);
   h.session.malformed(new TsguDecodeError('late', { packetType: PacketType.TUNNEL_AUTH }));
   h.session.sendKeepalive();
-  h.session.terminate('shutdown', HResult.E_PROXY_INTERNALERROR);
+  h.session.terminate('shutdown', HResult.E_PROXY_INTERNALERROR, 'late', 'late notice');
   h.session.targetEnded(new Error('late'));
   h.session.transportClosed(new Error('late'));
+  h.session.dataToClient();
+  h.advance(365 * 24 * 3_600_000);
+  h.session.tick();
   await settle();
   assert.deepStrictEqual(h.outputs.slice(before), [], 'a closed tunnel ignores everything');
+  assert.ok(h.closingCalls <= 1, 'closing() is called at most once');
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -1176,4 +1229,383 @@ describe('TunnelSession: malformed packets', () => {
       await assertEndedOnceAndSilent(h);
     });
   }
+});
+
+// ---------------------------------------------------------------------------------------------------------------
+// Lifecycle: announcements, messages, keepalives, idle timeout, lifetime, token expiry (a fake clock; the owner's
+// periodic `tick()` is called by hand)
+// ---------------------------------------------------------------------------------------------------------------
+
+const SECOND_MS = 1_000;
+const MINUTE_MS = 60 * SECOND_MS;
+const FREERDP_CAPS = Capability.QUAR_SOH | Capability.MESSAGING_CONSENT_SIGN | Capability.MESSAGING_SERVICE_MSG;
+const SESSION_TIMEOUT = HResult.E_PROXY_SESSIONTIMEOUT;
+
+describe('TunnelSession: what the client is told at connect', () => {
+  for (const [idleTimeoutMs, minutes] of [
+    [undefined, 0],
+    [0, 0],
+    [15 * MINUTE_MS, 15],
+    [90 * SECOND_MS, 2],
+    [1, 1],
+  ] as const) {
+    it(`announces an idle timeout of ${String(idleTimeoutMs)} ms as ${minutes} minute(s) in TUNNEL_AUTH_RESPONSE`, async () => {
+      const h = await tunnelIn('awaiting-tunnel-auth', { idleTimeoutMs });
+      h.session.receive(client(TUNNEL_AUTH));
+      assert.deepStrictEqual(h.take(), [
+        send({
+          type: 'tunnel-auth-response',
+          errorCode: 0,
+          redirFlags: 0x80000000,
+          idleTimeoutMinutes: minutes,
+        }),
+      ]);
+    });
+  }
+
+  it('adds the consent message (and its capability) to TUNNEL_RESPONSE for a client that advertises consent', async () => {
+    const h = createHarness({ consentMessage: 'Only for the family. Sessions are logged.' });
+    h.session.receive(client(HANDSHAKE_REQUEST));
+    h.session.receive({ type: 'tunnel-create', capsFlags: FREERDP_CAPS, paaCookie: encodePaaCookie('abc') });
+    await settle();
+    const response = h.take().at(-1);
+    assert.deepStrictEqual(
+      response,
+      send({
+        type: 'tunnel-response',
+        serverVersion: 0,
+        statusCode: 0,
+        tunnelId: 1,
+        capsFlags: Capability.IDLE_TIMEOUT | Capability.MESSAGING_CONSENT_SIGN,
+        consentMessage: 'Only for the family. Sessions are logged.',
+      }),
+    );
+    // The wire form FreeRDP parses: fieldsPresent TUNNEL_ID|CAPS|CONSENT_MSG, then cbLen + UTF-16LE with a NUL.
+    const bytes = encodeServerPacket((response as { packet: KnownServerPacket }).packet);
+    assert.equal(bytes.readUInt16LE(14), 0x13);
+    assert.equal(bytes.readUInt16LE(26), 2 * ('Only for the family. Sessions are logged.'.length + 1));
+  });
+
+  it('leaves the consent message out for a client that does not advertise consent, and when none is set', async () => {
+    const a = createHarness({ consentMessage: 'Consent?' });
+    a.session.receive(client(HANDSHAKE_REQUEST));
+    a.session.receive({
+      type: 'tunnel-create',
+      capsFlags: Capability.MESSAGING_SERVICE_MSG,
+      paaCookie: encodePaaCookie('abc'),
+    });
+    await settle();
+    assert.deepStrictEqual(a.take().at(-1), send(server(TUNNEL_RESPONSE)), 'plain §7 response (caps IDLE_TIMEOUT)');
+
+    const b = createHarness({ consentMessage: '' });
+    b.session.receive(client(HANDSHAKE_REQUEST));
+    b.session.receive(client(TUNNEL_CREATE));
+    await settle();
+    assert.deepStrictEqual(b.take().at(-1), send(server(TUNNEL_RESPONSE)));
+  });
+
+  it('sends the service message once, after CHANNEL_RESPONSE and before any target byte can flow', async () => {
+    const h = await tunnelIn('awaiting-tunnel-create', { serviceMessage: 'Maintenance tonight at 22:00.' });
+    h.session.receive(client(TUNNEL_CREATE));
+    await settle();
+    assert.equal(
+      (h.take()[0] as { packet: { capsFlags: number } }).packet.capsFlags,
+      Capability.IDLE_TIMEOUT | Capability.MESSAGING_SERVICE_MSG,
+      'the service-message capability is announced with the message',
+    );
+    h.session.receive(client(TUNNEL_AUTH));
+    h.session.receive(client(CHANNEL_CREATE));
+    await settle();
+    assert.deepStrictEqual(h.take().slice(1), [
+      send(server(CHANNEL_RESPONSE)),
+      send({ type: 'service-message', message: 'Maintenance tonight at 22:00.' }),
+      { kind: 'channel-opened', state: 'channel-open' },
+    ]);
+    h.session.receive(client(DATA));
+    h.advance(10 * MINUTE_MS);
+    h.session.tick();
+    assert.ok(!h.take().some((o) => o.kind === 'send' && o.packet.type === 'service-message'), 'sent once only');
+  });
+
+  it('never sends a service message to a client that does not advertise service messages', async () => {
+    const h = await tunnelIn('channel-open', { serviceMessage: 'Hello' }, Capability.QUAR_SOH);
+    assert.ok(!h.outputs.some((o) => o.kind === 'send' && o.packet.type === 'service-message'));
+    const response = h.outputs.find((o) => o.kind === 'send' && o.packet.type === 'tunnel-response');
+    assert.deepStrictEqual(response, send(server(TUNNEL_RESPONSE)), 'caps stay IDLE_TIMEOUT');
+  });
+});
+
+describe('TunnelSession: keepalives from the gateway', () => {
+  const lifecycle = { keepaliveIntervalMs: 30 * SECOND_MS };
+
+  it('sends a keepalive on the tick after 30 s in which nothing went to the client', async () => {
+    const h = await openTunnel();
+    const k = await tunnelIn('channel-open', lifecycle);
+    h.session.tick();
+    k.advance(29 * SECOND_MS);
+    k.session.tick();
+    assert.deepStrictEqual(k.take(), [], 'not before the interval');
+    k.advance(SECOND_MS);
+    k.session.tick();
+    assert.deepStrictEqual(k.take(), [send({ type: 'keepalive' })]);
+    k.advance(SECOND_MS);
+    k.session.tick();
+    assert.deepStrictEqual(k.take(), [], 'the keepalive itself resets the interval');
+    k.advance(29 * SECOND_MS);
+    k.session.tick();
+    assert.deepStrictEqual(k.take(), [send({ type: 'keepalive' })]);
+    assert.deepStrictEqual(h.take(), [], 'no interval, no keepalives');
+  });
+
+  it('sends none while target bytes flow to the client, but does while only the client sends', async () => {
+    const h = await tunnelIn('channel-open', lifecycle);
+    for (let i = 0; i < 5; i++) {
+      h.advance(20 * SECOND_MS);
+      h.session.dataToClient();
+      h.session.tick();
+    }
+    assert.deepStrictEqual(h.take(), [], 'the tunnel was not silent toward the client');
+    for (let i = 0; i < 2; i++) {
+      h.advance(20 * SECOND_MS);
+      h.session.receive(client(DATA));
+      h.session.tick();
+    }
+    assert.deepStrictEqual(h.take(), [
+      { kind: 'channel-data', data: fromHex('03 00 00') },
+      { kind: 'channel-data', data: fromHex('03 00 00') },
+      send({ type: 'keepalive' }),
+    ]);
+  });
+
+  it('counts answers to client keepalives as traffic toward the client, and does not echo the echo of its own', async () => {
+    const h = await tunnelIn('channel-open', lifecycle);
+    h.advance(25 * SECOND_MS);
+    h.session.receive(client(KEEPALIVE));
+    h.session.tick();
+    h.advance(25 * SECOND_MS);
+    h.session.tick();
+    assert.deepStrictEqual(h.take(), [send({ type: 'keepalive' })], 'only the echo, no keepalive of its own yet');
+    h.advance(5 * SECOND_MS);
+    h.session.tick();
+    assert.deepStrictEqual(h.take(), [send({ type: 'keepalive' })]);
+    h.session.receive(client(KEEPALIVE)); // FreeRDP echoes ours
+    assert.deepStrictEqual(h.take(), []);
+  });
+
+  it('ticks before the channel opens, and while closing, do nothing', async () => {
+    for (const [state] of SETUP) {
+      const h = await tunnelIn(state, { ...lifecycle, idleTimeoutMs: MINUTE_MS, maxSessionMs: MINUTE_MS });
+      h.advance(MINUTE_MS * 10);
+      h.session.tick();
+      assert.deepStrictEqual(h.take(), [], state);
+    }
+    const c = await tunnelIn('channel-open', { ...lifecycle, idleTimeoutMs: MINUTE_MS });
+    c.session.terminate('admin-disconnect');
+    c.take();
+    c.advance(MINUTE_MS * 10);
+    c.session.tick();
+    assert.deepStrictEqual(c.take(), []);
+  });
+});
+
+describe('TunnelSession: idle timeout', () => {
+  const lifecycle = { idleTimeoutMs: 15 * MINUTE_MS };
+
+  it('closes a channel with no DATA either way for 15 minutes: CLOSE_CHANNEL(E_PROXY_SESSIONTIMEOUT), idle-timeout', async () => {
+    const h = await tunnelIn('channel-open', lifecycle);
+    h.advance(15 * MINUTE_MS - 1);
+    h.session.tick();
+    assert.deepStrictEqual(h.take(), []);
+    h.advance(1);
+    h.session.tick();
+    assert.deepStrictEqual(h.take(), [send({ type: 'close-channel', statusCode: SESSION_TIMEOUT })]);
+    assert.equal(h.session.state, 'closing');
+    assert.equal(h.closingCalls, 1);
+    h.session.receive(client(CLOSE_CHANNEL_RESPONSE));
+    assert.deepStrictEqual(h.take(), [
+      ended({
+        reason: 'idle-timeout',
+        state: 'channel-open',
+        hresult: SESSION_TIMEOUT,
+        detail: `no data either way for ${15 * MINUTE_MS} ms`,
+      }),
+    ]);
+    await assertEndedOnceAndSilent(h);
+  });
+
+  it('E_PROXY_SESSIONTIMEOUT is 0x000059F6 on the wire (FreeRDP records any non-zero close status)', () => {
+    assert.equal(
+      encodeServerPacket({ type: 'close-channel', statusCode: SESSION_TIMEOUT }).toString('hex'),
+      '100000000c000000f6590000',
+    );
+  });
+
+  for (const [label, activity] of [
+    ['DATA from the client', (h: Harness) => h.session.receive(client(DATA))],
+    ['DATA to the client', (h: Harness) => h.session.dataToClient()],
+  ] as const) {
+    it(`restarts the idle period on ${label}, measured from the tick that saw it`, async () => {
+      const h = await tunnelIn('channel-open', lifecycle);
+      h.advance(10 * MINUTE_MS);
+      activity(h);
+      h.advance(SECOND_MS);
+      h.session.tick(); // sees the activity at 10 min 1 s
+      h.advance(15 * MINUTE_MS - 1);
+      h.session.tick();
+      assert.ok(!h.take().some((o) => o.kind === 'send'), 'still within the idle period');
+      h.advance(1);
+      h.session.tick();
+      assert.deepStrictEqual(h.take().at(-1), send({ type: 'close-channel', statusCode: SESSION_TIMEOUT }));
+    });
+  }
+
+  it('is not kept alive by keepalives either way', async () => {
+    const h = await tunnelIn('channel-open', { ...lifecycle, keepaliveIntervalMs: 30 * SECOND_MS });
+    for (let elapsed = 0; elapsed < 15 * MINUTE_MS; elapsed += 30 * SECOND_MS) {
+      h.advance(30 * SECOND_MS);
+      h.session.receive(client(KEEPALIVE));
+      h.session.tick();
+    }
+    assert.equal(h.session.state, 'closing');
+    assert.deepStrictEqual(h.take().at(-1), send({ type: 'close-channel', statusCode: SESSION_TIMEOUT }));
+  });
+});
+
+describe('TunnelSession: lifetime and token expiry', () => {
+  it('closes a busy channel when it reaches its maximum lifetime: lifetime, E_PROXY_SESSIONTIMEOUT', async () => {
+    const h = await tunnelIn('channel-open', { maxSessionMs: 60 * MINUTE_MS, idleTimeoutMs: 5 * MINUTE_MS });
+    for (let elapsed = 0; elapsed < 60 * MINUTE_MS - MINUTE_MS; elapsed += MINUTE_MS) {
+      h.advance(MINUTE_MS);
+      h.session.receive(client(DATA));
+      h.session.tick();
+    }
+    assert.equal(h.session.state, 'channel-open', 'busy, not yet an hour');
+    h.advance(MINUTE_MS);
+    h.session.tick();
+    assert.equal(h.take().at(-1)?.kind, 'send');
+    assert.equal(h.session.state, 'closing');
+    h.session.transportClosed();
+    assert.deepStrictEqual(h.take(), [
+      ended({
+        reason: 'lifetime',
+        state: 'channel-open',
+        hresult: SESSION_TIMEOUT,
+        detail: `the session reached its ${60 * MINUTE_MS} ms limit`,
+      }),
+    ]);
+  });
+
+  it('closes the channel when the grant expires, if told when that is: token-expired', async () => {
+    const expiresAt = CLOCK_START_MS + 10 * MINUTE_MS;
+    const h = await tunnelIn('channel-open', { grantExpiresAt: (grant) => (grant.tokenId ? expiresAt : undefined) });
+    h.advance(10 * MINUTE_MS - 1);
+    h.session.receive(client(DATA));
+    h.session.tick();
+    assert.equal(h.session.state, 'channel-open');
+    h.advance(1);
+    h.session.tick();
+    assert.deepStrictEqual(h.take().at(-1), send({ type: 'close-channel', statusCode: SESSION_TIMEOUT }));
+    h.session.receive(client(CLOSE_CHANNEL_RESPONSE));
+    assert.deepStrictEqual(h.take(), [
+      ended({
+        reason: 'token-expired',
+        state: 'channel-open',
+        hresult: SESSION_TIMEOUT,
+        detail: 'the access token expired',
+      }),
+    ]);
+  });
+
+  it('lets a channel outlive its grant when no expiry is given (the default policy)', async () => {
+    const h = await tunnelIn('channel-open', { grantExpiresAt: () => undefined });
+    h.advance(365 * 24 * 60 * MINUTE_MS);
+    h.session.tick();
+    assert.equal(h.session.state, 'channel-open');
+  });
+
+  it('ends with the limit that passed first when several are due at one tick', async () => {
+    const h = await tunnelIn('channel-open', {
+      idleTimeoutMs: 20 * MINUTE_MS,
+      maxSessionMs: 30 * MINUTE_MS,
+      grantExpiresAt: () => CLOCK_START_MS + 25 * MINUTE_MS,
+    });
+    h.advance(60 * MINUTE_MS); // e.g. the process was suspended
+    h.session.tick();
+    h.session.transportClosed();
+    const outcome = h.outputs.find((o) => o.kind === 'ended');
+    assert.equal((outcome as { outcome: TunnelOutcome }).outcome.reason, 'idle-timeout');
+  });
+
+  it('a token expiry already past when the channel opens ends it on the first tick', async () => {
+    const h = await tunnelIn('channel-open', { grantExpiresAt: () => CLOCK_START_MS - 1 });
+    h.session.tick();
+    assert.equal(h.session.state, 'closing');
+  });
+});
+
+describe('TunnelSession: gateway-side ends tell the client why', () => {
+  it('terminate() with a notice sends SERVICE_MESSAGE, then CLOSE_CHANNEL with the status, then waits', async () => {
+    const h = await openTunnel();
+    h.session.terminate('admin-disconnect', HResult.E_PROXY_CONNECTIONABORTED, 'by the admin', 'Ended by the admin.');
+    assert.deepStrictEqual(h.take(), [
+      send({ type: 'service-message', message: 'Ended by the admin.' }),
+      send({ type: 'close-channel', statusCode: HResult.E_PROXY_CONNECTIONABORTED }),
+    ]);
+    assert.equal(h.closingCalls, 1);
+    h.session.receive(client(CLOSE_CHANNEL_RESPONSE));
+    assert.deepStrictEqual(h.take(), [
+      ended({
+        reason: 'admin-disconnect',
+        state: 'channel-open',
+        hresult: HResult.E_PROXY_CONNECTIONABORTED,
+        detail: 'by the admin',
+      }),
+    ]);
+    await assertEndedOnceAndSilent(h);
+  });
+
+  it('leaves the notice out for a client without the service-message capability', async () => {
+    const h = await tunnelIn('channel-open', {}, Capability.QUAR_SOH);
+    h.session.terminate('shutdown', HResult.E_PROXY_CONNECTIONABORTED, undefined, 'Shutting down.');
+    assert.deepStrictEqual(h.take(), [send({ type: 'close-channel', statusCode: HResult.E_PROXY_CONNECTIONABORTED })]);
+  });
+
+  for (const [state] of SETUP) {
+    it(`terminate() with a notice in ${state} sends nothing and never calls closing()`, async () => {
+      const h = await tunnelIn(state);
+      h.session.terminate('shutdown', HResult.E_PROXY_CONNECTIONABORTED, undefined, 'Shutting down.');
+      assert.deepStrictEqual(h.take(), [ended({ reason: 'shutdown', state })]);
+      assert.equal(h.closingCalls, 0);
+    });
+  }
+
+  it('calls closing() once however many ends pile up (target gone, admin, timeout)', async () => {
+    const h = await tunnelIn('channel-open', { idleTimeoutMs: MINUTE_MS });
+    h.session.targetEnded();
+    h.session.terminate('admin-disconnect');
+    h.advance(MINUTE_MS);
+    h.session.tick();
+    assert.equal(h.closingCalls, 1);
+    assert.deepStrictEqual(h.take(), [send({ type: 'close-channel', statusCode: 0 })]);
+  });
+});
+
+describe('TunnelSession: the DATA path stays cheap', () => {
+  it('reads no clock and starts nothing per DATA packet, either way', async () => {
+    const h = await tunnelIn('channel-open', {
+      keepaliveIntervalMs: 30 * SECOND_MS,
+      idleTimeoutMs: MINUTE_MS,
+      maxSessionMs: MINUTE_MS,
+      grantExpiresAt: () => CLOCK_START_MS + MINUTE_MS,
+    });
+    const reads = h.clockReads;
+    const packet = client(DATA);
+    for (let i = 0; i < 10_000; i++) {
+      h.session.receive(packet);
+      h.session.dataToClient();
+    }
+    assert.equal(h.clockReads, reads, 'the clock is read by tick() only');
+    h.session.tick();
+    assert.equal(h.clockReads, reads + 1);
+  });
 });
