@@ -4,11 +4,13 @@ import type { Settings } from '../config/schema.ts';
 import type { TunnelGrant, TunnelPolicy } from '../gateway/tunnel.ts';
 import { HResult } from '../gateway/tsgu/constants.ts';
 import { TunnelRefusal } from '../gateway/tsgu/session.ts';
+import type { Connector } from '../relay/connector.ts';
 import { DialError, dialTarget } from '../relay/dial.ts';
 import { authorizeTarget } from './policy.ts';
+import type { ReplayCache } from './replay-cache.ts';
 import type { SigningKey } from './signing-key.ts';
 import { TokenError } from './token-errors.ts';
-import { verifyPaaToken } from './tokens.ts';
+import { verifyPaaToken, type RevocationSubject, type VerificationKeyLookup } from './tokens.ts';
 
 export interface PaaGrant extends TunnelGrant {
   readonly hosts: readonly string[];
@@ -18,6 +20,16 @@ export interface PaaPolicyDeps {
   readonly settings: () => Settings;
   readonly signingKey: SigningKey;
   readonly dial?: (host: string, port: number) => Promise<Socket>;
+  /** The shared connector (Wake-on-LAN); preferred over `dial` when given. */
+  readonly connector?: Connector;
+  /** Keys trusted for PAA tokens; the gateway's own key only when absent. */
+  readonly keys?: VerificationKeyLookup;
+  /** The revocation list (JRL): a listed token opens no new tunnel. */
+  readonly isRevoked?: (claims: RevocationSubject) => boolean;
+  /** Remembers single-use tokens; without it a single-use token is refused. */
+  readonly replay?: ReplayCache;
+  /** The client the tunnel serves: a single-use token may only reconnect from the address that used it first. */
+  readonly clientAddress?: string;
 }
 
 /**
@@ -27,14 +39,23 @@ export interface PaaPolicyDeps {
 export function createPaaPolicy(deps: PaaPolicyDeps): TunnelPolicy<PaaGrant> {
   const dial = deps.dial ?? ((host, port) => dialTarget(host, port));
   const { signingKey } = deps;
+  const keys: VerificationKeyLookup =
+    deps.keys ??
+    ((kid) =>
+      kid === signingKey.kid ? { key: signingKey.publicKey, alg: signingKey.alg, requireGatewayId: true } : undefined);
   return {
     async authenticate(token) {
       try {
+        const { replay, clientAddress } = deps;
         const claims = await verifyPaaToken(token, {
-          keys: (kid) => (kid === signingKey.kid ? signingKey.publicKey : undefined),
+          keys,
           gatewayId: deps.settings().gatewayId,
+          ...(deps.isRevoked ? { isRevoked: deps.isRevoked } : {}),
+          ...(replay && clientAddress !== undefined
+            ? { replay: (jti, exp, now) => replay.use(jti, clientAddress, exp, now) }
+            : {}),
         });
-        return { tokenId: claims.jti, hosts: claims.hosts };
+        return { tokenId: claims.jti, hosts: claims.hosts, expiresAtMs: claims.exp * 1000 };
       } catch (error) {
         if (!(error instanceof TokenError)) throw error;
         throw new TunnelRefusal(HResult.E_PROXY_COOKIE_AUTHENTICATION_ACCESS_DENIED, error.failure, error.message);
@@ -48,6 +69,7 @@ export function createPaaPolicy(deps: PaaPolicyDeps): TunnelPolicy<PaaGrant> {
     },
     async dial(host) {
       try {
+        if (deps.connector) return (await deps.connector.connect([host])).socket;
         return await dial(host.address, host.port);
       } catch (error) {
         if (!(error instanceof DialError)) throw error;

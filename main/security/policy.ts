@@ -24,12 +24,7 @@ export function authorizeTarget(
   const granted = new Set(tokenHosts.map((name) => name.toLowerCase()));
   let matchedButNotGranted: Host | undefined;
   for (const name of request.names) {
-    const wanted = name.toLowerCase();
-    const host = allowlist.find(
-      (candidate) =>
-        candidate.port === request.port &&
-        (candidate.name.toLowerCase() === wanted || candidate.address.toLowerCase() === wanted),
-    );
+    const host = findAllowedHost(name, request.port, allowlist);
     if (!host) continue;
     if (granted.has(host.name.toLowerCase())) return { allowed: true, host };
     matchedButNotGranted ??= host;
@@ -46,4 +41,17 @@ export function authorizeTarget(
     reason: 'not-allowed-host',
     message: `${request.names.join(', ') || '(no name)'} port ${request.port} is not an allowed host`,
   };
+}
+
+/**
+ * The allowed host a client's `name` and `port` designate: matched by the host's name or its configured address
+ * (case-insensitive), with the exact port. Undefined when none matches — the no-open-proxy rule.
+ */
+export function findAllowedHost(name: string, port: number, allowlist: readonly Host[]): Host | undefined {
+  const wanted = name.toLowerCase();
+  return allowlist.find(
+    (candidate) =>
+      candidate.port === port &&
+      (candidate.name.toLowerCase() === wanted || candidate.address.toLowerCase() === wanted),
+  );
 }

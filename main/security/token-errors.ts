@@ -8,7 +8,15 @@ export type TokenFailure =
   | 'not-yet-valid'
   | 'wrong-gateway'
   | 'revoked'
-  | 'missing-claim';
+  | 'missing-claim'
+  /** A claim is present and well-typed but its value is unusable (a target that is not a TargetAddr…). */
+  | 'invalid-claim'
+  /** A valid token asks for something this gateway does not do (rendezvous mode, recording). */
+  | 'unsupported'
+  /** A single-use token seen again (another address, after the reuse window, or too often). */
+  | 'replayed'
+  /** A SCOPE token that does not grant the scope an endpoint needs. */
+  | 'wrong-scope';
 
 export class TokenError extends Error {
   override readonly name = 'TokenError';

@@ -185,7 +185,12 @@ describe('createPaaPolicy', () => {
       hosts: ['desktop', 'Laptop'],
       ttlSeconds: 600,
     });
-    assert.deepStrictEqual(await policy.authenticate(token), { tokenId: claims.jti, hosts: ['desktop', 'Laptop'] });
+    assert.deepStrictEqual(await policy.authenticate(token), {
+      tokenId: claims.jti,
+      hosts: ['desktop', 'Laptop'],
+      // The tunnel may end the session at this instant (lifecycle.endSessionsAtTokenExpiry).
+      expiresAtMs: claims.exp * 1000,
+    });
   });
 
   const tokenFailures: ReadonlyArray<readonly [string, () => Promise<string>]> = [

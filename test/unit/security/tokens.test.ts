@@ -49,7 +49,7 @@ after(async () => {
 
 function verifyOptions(overrides: Partial<VerifyOptions> = {}): VerifyOptions {
   return {
-    keys: (kid) => (kid === key.kid ? key.publicKey : undefined),
+    keys: (kid) => (kid === key.kid ? { key: key.publicKey, alg: key.alg, requireGatewayId: true } : undefined),
     gatewayId: GATEWAY_ID,
     now: T0,
     ...overrides,
@@ -239,12 +239,12 @@ describe('PAA tokens: refusals', () => {
     assert.equal(error.tokenId, claims.jti);
   });
 
-  it('refuses a revoked token, asking about its jti', async () => {
+  it('refuses a revoked token, asking about its claims', async () => {
     const { token, claims } = await issue();
-    const asked: string[] = [];
-    const isRevoked = (jti: string): boolean => {
-      asked.push(jti);
-      return jti === claims.jti;
+    const asked: unknown[] = [];
+    const isRevoked = (subject: Readonly<Record<string, unknown>>): boolean => {
+      asked.push(subject.jti);
+      return subject.jti === claims.jti;
     };
     const error = await assertRefused(token, 'revoked', verifyOptions({ isRevoked }));
     assert.equal(error.tokenId, claims.jti);
