@@ -1,11 +1,23 @@
 import { createPrivateKey, randomBytes, sign, verify, X509Certificate, type KeyObject } from 'node:crypto';
-import { stat } from 'node:fs/promises';
+import { rm, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from '../logging/logger.ts';
 import { ensurePrivateDir } from '../util/fs-atomic.ts';
 import {
+  checkServerCertificate,
+  describeIssuer,
+  describeSubject,
+  IMPORTED_EXPIRY_WARNING_DAYS,
+  openStoredImport,
+  subjectAltNamesOf,
+  type PreparedCertificate,
+} from './certificate-import.ts';
+import {
   CertificateAuthorityExpiredError,
+  CertificateImportError,
+  ImportFileGarbledError,
+  ImportKeyMismatchError,
   KeyFileCorruptError,
   KeyFileMissingError,
   KeyMismatchError,
@@ -26,6 +38,7 @@ import {
   writeSecretFile,
   type SecretCodec,
 } from './secret-files.ts';
+import { withStoreLock } from './store-lock.ts';
 import { defaultSubjectAltNames, normalizeIpAddress, type SubjectAltNames } from './subject-alt-names.ts';
 import { x509 } from './x509.ts';
 
@@ -33,20 +46,36 @@ export const CA_CERT_FILE = 'ca.pem';
 export const CA_KEY_FILE = 'ca-key.pem';
 export const SERVER_CERT_FILE = 'server.pem';
 export const SERVER_KEY_FILE = 'server-key.pem';
+/** A certificate the user imported (chain, leaf first) and its key: served instead of server.pem while present. */
+export const IMPORTED_CERT_FILE = 'imported.pem';
+export const IMPORTED_KEY_FILE = 'imported-key.pem';
+/**
+ * Rewritten (last, under the lock) by every process that changes the files above, so that a running gateway
+ * watching the folder reloads once the change is complete.
+ */
+export const CHANGE_MARKER_FILE = 'changed.json';
 /** The server certificate is re-issued when it has less than this left. */
 export const RENEW_BEFORE_EXPIRY_DAYS = 30;
 const DAY_MS = 24 * 60 * 60 * 1000;
 
+/** Where the served certificate comes from: issued by the local CA, or imported by the user. */
+export type CertificateSource = 'local' | 'imported';
+
 /** Everything the TLS listener and the UI need; PEM strings end with a newline. */
 export interface TlsMaterial {
-  /** The local CA certificate that clients install as trusted. */
+  readonly source: CertificateSource;
+  /** The local CA certificate that clients install as trusted (also when an imported certificate is served). */
   readonly caCertPem: string;
   /** The server (leaf) certificate. */
   readonly certPem: string;
   /** The server private key, PKCS#8 PEM. Never log it. */
   readonly keyPem: string;
-  /** Server certificate followed by the CA certificate: the `cert` for `tls.createServer`. */
+  /** Server certificate followed by its issuers: the `cert` for `tls.createServer`. */
   readonly chainPem: string;
+  /** One-line distinguished names of the server certificate. */
+  readonly subject: string;
+  readonly issuer: string;
+  readonly notBefore: Date;
   /** Of the server certificate, `AB:CD:...`. */
   readonly fingerprintSha256: string;
   /** The server certificate's SAN entries. */
@@ -65,6 +94,8 @@ export interface LoadOrCreateCertificatesOptions {
   now?: () => Date;
   /** Applied to private key files (encryption at rest); identity by default. */
   secretCodec?: SecretCodec;
+  /** Issue a new server key and certificate from the local CA even if the current ones are fine. */
+  regenerate?: boolean;
 }
 
 /** Why a server certificate is (re-)issued; logged as the `reason` field. */
@@ -75,13 +106,17 @@ export type IssueReason =
   | 'not-issued-by-ca'
   | 'not-yet-valid'
   | 'expiring'
-  | 'names-changed';
+  | 'names-changed'
+  | 'requested';
 
 interface CertificatePaths {
   readonly caCert: string;
   readonly caKey: string;
   readonly serverCert: string;
   readonly serverKey: string;
+  readonly importedCert: string;
+  readonly importedKey: string;
+  readonly marker: string;
 }
 
 interface Context {
@@ -89,6 +124,8 @@ interface Context {
   readonly codec: SecretCodec;
   readonly logger: Logger;
   readonly now: Date;
+  /** Set when a file was written, so that the change marker is rewritten. */
+  changed: string[];
 }
 
 interface ParsedCertificate {
@@ -112,13 +149,20 @@ const CA_REMEDY =
   'restore it from a backup, or delete both ca.pem and ca-key.pem to create a new CA ' +
   '(every client must then install the new CA certificate).';
 const SERVER_REMEDY = 'restore it from a backup, or delete server.pem and server-key.pem to issue a new pair.';
+const IMPORTED_REMEDY =
+  'import the certificate again with `homegate cert import`, or go back to the local one with `homegate cert use-local`.';
 
 /**
  * Loads the gateway's TLS material from `dir`, creating what is missing:
  * - first run: a local CA (ca.pem, ca-key.pem) and a server certificate from it (server.pem, server-key.pem);
  * - later runs: loads them, and re-issues the server certificate from the same CA when it is missing,
  *   expires within RENEW_BEFORE_EXPIRY_DAYS, is not valid yet, was not issued by this CA, or does not cover
- *   every wanted name (public names, host name, LAN addresses). A renewal keeps the server key.
+ *   every wanted name (public names, host name, LAN addresses). A renewal keeps the server key;
+ *   `regenerate` issues a new key and certificate whatever their state.
+ * When an imported certificate is present (imported.pem, imported-key.pem) it is what the material describes;
+ * the local files are still kept current, so that `homegate cert use-local` can switch back at once. Imported
+ * certificates are never renewed. Everything runs under the folder's lock, and a change to any file rewrites
+ * changed.json so that a running gateway reloads.
  *
  * Never replaces an existing CA: clients trust it by hand. A CA or key file that cannot be read or parsed,
  * a CA file without its partner, or a key that does not match its certificate is an error naming the
@@ -131,33 +175,255 @@ export async function loadOrCreateCertificates(
   // Validate the configured names before touching the disk.
   const wanted = defaultSubjectAltNames({ publicNames: options.publicNames });
   const context: Context = {
-    paths: {
-      caCert: join(dir, CA_CERT_FILE),
-      caKey: join(dir, CA_KEY_FILE),
-      serverCert: join(dir, SERVER_CERT_FILE),
-      serverKey: join(dir, SERVER_KEY_FILE),
-    },
+    paths: certificatePaths(dir),
     codec: options.secretCodec ?? IDENTITY_SECRET_CODEC,
     logger: options.logger,
     now: (options.now ?? (() => new Date()))(),
+    changed: [],
   };
 
   await ensurePrivateDir(dir);
   await warnIfShared(dir, context.logger);
 
-  const ca = await loadOrCreateCa(context);
-  const server = await loadOrIssueServerCertificate(context, ca, wanted);
+  return withStoreLock(dir, async () => {
+    const ca = await loadOrCreateCa(context);
+    const server = await loadOrIssueServerCertificate(context, ca, wanted, options.regenerate === true);
+    const imported = await loadImported(context, options.publicNames);
+    if (context.changed.length > 0) await writeChangeMarker(context.paths, context.changed.join(','), context.now);
 
+    const caFingerprintSha256 = fingerprintSha256OfDer(ca.cert.node.raw);
+    if (imported !== undefined) return materialOfImported(imported, ca.cert.pem, caFingerprintSha256);
+    return Object.freeze({
+      source: 'local' as const,
+      caCertPem: ca.cert.pem,
+      certPem: server.cert.pem,
+      keyPem: server.keyPem,
+      chainPem: server.cert.pem + ca.cert.pem,
+      subject: describeSubject(server.cert.node),
+      issuer: describeIssuer(server.cert.node),
+      notBefore: server.cert.notBefore,
+      fingerprintSha256: fingerprintSha256OfDer(server.cert.node.raw),
+      dnsNames: [...server.cert.names.dnsNames],
+      ipAddresses: [...server.cert.names.ipAddresses],
+      notAfter: server.cert.notAfter,
+      caFingerprintSha256,
+    });
+  });
+}
+
+export interface ImportCertificateOptions {
+  logger: Logger;
+  secretCodec?: SecretCodec;
+  now?: () => Date;
+}
+
+/**
+ * Stores a certificate that passed `prepareImport` as the one to serve (key 0600 through the secret codec),
+ * then rewrites the change marker so that a running gateway swaps to it. The local CA and server certificate
+ * are kept: `removeImportedCertificate` goes back to them.
+ */
+export async function storeImportedCertificate(
+  dir: string,
+  prepared: Pick<PreparedCertificate, 'chainPem' | 'keyPem' | 'leaf'>,
+  options: ImportCertificateOptions,
+): Promise<void> {
+  const paths = certificatePaths(dir);
+  const codec = options.secretCodec ?? IDENTITY_SECRET_CODEC;
+  await ensurePrivateDir(dir);
+  await withStoreLock(dir, async () => {
+    // Key first: the certificate file is what makes the import active, so it must never point at an old key.
+    await writeSecretFile(paths.importedKey, Buffer.from(prepared.keyPem), codec);
+    await writePublicFile(paths.importedCert, prepared.chainPem);
+    await writeChangeMarker(paths, 'imported', (options.now ?? (() => new Date()))());
+  });
+  options.logger.info('imported certificate stored', {
+    file: paths.importedCert,
+    subject: describeSubject(prepared.leaf),
+    issuer: describeIssuer(prepared.leaf),
+    fingerprintSha256: fingerprintSha256OfDer(prepared.leaf.raw),
+    notAfter: new Date(prepared.leaf.validTo).toISOString(),
+  });
+}
+
+/** Drops the imported certificate so that the local one is served again. False when none was imported. */
+export async function removeImportedCertificate(
+  dir: string,
+  options: { logger: Logger; now?: () => Date },
+): Promise<boolean> {
+  const paths = certificatePaths(dir);
+  await ensurePrivateDir(dir);
+  return withStoreLock(dir, async () => {
+    const present = (await readOptionalFile(paths.importedCert)) !== undefined;
+    // Certificate first: without it the import is inactive, and a leftover key is ignored.
+    await rm(paths.importedCert, { force: true });
+    await rm(paths.importedKey, { force: true });
+    if (present) {
+      await writeChangeMarker(paths, 'use-local', (options.now ?? (() => new Date()))());
+      options.logger.info('imported certificate removed; serving the local one', { file: paths.importedCert });
+    }
+    return present;
+  });
+}
+
+/** What `homegate cert show` prints about one certificate. */
+export interface CertificateSummary {
+  readonly source: CertificateSource;
+  readonly file: string;
+  readonly subject: string;
+  readonly issuer: string;
+  readonly dnsNames: string[];
+  readonly ipAddresses: string[];
+  readonly fingerprintSha256: string;
+  readonly notBefore: Date;
+  readonly notAfter: Date;
+  /** Reasons clients may refuse it, or that need the user's attention soon (expiry, names not covered). */
+  readonly warnings: string[];
+}
+
+/**
+ * Describes the certificate the gateway serves, from the files alone: no key is read and nothing is written,
+ * so it also works while `serve` runs and without the secret codec. Undefined when there is none yet.
+ */
+export async function describeServedCertificate(
+  dir: string,
+  options: { publicNames: readonly string[]; now?: Date },
+): Promise<CertificateSummary | undefined> {
+  const paths = certificatePaths(dir);
+  const now = options.now ?? new Date();
+  const imported = await readOptionalFile(paths.importedCert);
+  const source: CertificateSource = imported === undefined ? 'local' : 'imported';
+  const file = imported === undefined ? paths.serverCert : paths.importedCert;
+  const data = imported ?? (await readOptionalFile(paths.serverCert));
+  if (data === undefined) return undefined;
+  const cert = parseCertificate(file, data.data.toString('utf8'), source === 'local' ? SERVER_REMEDY : IMPORTED_REMEDY);
+  const warnings = checkServerCertificate(cert.node, { publicNames: options.publicNames, now }).map(
+    (problem) => problem.message,
+  );
+  const daysLeft = Math.floor((cert.notAfter.getTime() - now.getTime()) / DAY_MS);
+  if (cert.notAfter > now && daysLeft < IMPORTED_EXPIRY_WARNING_DAYS) {
+    warnings.push(
+      source === 'imported'
+        ? `expires in ${daysLeft} day(s) and imported certificates are not renewed: import a new one`
+        : `expires in ${daysLeft} day(s); a running gateway renews it within a day`,
+    );
+  }
+  return {
+    source,
+    file,
+    subject: describeSubject(cert.node),
+    issuer: describeIssuer(cert.node),
+    dnsNames: [...cert.names.dnsNames],
+    ipAddresses: [...cert.names.ipAddresses],
+    fingerprintSha256: fingerprintSha256OfDer(cert.node.raw),
+    notBefore: cert.notBefore,
+    notAfter: cert.notAfter,
+    warnings,
+  };
+}
+
+/** The local CA certificate, for export. Undefined until the CA exists. */
+export async function readCaCertificate(dir: string): Promise<X509Certificate | undefined> {
+  const paths = certificatePaths(dir);
+  const file = await readOptionalFile(paths.caCert);
+  if (file === undefined) return undefined;
+  return parseCertificate(paths.caCert, file.data.toString('utf8'), CA_REMEDY).node;
+}
+
+function certificatePaths(dir: string): CertificatePaths {
+  return {
+    caCert: join(dir, CA_CERT_FILE),
+    caKey: join(dir, CA_KEY_FILE),
+    serverCert: join(dir, SERVER_CERT_FILE),
+    serverKey: join(dir, SERVER_KEY_FILE),
+    importedCert: join(dir, IMPORTED_CERT_FILE),
+    importedKey: join(dir, IMPORTED_KEY_FILE),
+    marker: join(dir, CHANGE_MARKER_FILE),
+  };
+}
+
+async function writeChangeMarker(paths: CertificatePaths, reason: string, now: Date): Promise<void> {
+  await writePublicFile(
+    paths.marker,
+    `${JSON.stringify({ changedAt: now.toISOString(), reason, pid: process.pid })}\n`,
+  );
+}
+
+interface LoadedImport {
+  readonly chainPem: string;
+  readonly keyPem: string;
+  readonly leaf: X509Certificate;
+  readonly names: SubjectAltNames;
+}
+
+/**
+ * The imported certificate, when there is one. A damaged pair is an error naming the file (like the local
+ * files); an expired certificate or one that misses a public name is still served — clients tell the user,
+ * and refusing to start would take the gateway away entirely — but logged loudly.
+ */
+async function loadImported(context: Context, publicNames: readonly string[]): Promise<LoadedImport | undefined> {
+  const { paths, codec, logger, now } = context;
+  const certFile = await readOptionalFile(paths.importedCert);
+  if (certFile === undefined) {
+    if ((await readOptionalFile(paths.importedKey)) !== undefined) {
+      logger.warn('ignoring an imported key without its certificate', { file: paths.importedKey });
+    }
+    return undefined;
+  }
+  const keyData = await readOptionalSecretFile(paths.importedKey, codec, logger);
+  if (keyData === undefined) throw new KeyFileMissingError(paths.importedKey, paths.importedCert, IMPORTED_REMEDY);
+  let loaded: LoadedImport;
+  try {
+    loaded = openStoredImport(
+      { name: paths.importedCert, data: certFile.data },
+      { name: paths.importedKey, data: keyData },
+    );
+  } catch (error) {
+    if (error instanceof ImportKeyMismatchError) {
+      throw new KeyMismatchError(paths.importedKey, paths.importedCert, IMPORTED_REMEDY);
+    }
+    if (error instanceof CertificateImportError) {
+      const file = error instanceof ImportFileGarbledError ? error.file : paths.importedCert;
+      throw new KeyFileCorruptError(file, error.message, IMPORTED_REMEDY, error);
+    }
+    throw error;
+  }
+  const fields = {
+    file: paths.importedCert,
+    subject: describeSubject(loaded.leaf),
+    fingerprintSha256: fingerprintSha256OfDer(loaded.leaf.raw),
+    notAfter: new Date(loaded.leaf.validTo).toISOString(),
+  };
+  for (const problem of checkServerCertificate(loaded.leaf, { publicNames, now })) {
+    logger.error('imported certificate will be refused by clients', { ...fields, problem: problem.message });
+  }
+  const msLeft = new Date(loaded.leaf.validTo).getTime() - now.getTime();
+  if (msLeft > 0 && msLeft < IMPORTED_EXPIRY_WARNING_DAYS * DAY_MS) {
+    logger.warn('imported certificate expires soon and is not renewed automatically; import a new one', {
+      ...fields,
+      daysLeft: Math.floor(msLeft / DAY_MS),
+    });
+  }
+  logger.debug('serving the imported certificate', fields);
+  return loaded;
+}
+
+function materialOfImported(imported: LoadedImport, caCertPem: string, caFingerprintSha256: string): TlsMaterial {
+  const parsed = new x509.X509Certificate(imported.leaf.raw);
+  const names = subjectAltNamesOf(imported.leaf);
   return Object.freeze({
-    caCertPem: ca.cert.pem,
-    certPem: server.cert.pem,
-    keyPem: server.keyPem,
-    chainPem: server.cert.pem + ca.cert.pem,
-    fingerprintSha256: fingerprintSha256OfDer(server.cert.node.raw),
-    dnsNames: [...server.cert.names.dnsNames],
-    ipAddresses: [...server.cert.names.ipAddresses],
-    notAfter: server.cert.notAfter,
-    caFingerprintSha256: fingerprintSha256OfDer(ca.cert.node.raw),
+    source: 'imported' as const,
+    caCertPem,
+    certPem: `${imported.leaf.toString().trimEnd()}\n`,
+    keyPem: imported.keyPem,
+    chainPem: imported.chainPem,
+    subject: describeSubject(imported.leaf),
+    issuer: describeIssuer(imported.leaf),
+    notBefore: parsed.notBefore,
+    fingerprintSha256: fingerprintSha256OfDer(imported.leaf.raw),
+    dnsNames: [...names.dnsNames],
+    ipAddresses: [...names.ipAddresses],
+    notAfter: parsed.notAfter,
+    caFingerprintSha256,
   });
 }
 
@@ -173,6 +439,7 @@ async function loadOrCreateCa(context: Context): Promise<LoadedPair> {
     // instead of a certificate whose key is lost.
     await writeSecretFile(paths.caKey, Buffer.from(created.keyPem), codec);
     await writePublicFile(paths.caCert, created.certPem);
+    context.changed.push('ca-created');
     logger.info('created local certificate authority', {
       file: paths.caCert,
       subject: ca.cert.node.subject.replaceAll('\n', ', '),
@@ -206,6 +473,7 @@ async function loadOrIssueServerCertificate(
   context: Context,
   ca: LoadedPair,
   wanted: SubjectAltNames,
+  regenerate: boolean,
 ): Promise<LoadedPair> {
   const { paths, codec, logger, now } = context;
   const certFile = await readOptionalFile(paths.serverCert);
@@ -214,7 +482,10 @@ async function loadOrIssueServerCertificate(
   let reason: IssueReason | undefined;
   let keyToKeep: string | undefined;
   let missing: string[] = [];
-  if (keyData === undefined) {
+  if (regenerate) {
+    // A new key too: regenerating is what a user does when the old key may have leaked.
+    reason = 'requested';
+  } else if (keyData === undefined) {
     // A certificate without its key is useless; issue a new pair over it (it is public material).
     reason = certFile === undefined ? 'missing' : 'key-missing';
   } else if (certFile === undefined) {
@@ -248,8 +519,11 @@ async function loadOrIssueServerCertificate(
   });
   const server = parsePair(issued, paths.serverCert, paths.serverKey, SERVER_REMEDY);
   // Certificate first: if we stop in between, the next run finds no key (or the kept one) and issues again.
+  // A regeneration drops the old key before that, so that the new certificate never meets the old key.
+  if (reason === 'requested') await rm(paths.serverKey, { force: true });
   await writePublicFile(paths.serverCert, issued.certPem);
   if (keyToKeep === undefined) await writeSecretFile(paths.serverKey, Buffer.from(issued.keyPem), codec);
+  context.changed.push(`server-${reason}`);
   // A certificate from another CA means ca.pem changed under us: worth more than an info line.
   logger[reason === 'not-issued-by-ca' ? 'warn' : 'info']('issued server certificate', {
     reason,

@@ -14,9 +14,37 @@ export interface SecretCodec {
   open(stored: Buffer): Buffer;
 }
 
+/**
+ * What a sealed file starts with (then the platform's ciphertext). A marker, so that a process without the key
+ * (the CLI, next to the desktop app) says plainly why it cannot read the file instead of calling it corrupt.
+ */
+export const SEALED_SECRET_PREFIX = Buffer.from('homegate-sealed:v1\n', 'ascii');
+
+/** The file was sealed by the desktop app with the OS keychain, which this process cannot use. */
+export class SealedSecretError extends Error {
+  override readonly name = 'SealedSecretError';
+  constructor() {
+    super(
+      'it was encrypted by the Homegate desktop app with the OS keychain, which the command line cannot use; ' +
+        'run the gateway from the app, or give the command line its own --data-dir',
+    );
+  }
+}
+
+export function isSealedSecret(stored: Buffer): boolean {
+  return (
+    stored.length >= SEALED_SECRET_PREFIX.length &&
+    stored.subarray(0, SEALED_SECRET_PREFIX.length).equals(SEALED_SECRET_PREFIX)
+  );
+}
+
+/** Plain files (0600 in a 0700 directory); a file the desktop app sealed is refused with `SealedSecretError`. */
 export const IDENTITY_SECRET_CODEC: SecretCodec = Object.freeze({
   seal: (plain: Buffer): Buffer => plain,
-  open: (stored: Buffer): Buffer => stored,
+  open: (stored: Buffer): Buffer => {
+    if (isSealedSecret(stored)) throw new SealedSecretError();
+    return stored;
+  },
 });
 
 /** Mode of files that hold a private key. */
@@ -66,7 +94,8 @@ export async function readOptionalSecretFile(
   try {
     return codec.open(file.data);
   } catch (error) {
-    throw new KeyFileUnreadableError(path, 'the secret codec could not decrypt it', error);
+    const detail = error instanceof SealedSecretError ? error.message : 'the secret codec could not decrypt it';
+    throw new KeyFileUnreadableError(path, detail, error);
   }
 }
 

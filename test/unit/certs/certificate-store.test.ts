@@ -9,6 +9,7 @@ import { promisify } from 'node:util';
 import {
   CA_CERT_FILE,
   CA_KEY_FILE,
+  CHANGE_MARKER_FILE,
   loadOrCreateCertificates,
   SERVER_CERT_FILE,
   SERVER_KEY_FILE,
@@ -26,7 +27,8 @@ import { createLogger, type Logger } from '../../../main/logging/logger.ts';
 
 const execFileAsync = promisify(execFile);
 const DAY_MS = 24 * 60 * 60 * 1000;
-const ALL_FILES = [CA_CERT_FILE, CA_KEY_FILE, SERVER_CERT_FILE, SERVER_KEY_FILE];
+/** The four key files, and the marker a running gateway follows (rewritten whenever one of them changes). */
+const ALL_FILES = [CA_CERT_FILE, CA_KEY_FILE, SERVER_CERT_FILE, SERVER_KEY_FILE, CHANGE_MARKER_FILE];
 const posixOnly = { skip: process.platform === 'win32' ? 'file modes are POSIX' : false };
 
 async function openssl(...args: string[]): Promise<string> {
@@ -269,7 +271,10 @@ describe('loadOrCreateCertificates', () => {
     await load();
     await rm(join(dir, CA_CERT_FILE));
     await assert.rejects(load(), /ca\.pem is missing but .*ca-key\.pem exists/);
-    assert.deepEqual((await readdir(dir)).sort(), [CA_KEY_FILE, SERVER_CERT_FILE, SERVER_KEY_FILE].sort());
+    assert.deepEqual(
+      (await readdir(dir)).sort(),
+      [CA_KEY_FILE, SERVER_CERT_FILE, SERVER_KEY_FILE, CHANGE_MARKER_FILE].sort(),
+    );
   });
 
   it('reports a key path that cannot be read as unreadable, not as absent', async () => {

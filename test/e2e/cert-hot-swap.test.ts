@@ -1,0 +1,157 @@
+/**
+ * End to end with real programs: a live xfreerdp session through `homegate serve` survives `homegate cert
+ * import` (run as a separate process, as a user would), a new xfreerdp connection afterwards succeeds, and a TLS
+ * probe sees the imported certificate.
+ */
+import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
+import { readFile } from 'node:fs/promises';
+import { connect as tlsConnect } from 'node:tls';
+import { after, before, describe, test } from 'node:test';
+import { makeLeaf, makeTestCa } from '../helpers/openssl-certs.ts';
+import {
+  SHADOW_SERVER_TOOLS,
+  XFREERDP_AUTH_ONLY,
+  XFREERDP_BASE_ARGS,
+  XFREERDP_EXIT,
+  XFREERDP_TOOLS,
+  describeXfreerdpResult,
+  homegateOk,
+  makeTempDir,
+  readAuditLog,
+  reachedActive,
+  runXfreerdp,
+  skipUnlessTools,
+  startHomegateServe,
+  startShadowServer,
+  startXfreerdp,
+  xfreerdpTarget,
+  type AuditRecord,
+  type HomegateServe,
+  type ShadowServerHandle,
+  type TempDir,
+} from './harness/index.ts';
+
+const skip = skipUnlessTools([...new Set([...SHADOW_SERVER_TOOLS, ...XFREERDP_TOOLS, 'openssl'])]);
+const CLIENT_TIMEOUT_MS = 30_000;
+const TEST_TIMEOUT_MS = 120_000;
+/** How long the live session must stay up after the swap before we call it survived. */
+const SURVIVAL_MS = 3_000;
+
+function gatewayArgs(port: number, token: string): string[] {
+  return [`/g:127.0.0.1:${port}`, '/gt:http', `/gat:${token}`];
+}
+
+async function waitForAudit(dir: string, predicate: (record: AuditRecord) => boolean): Promise<AuditRecord> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const found = (await readAuditLog(dir)).find(predicate);
+    if (found) return found;
+    if (Date.now() > deadline) throw new Error('the expected audit record did not appear within 10 s');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** The SHA-256 fingerprint of the certificate a fresh TLS handshake with the gateway presents. */
+function probeFingerprint(port: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = tlsConnect({ host: '127.0.0.1', port, servername: 'localhost', rejectUnauthorized: false });
+    socket.setTimeout(5_000, () => socket.destroy(new Error('TLS probe timed out')));
+    socket.once('secureConnect', () => {
+      resolve(socket.getPeerCertificate().fingerprint256);
+      socket.destroy();
+    });
+    socket.once('error', reject);
+  });
+}
+
+describe(
+  'certificate import while xfreerdp is connected through homegate serve',
+  { skip, timeout: TEST_TIMEOUT_MS },
+  () => {
+    let shadow: ShadowServerHandle;
+    let data: TempDir;
+    let fixtures: TempDir;
+    let serve: HomegateServe;
+
+    before(async () => {
+      shadow = await startShadowServer();
+      data = await makeTempDir('cert-swap');
+      fixtures = await makeTempDir('cert-swap-fx');
+      await homegateOk(data.path, ['hosts', 'add', '--name', 'shadow', '--address', `127.0.0.1:${shadow.port}`]);
+      serve = await startHomegateServe(data.path);
+    });
+
+    after(async () => {
+      await serve?.stop();
+      await shadow?.stop();
+      await data?.remove();
+      await fixtures?.remove();
+    });
+
+    test('the live session stays up, a new connection succeeds, and new handshakes see the new certificate', async (t) => {
+      assert.equal(await probeFingerprint(serve.port), serve.fingerprint, 'the fingerprint serve printed');
+
+      const token = (await homegateOk(data.path, ['token', 'paa', '--host', 'shadow', '--ttl', '600'])).trim();
+      const live = await startXfreerdp([
+        xfreerdpTarget('127.0.0.1', shadow.port),
+        ...XFREERDP_BASE_ARGS,
+        ...gatewayArgs(serve.port, token),
+      ]);
+      t.after(() => live.stop());
+      await live.waitForActive(CLIENT_TIMEOUT_MS);
+      const connect = await waitForAudit(data.path, (r) => r.event === 'tunnel.connect' && r.host === 'shadow');
+      assert.equal(connect.transport, 'websocket');
+
+      // A certificate made by openssl, imported by a separate `homegate` process while serve runs.
+      const ca = await makeTestCa(fixtures.path, 'root', 'Homegate E2E Root');
+      const leaf = await makeLeaf(fixtures.path, 'gw', { names: ['localhost', '127.0.0.1'], ca, days: 90 });
+      const importedFingerprint = new X509Certificate(await readFile(leaf.certFile)).fingerprint256;
+      assert.notEqual(importedFingerprint, serve.fingerprint);
+      await homegateOk(data.path, ['cert', 'import', '--cert', leaf.chainFile, '--key', leaf.keyFile]);
+      await serve.process.waitForLine(/TLS certificate changed/, 10_000);
+      assert.equal(await probeFingerprint(serve.port), importedFingerprint);
+
+      // The live session: the client keeps running and the session has no end in the audit log.
+      await new Promise((resolve) => setTimeout(resolve, SURVIVAL_MS));
+      assert.equal(live.running, true, describeXfreerdpResult(live.result()));
+      const records = await readAuditLog(data.path);
+      assert.equal(
+        records.some((r) => r.event === 'tunnel.end' && r.session === connect.session),
+        false,
+        'the live session did not end',
+      );
+
+      // A new connection through the gateway, now on the imported certificate.
+      const fresh = await runXfreerdp(
+        [
+          xfreerdpTarget('127.0.0.1', shadow.port),
+          ...XFREERDP_BASE_ARGS,
+          ...gatewayArgs(serve.port, token),
+          XFREERDP_AUTH_ONLY,
+        ],
+        { timeoutMs: CLIENT_TIMEOUT_MS },
+      );
+      assert.equal(fresh.exitCode, XFREERDP_EXIT.SUCCESS, describeXfreerdpResult(fresh));
+      assert.ok(reachedActive(fresh), describeXfreerdpResult(fresh));
+      const second = await waitForAudit(
+        data.path,
+        (r) => r.event === 'tunnel.end' && r.host === 'shadow' && r.session !== connect.session,
+      );
+      assert.equal(second.transport, 'websocket');
+
+      // `homegate health` pins the imported certificate (it does not chain to the local CA).
+      assert.match(await homegateOk(data.path, ['health', '--port', String(serve.port)]), /^healthy: /);
+
+      // Still up after all that; `cert show` says what is served.
+      assert.equal(live.running, true, describeXfreerdpResult(live.result()));
+      const shown = await homegateOk(data.path, ['cert', 'show']);
+      assert.match(shown, /^Source: +imported/m);
+      assert.match(shown, new RegExp(`^SHA-256: +${importedFingerprint}$`, 'm'));
+
+      await live.stop();
+      const end = await waitForAudit(data.path, (r) => r.event === 'tunnel.end' && r.session === connect.session);
+      assert.ok(Number(end.bytesToClient) > 1000, `bytes to client: ${String(end.bytesToClient)}`);
+    });
+  },
+);
