@@ -17,7 +17,7 @@ export default defineConfig(
     },
   },
   {
-    files: ['main/**', 'preload/**', 'test/**', 'scripts/**', 'bin/**', '*.js'],
+    files: ['main/**', 'preload/**', 'test/**', 'scripts/**', 'bench/**', 'bin/**', '*.js'],
     languageOptions: { globals: globals.node },
   },
   { files: ['renderer/**'], languageOptions: { globals: globals.browser } },

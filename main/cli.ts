@@ -1,4 +1,5 @@
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { adminSetPasswordCommand } from './cli/admin-commands.ts';
 import { CliError, ExitCode, UsageError } from './cli/cli-error.ts';
 import {
   healthCommand,
@@ -10,7 +11,21 @@ import {
   tokenPaaCommand,
   type CommandEnv,
 } from './cli/commands.ts';
+import {
+  certExportCaCommand,
+  certImportCommand,
+  certRegenerateCommand,
+  certShowCommand,
+  certUseLocalCommand,
+} from './cli/cert-commands.ts';
 import { processIo, type CliIo } from './cli/output.ts';
+import {
+  rdpRelayCommand,
+  revokeCommand,
+  tokenAssociationCommand,
+  tokenJrlCommand,
+  tokenScopeCommand,
+} from './cli/relay-commands.ts';
 import { SettingsError } from './config/settings-store.ts';
 import { resolveDataDir } from './config/data-dir.ts';
 import { createLogger, type LogLevel } from './logging/logger.ts';
@@ -30,9 +45,9 @@ interface Command {
 
 const COMMANDS: Record<string, Command> = {
   serve: {
-    usage: 'serve [--listen HOST:PORT]',
-    summary: 'run the gateway until Ctrl-C (SIGINT) or SIGTERM',
-    options: { listen: { type: 'string' } },
+    usage: 'serve [--listen HOST:PORT] [--relay-listen HOST:PORT] [--plain-listen HOST:PORT]',
+    summary: 'run the gateway (and the TCP relay, when it has an address) until Ctrl-C (SIGINT) or SIGTERM',
+    options: { listen: { type: 'string' }, 'relay-listen': { type: 'string' }, 'plain-listen': { type: 'string' } },
     run: serveCommand,
   },
   'hosts add': {
@@ -59,6 +74,38 @@ const COMMANDS: Record<string, Command> = {
     options: { host: { type: 'string' }, ttl: { type: 'string' } },
     run: tokenPaaCommand,
   },
+  'token association': {
+    usage: 'token association --host NAME [--alt NAME]... [--ttl SECONDS]',
+    summary: 'print a TCP relay token (ASSOCIATION) for a host, with alternates tried in order',
+    options: { host: { type: 'string' }, alt: { type: 'string', multiple: true }, ttl: { type: 'string' } },
+    run: tokenAssociationCommand,
+  },
+  'token scope': {
+    usage: 'token scope --scope SCOPE [--ttl SECONDS]',
+    summary: 'print a /jet API token (SCOPE), for example --scope gateway.sessions.read or --scope "*"',
+    options: { scope: { type: 'string' }, ttl: { type: 'string' } },
+    run: tokenScopeCommand,
+  },
+  'token jrl': {
+    usage: 'token jrl [--jti ID]...',
+    summary: 'print a revocation list token (JRL): the current list plus these token ids, for POST /jet/jrl',
+    options: { jti: { type: 'string', multiple: true } },
+    run: tokenJrlCommand,
+  },
+  revoke: {
+    usage: 'revoke --jti ID [--jti ID]...',
+    summary: 'revoke tokens by id: refused from now on, and their live sessions end (a running serve follows)',
+    options: { jti: { type: 'string', multiple: true } },
+    run: revokeCommand,
+  },
+  'admin set-password': {
+    usage: 'admin set-password',
+    summary:
+      'set the web admin page password, read from standard input (a prompt without echo on a terminal), never ' +
+      'from the command line; a running gateway ends the sessions opened with the old one',
+    options: {},
+    run: adminSetPasswordCommand,
+  },
   health: {
     usage: 'health [--port PORT]',
     summary: 'check that the gateway on this machine answers (exit 0 when healthy; for container health checks)',
@@ -66,15 +113,57 @@ const COMMANDS: Record<string, Command> = {
     run: healthCommand,
   },
   rdp: {
-    usage: 'rdp --host NAME --out FILE [--gateway-address HOST[:PORT]] [--ttl SECONDS]',
-    summary: 'write an .rdp file that reaches the host through this gateway',
+    usage:
+      'rdp --host NAME --out FILE [--mode gateway|relay] [--gateway-address HOST[:PORT]] ' +
+      '[--relay-address HOST:PORT] [--alt NAME]... [--ttl SECONDS]',
+    summary: 'write an .rdp file that reaches the host through this gateway (MS-TSGU) or its TCP relay',
     options: {
       host: { type: 'string' },
       out: { type: 'string' },
+      mode: { type: 'string' },
       'gateway-address': { type: 'string' },
+      'relay-address': { type: 'string' },
+      alt: { type: 'string', multiple: true },
       ttl: { type: 'string' },
     },
-    run: rdpCommand,
+    run: (env, flags) => (flags.mode === 'relay' ? rdpRelayCommand(env, flags) : rdpCommand(env, flags)),
+  },
+  'cert show': {
+    usage: 'cert show [--json]',
+    summary: 'show the served TLS certificate: subject, names, issuer, fingerprint, expiry, local or imported',
+    options: { json: { type: 'boolean' } },
+    run: certShowCommand,
+  },
+  'cert import': {
+    usage: 'cert import (--cert FILE [--key FILE] | --pfx FILE) [--passphrase-file FILE|-]',
+    summary:
+      'serve your own certificate (PEM chain + key, or PKCS#12/PFX) instead of the local one; the passphrase is ' +
+      'read from the file, or from standard input (a prompt on a terminal), never from the command line',
+    options: {
+      cert: { type: 'string' },
+      key: { type: 'string' },
+      pfx: { type: 'string' },
+      'passphrase-file': { type: 'string' },
+    },
+    run: certImportCommand,
+  },
+  'cert use-local': {
+    usage: 'cert use-local',
+    summary: 'drop the imported certificate and serve the one from the local CA again',
+    options: {},
+    run: certUseLocalCommand,
+  },
+  'cert regenerate': {
+    usage: 'cert regenerate',
+    summary: 'issue a new server key and certificate from the local CA',
+    options: {},
+    run: certRegenerateCommand,
+  },
+  'cert export-ca': {
+    usage: 'cert export-ca --out FILE [--format pem|der]',
+    summary: 'write the local CA certificate, to install as trusted on clients (see docs/trusting-the-gateway.md)',
+    options: { out: { type: 'string' }, format: { type: 'string' } },
+    run: certExportCaCommand,
   },
 };
 

@@ -1,24 +1,30 @@
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
 import {
   CALL_NAMES,
+  EVENT_NAMES,
   callChannel,
   eventChannel,
   type EventName,
   type EventPayload,
   type HomegateApi,
 } from '../shared/ipc/contract.ts';
+import { unwrapReply, type IpcReply } from '../shared/ipc/ipc-reply.ts';
 
 /**
  * `window.homegate`, built from the contract's names and nothing else: the page gets one function per call and a
  * way to listen to contract events, never `ipcRenderer` itself.
  */
 const calls = Object.fromEntries(
-  CALL_NAMES.map((name) => [name, (input: unknown) => ipcRenderer.invoke(callChannel(name), input)]),
+  CALL_NAMES.map((name) => [
+    name,
+    async (input: unknown) => unwrapReply((await ipcRenderer.invoke(callChannel(name), input)) as IpcReply),
+  ]),
 );
 
 const api = {
   ...calls,
   on: <N extends EventName>(event: N, listener: (payload: EventPayload<N>) => void) => {
+    if (!EVENT_NAMES.includes(event)) throw new Error(`no event named "${String(event).slice(0, 64)}"`);
     const channel = eventChannel(event);
     const handler = (_event: IpcRendererEvent, payload: EventPayload<N>): void => listener(payload);
     ipcRenderer.on(channel, handler);

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Installs the Debian packages that Homegate's end-to-end tests need, if any is missing.
+# Installs the Debian packages that Homegate's end-to-end tests and the bench (npm run bench) need, if any is missing.
 #
 #   scripts/setup-system.sh           install what is missing (apt-get update once, then one install)
 #   scripts/setup-system.sh --check   only report; exit 1 if something is missing
@@ -8,7 +8,8 @@
 # Uses sudo only when not root (and sudo exists). Debian/Ubuntu only (apt-get).
 set -euo pipefail
 
-# package:command — the command on PATH proves that the package (or an equivalent) is usable.
+# package:command — the command on PATH proves that the package (or an equivalent) is usable; an absolute path
+# instead of a command must exist as a file (for packages that ship no command, like nginx modules).
 readonly REQUIRED=(
   'freerdp2-x11:xfreerdp'
   'freerdp2-shadow-x11:freerdp-shadow-cli'
@@ -16,6 +17,8 @@ readonly REQUIRED=(
   'xauth:xauth'
   'chromium:chromium'
   'nginx-light:nginx'
+  # The bench's TLS stream relay (npm run bench): Debian builds nginx's stream module as this separate module.
+  'libnginx-mod-stream:/usr/lib/nginx/modules/ngx_stream_module.so'
   'openssl:openssl'
   'procps:pgrep'
 )
@@ -31,16 +34,24 @@ die() {
 # A package counts as present when its command is on PATH, whichever package provides it (nginx-full
 # instead of nginx-light is fine). For the report, dpkg-query adds the package version when it is ours.
 has_command() {
-  command -v "$1" >/dev/null 2>&1
+  if [[ "$1" == /* ]]; then
+    [[ -e "$1" ]]
+  else
+    command -v "$1" >/dev/null 2>&1
+  fi
+}
+
+where_is() {
+  if [[ "$1" == /* ]]; then printf '%s' "$1"; else command -v "$1"; fi
 }
 
 describe_present() {
   local package="$1" command="$2" status
   status="$(dpkg-query -W -f='${db:Status-Status} ${Version}' "${package}" 2>/dev/null || true)"
   if [[ "${status}" == installed* ]]; then
-    printf '%s, %s %s' "$(command -v "${command}")" "${package}" "${status#installed }"
+    printf '%s, %s %s' "$(where_is "${command}")" "${package}" "${status#installed }"
   else
-    printf '%s' "$(command -v "${command}")"
+    printf '%s' "$(where_is "${command}")"
   fi
 }
 

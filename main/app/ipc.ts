@@ -1,11 +1,15 @@
 import { ipcMain, type IpcMainInvokeEvent, type WebContents } from 'electron';
 import { CALL_NAMES, callChannel, eventChannel, type EventName, type EventPayload } from '../../shared/ipc/contract.ts';
-import { dispatchCall, type CallHandlers } from '../ipc/dispatch.ts';
+import { ContractCallError, dispatchCall, type CallHandlers } from '../ipc/dispatch.ts';
 import type { Logger } from '../logging/logger.ts';
+import { isAppUrl } from './window-options.ts';
+import type { IpcReply } from '../../shared/ipc/ipc-reply.ts';
 
 /**
- * Serves the contract over Electron IPC. A call is answered only when it comes from one of our own windows'
- * main frames (a compromised or foreign frame gets nothing), and its input is validated before the handler runs.
+ * Serves the contract over Electron IPC. A call is answered only when it comes from the main frame of one of our
+ * own windows showing our own page (a foreign frame, an iframe or a page navigated elsewhere gets nothing), and
+ * its input is validated before the handler runs. The answer is an envelope, so that a refusal reaches the page
+ * as `{ code, message }` rather than as Electron's wrapped error text.
  */
 export function serveContractOverIpc(
   handlers: CallHandlers,
@@ -13,12 +17,18 @@ export function serveContractOverIpc(
   logger: Logger,
 ): () => void {
   for (const name of CALL_NAMES) {
-    ipcMain.handle(callChannel(name), (event: IpcMainInvokeEvent, input: unknown) => {
-      if (!isTrustedSender(event.sender) || event.senderFrame !== event.sender.mainFrame) {
-        logger.warn('refused an IPC call from an untrusted sender', { call: name, url: event.senderFrame?.url });
-        throw new Error('forbidden');
+    ipcMain.handle(callChannel(name), async (event: IpcMainInvokeEvent, input: unknown): Promise<IpcReply> => {
+      const frame = event.senderFrame;
+      if (!isTrustedSender(event.sender) || !frame || frame !== event.sender.mainFrame || !isAppUrl(frame.url)) {
+        logger.warn('refused an IPC call from an untrusted sender', { call: name, url: frame?.url });
+        return { ok: false, error: { code: 'forbidden', message: 'forbidden' } };
       }
-      return dispatchCall(handlers, name, input, logger);
+      try {
+        return { ok: true, result: await dispatchCall(handlers, name, input, logger, { via: 'app' }) };
+      } catch (error) {
+        if (error instanceof ContractCallError) return { ok: false, error: error.toJSON() };
+        throw error;
+      }
     });
   }
   return () => {

@@ -2,6 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { get as httpsGet } from 'node:https';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
+import type { TLSSocket } from 'node:tls';
 import type { z } from 'zod';
 import {
   HostNameSchema,
@@ -12,11 +13,14 @@ import {
   type Host,
 } from '../../shared/model/hosts.ts';
 import { MAX_PAA_TTL_SECONDS, type Settings } from '../config/schema.ts';
+import { SettingsStore } from '../config/settings-store.ts';
 import type { Logger } from '../logging/logger.ts';
 import { encodeRdpFile, gatewayRdpSettings } from '../rdpfile/rdp-file.ts';
 import { issuePaaToken } from '../security/tokens.ts';
-import { CA_CERT_FILE } from '../certs/certificate-store.ts';
+import { CA_CERT_FILE, describeServedCertificate } from '../certs/certificate-store.ts';
 import { dataPaths, openContext, startGateway, type HomegateContext } from '../service.ts';
+import { ensureAdminPassword } from '../web/admin-password.ts';
+import { generatedPasswordNotice } from './admin-commands.ts';
 import { CliError, UsageError } from './cli-error.ts';
 import type { CliIo } from './output.ts';
 
@@ -30,7 +34,7 @@ export interface CommandEnv {
 
 type Flags = Readonly<Record<string, string | boolean | (string | boolean)[] | undefined>>;
 
-function requireString(flags: Flags, name: string): string {
+export function requireString(flags: Flags, name: string): string {
   const value = flags[name];
   if (typeof value !== 'string' || value.length === 0) throw new UsageError(`--${name} is required`);
   return value;
@@ -42,7 +46,7 @@ function parseWith<T>(schema: z.ZodType<T>, value: unknown, flag: string): T {
   return result.data;
 }
 
-function findHost(settings: Settings, name: string): Host {
+export function findHost(settings: Settings, name: string): Host {
   const host = settings.hosts.find((candidate) => candidate.name.toLowerCase() === name.toLowerCase());
   if (!host) {
     const known = settings.hosts.map((candidate) => candidate.name).join(', ');
@@ -54,7 +58,7 @@ function findHost(settings: Settings, name: string): Host {
 }
 
 /** Reads `--ttl` before anything else is done, so a bad value costs nothing; undefined means the configured default. */
-function parseTtl(flags: Flags): number | undefined {
+export function parseTtl(flags: Flags): number | undefined {
   if (flags.ttl === undefined) return undefined;
   const ttl = Number(flags.ttl);
   if (!Number.isInteger(ttl) || ttl < 30 || ttl > MAX_PAA_TTL_SECONDS) {
@@ -63,7 +67,7 @@ function parseTtl(flags: Flags): number | undefined {
   return ttl;
 }
 
-async function withContext<T>(env: CommandEnv, run: (context: HomegateContext) => Promise<T> | T): Promise<T> {
+export async function withContext<T>(env: CommandEnv, run: (context: HomegateContext) => Promise<T> | T): Promise<T> {
   const context = await openContext(env.dataDir, env.logger);
   try {
     return await run(context);
@@ -72,15 +76,60 @@ async function withContext<T>(env: CommandEnv, run: (context: HomegateContext) =
   }
 }
 
+/**
+ * For commands that only touch the settings: no key is opened, so they also work in a data directory whose keys the
+ * desktop app sealed with the OS keychain (a host added here shows up in the app).
+ */
+async function withSettingsOnly<T>(
+  env: CommandEnv,
+  run: (context: { readonly settings: SettingsStore }) => Promise<T> | T,
+): Promise<T> {
+  const settings = await SettingsStore.open(env.dataDir, env.logger);
+  try {
+    return await run({ settings });
+  } finally {
+    settings.close();
+  }
+}
+
 export async function serveCommand(env: CommandEnv, flags: Flags): Promise<void> {
   const listen = typeof flags.listen === 'string' ? parseListen(flags.listen) : undefined;
+  const relayFlag = flags['relay-listen'];
+  const relayListen = typeof relayFlag === 'string' ? parseListen(relayFlag, 'relay-listen') : undefined;
+  const plainFlag = flags['plain-listen'];
+  const plainListen = typeof plainFlag === 'string' ? parseListen(plainFlag, 'plain-listen') : undefined;
   const stopRequested = env.waitForStop();
-  const service = await startGateway({ dataDir: env.dataDir, logger: env.logger, listen });
+  const service = await startGateway({
+    dataDir: env.dataDir,
+    logger: env.logger,
+    listen,
+    relayListen,
+    plainListen,
+    webAdmin: {},
+  });
   const { address, tls } = service;
   const shownHost = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   env.io.out(`Homegate gateway listening on https://${shownHost}:${address.port}/\n`);
+  const adminUrl = `https://${shownHost}:${address.port}/admin/`;
+  env.io.out(`Web admin page: ${adminUrl}\n`);
+  // First start: the page gets a strong password now, shown once; only its hash is kept.
+  const generatedPassword = await ensureAdminPassword(dataPaths(env.dataDir).adminPassword);
+  if (generatedPassword !== undefined) env.io.out(generatedPasswordNotice(generatedPassword, adminUrl));
   if (address.address === '0.0.0.0' || address.address === '::') {
     env.io.out(`Reach it as https://${hostname()}:${address.port}/ or any address of this machine\n`);
+  }
+  if (service.relayAddress) {
+    const relay = service.relayAddress;
+    env.io.out(
+      `Homegate relay listening on tcp://${relay.family === 'IPv6' ? `[${relay.address}]` : relay.address}:${relay.port}/\n`,
+    );
+  }
+  if (service.plainAddress) {
+    const plain = service.plainAddress;
+    env.io.out(
+      `Homegate plain HTTP listening on http://${plain.family === 'IPv6' ? `[${plain.address}]` : plain.address}:${plain.port}/ ` +
+        '(only for a trusted TLS-terminating reverse proxy)\n',
+    );
   }
   env.io.out(`Certificate SHA-256 fingerprint: ${tls.fingerprintSha256}\n`);
   env.io.out(`Data directory: ${env.dataDir}\n`);
@@ -90,12 +139,12 @@ export async function serveCommand(env: CommandEnv, flags: Flags): Promise<void>
 }
 
 /** `HOST:PORT` to listen on; port 0 asks the system for a free port. */
-function parseListen(text: string): { host: string; port: number } {
+export function parseListen(text: string, flag = 'listen'): { host: string; port: number } {
   const match = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(text);
   const host = match?.[1] ?? match?.[2];
   const port = Number(match?.[3]);
   if (!host || !isHostAddress(host) || !Number.isInteger(port) || port > 65535) {
-    throw new UsageError('--listen takes HOST:PORT, for example 0.0.0.0:8443 or [::]:8443');
+    throw new UsageError(`--${flag} takes HOST:PORT, for example 0.0.0.0:8443 or [::]:8443`);
   }
   return { host, port };
 }
@@ -105,7 +154,7 @@ export async function hostsAddCommand(env: CommandEnv, flags: Flags): Promise<vo
   const target = parseHostAndPort(requireString(flags, 'address'));
   if (!target) throw new UsageError('--address takes HOST[:PORT], for example 192.168.1.20:3389 or desktop.lan');
   const mac = typeof flags.mac === 'string' ? parseWith(MacAddressSchema, flags.mac, 'mac') : undefined;
-  await withContext(env, async ({ settings }) => {
+  await withSettingsOnly(env, async ({ settings }) => {
     if (settings.get().hosts.some((host) => host.name.toLowerCase() === name.toLowerCase())) {
       throw new CliError(`a host named "${name}" already exists`);
     }
@@ -116,7 +165,7 @@ export async function hostsAddCommand(env: CommandEnv, flags: Flags): Promise<vo
 }
 
 export async function hostsListCommand(env: CommandEnv, flags: Flags): Promise<void> {
-  await withContext(env, ({ settings }) => {
+  await withSettingsOnly(env, ({ settings }) => {
     const { hosts } = settings.get();
     if (flags.json === true) {
       env.io.out(`${JSON.stringify(hosts, null, 2)}\n`);
@@ -138,7 +187,7 @@ export async function hostsListCommand(env: CommandEnv, flags: Flags): Promise<v
 
 export async function hostsRemoveCommand(env: CommandEnv, flags: Flags): Promise<void> {
   const name = requireString(flags, 'name');
-  await withContext(env, async ({ settings }) => {
+  await withSettingsOnly(env, async ({ settings }) => {
     const host = findHost(settings.get(), name);
     await settings.update((current) => ({
       ...current,
@@ -164,6 +213,12 @@ export async function tokenPaaCommand(env: CommandEnv, flags: Flags): Promise<vo
 }
 
 export async function rdpCommand(env: CommandEnv, flags: Flags): Promise<void> {
+  if (flags.mode !== undefined && flags.mode !== 'gateway') {
+    throw new UsageError('--mode is gateway (MS-TSGU, the default) or relay (TCP relay)');
+  }
+  if (flags['relay-address'] !== undefined || flags.alt !== undefined) {
+    throw new UsageError('--relay-address and --alt are for --mode relay');
+  }
   const hostName = requireString(flags, 'host');
   const out = requireString(flags, 'out');
   const ttl = parseTtl(flags);
@@ -215,17 +270,25 @@ export async function healthCommand(env: CommandEnv, flags: Flags): Promise<void
       throw new CliError('no gateway certificate in this data directory yet (has `homegate serve` run?)');
     });
     const target = port ?? settings.get().listen.port;
+    // An imported certificate neither chains to our CA nor names localhost: pin its fingerprint instead.
+    const served = await describeServedCertificate(dataPaths(dataDir).tls, { publicNames: [] });
+    const pinned = served?.source === 'imported' ? served.fingerprintSha256 : undefined;
     const body = await new Promise<string>((resolve, reject) => {
       const request = httpsGet(
         {
           host: '127.0.0.1',
           port: target,
           path: '/jet/health',
-          ca,
+          ...(pinned === undefined ? { ca } : { rejectUnauthorized: false }),
           servername: 'localhost',
           timeout: HEALTH_TIMEOUT_MS,
         },
         (response) => {
+          if (pinned !== undefined && (response.socket as TLSSocket).getPeerCertificate().fingerprint256 !== pinned) {
+            response.destroy();
+            reject(new CliError('the gateway on this port does not serve the imported certificate'));
+            return;
+          }
           let text = '';
           response.setEncoding('utf8');
           response.on('data', (chunk: string) => (text += chunk.slice(0, 4096)));

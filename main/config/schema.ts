@@ -1,17 +1,102 @@
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
+import { isIP } from 'node:net';
 import { HostSchema, PortSchema, isHostAddress } from '../../shared/model/hosts.ts';
+import { isIpRange } from '../../shared/model/ip-address.ts';
+import { MAX_PROVISIONER_KEYS, ProvisionerKeySchema } from '../security/trusted-keys.ts';
 
 /** Seconds a PAA access token lives when nobody asks otherwise: long enough to open the file, short enough to leak little. */
 export const DEFAULT_PAA_TTL_SECONDS = 15 * 60;
 /** The longest PAA token the gateway will mint (a day); longer access is a per-device token with revocation. */
 export const MAX_PAA_TTL_SECONDS = 24 * 60 * 60;
 export const DEFAULT_LISTEN_PORT = 8443;
+/** The longest consent or service message, in UTF-16 code units (a banner, not a document; cbLen is a u16). */
+export const MAX_GATEWAY_MESSAGE_CHARS = 2048;
+/** The longest idle timeout or session lifetime that can be set: a week. */
+export const MAX_LIFECYCLE_MINUTES = 7 * 24 * 60;
 
 const ListenSchema = z.object({
   host: z.string().refine((value) => isHostAddress(value), { message: 'not a listen address' }),
   port: PortSchema,
 });
+
+/** Text shown to RDP clients: no NUL (it would cut the string short) and no lone surrogate (not UTF-16). */
+const GatewayMessageSchema = z
+  .string()
+  .max(MAX_GATEWAY_MESSAGE_CHARS)
+  .refine((text) => !/\0|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(text), {
+    message: 'contains a NUL or a lone surrogate',
+  });
+
+/** Durations in minutes may be fractional (0.5 = 30 s); 0 turns the limit off. */
+const MinutesSchema = z.number().min(0).max(MAX_LIFECYCLE_MINUTES);
+
+/** How tunnels are kept alive and ended. Each field has a default, so files written before it existed still load. */
+export const LifecycleSchema = z
+  .object({
+    /** A client must reach an open channel within this many seconds of connecting. */
+    setupTimeoutSeconds: z.number().min(1).max(600).default(30),
+    /** A keepalive goes to a client that heard nothing from the gateway for this many seconds. */
+    keepaliveSeconds: z.number().min(1).max(3600).default(30),
+    /** No data either way for this long ends the session (announced to the client; 0 = off). */
+    idleTimeoutMinutes: MinutesSchema.default(0),
+    /** The longest a session may last, whatever its token (0 = off). */
+    maxSessionMinutes: MinutesSchema.default(24 * 60),
+    /** End a session when its access token expires, instead of only checking the token at connect. */
+    endSessionsAtTokenExpiry: z.boolean().default(false),
+    /** Shown at connect to clients that support consent messages ('' = none). */
+    consentMessage: GatewayMessageSchema.default(''),
+    /** Sent once after the channel opens to clients that support service messages ('' = none). */
+    serviceMessage: GatewayMessageSchema.default(''),
+  })
+  .strict();
+
+export type LifecycleSettings = Readonly<z.infer<typeof LifecycleSchema>>;
+
+export function defaultLifecycleSettings(): LifecycleSettings {
+  return LifecycleSchema.parse({});
+}
+
+/** The TCP relay (RDP preconnection-PDU tokens). Off until `listen` is set (or `serve --relay-listen`). */
+export const RelaySchema = z
+  .object({
+    listen: ListenSchema.optional(),
+    /** Seconds after its first use in which an ASSOCIATION token may connect again from the same address. */
+    reuseWindowSeconds: z.number().int().min(0).max(300).default(10),
+    /** Reconnections allowed within that window (RDP clients reconnect during security negotiation). */
+    maxReuses: z.number().int().min(0).max(100).default(10),
+  })
+  .strict();
+
+/** Wake-on-LAN for hosts with a `mac`: where the magic packet goes and how long a waking host may take. */
+export const WakeOnLanSchema = z
+  .object({
+    broadcastAddress: z
+      .string()
+      .refine((value) => isIP(value) !== 0, { message: 'not an IP address' })
+      .default('255.255.255.255'),
+    port: PortSchema.default(9),
+    /** How long the gateway keeps retrying a woken host before giving up. */
+    bootWaitSeconds: z.number().int().min(1).max(600).default(120),
+  })
+  .strict();
+
+/**
+ * The HTTP front door behind a reverse proxy. `plainListen` adds a plain-HTTP listener for a TLS-terminating proxy
+ * (NGINX, cloudflared); forwarded client addresses are believed only from `trustedProxies`.
+ */
+export const HttpSchema = z
+  .object({
+    plainListen: ListenSchema.optional(),
+    /** Peers whose forwarded-address header is believed: IP addresses or CIDR ranges (IPv4 and IPv6). */
+    trustedProxies: z
+      .array(z.string().refine(isIpRange, { message: 'not an IP address or CIDR range' }))
+      .max(64)
+      .default([]),
+    /** The header those proxies append the client to; the other one is ignored, so a client cannot spoof it. */
+    forwardedHeader: z.enum(['x-forwarded-for', 'forwarded']).default('x-forwarded-for'),
+  })
+  .strict();
 
 /** The settings file as stored on disk (`settings.json`). Every field has a default so older files keep loading. */
 export const SettingsFileSchema = z
@@ -25,7 +110,13 @@ export const SettingsFileSchema = z
     hosts: z.array(HostSchema).max(1000),
     tokens: z.object({
       paaTtlSeconds: z.number().int().min(30).max(MAX_PAA_TTL_SECONDS),
+      /** External issuers' public keys trusted besides the gateway's own (ASSOCIATION, SCOPE, JRL tokens). */
+      provisionerKeys: z.array(ProvisionerKeySchema).max(MAX_PROVISIONER_KEYS).default([]),
     }),
+    lifecycle: LifecycleSchema.default(defaultLifecycleSettings),
+    relay: RelaySchema.default(() => RelaySchema.parse({})),
+    wakeOnLan: WakeOnLanSchema.default(() => WakeOnLanSchema.parse({})),
+    http: HttpSchema.default(() => HttpSchema.parse({})),
   })
   .strict()
   .superRefine((settings, ctx) => {
@@ -48,7 +139,11 @@ export function defaultSettings(): Settings {
     listen: { host: '0.0.0.0', port: DEFAULT_LISTEN_PORT },
     publicNames: [],
     hosts: [],
-    tokens: { paaTtlSeconds: DEFAULT_PAA_TTL_SECONDS },
+    tokens: { paaTtlSeconds: DEFAULT_PAA_TTL_SECONDS, provisionerKeys: [] },
+    lifecycle: defaultLifecycleSettings(),
+    relay: RelaySchema.parse({}),
+    wakeOnLan: WakeOnLanSchema.parse({}),
+    http: HttpSchema.parse({}),
   };
 }
 

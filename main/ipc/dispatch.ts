@@ -7,9 +7,31 @@ import {
 } from '../../shared/ipc/contract.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { GatewayService } from '../service.ts';
+import { auditHandlers } from './handlers/audit.ts';
+import { certificateHandlers } from './handlers/certs.ts';
+import { gatewayHandlers } from './handlers/gateway.ts';
+import { hostHandlers } from './handlers/hosts.ts';
+import { rdpHandlers } from './handlers/rdp.ts';
+import { sessionHandlers } from './handlers/sessions.ts';
+import { settingsHandlers } from './handlers/settings.ts';
+import { tokenHandlers } from './handlers/tokens.ts';
+
+/** Who made a call: the desktop app's window, or a logged-in browser (`client` is its address). For the audit log. */
+export interface CallContext {
+  readonly via: 'app' | 'web';
+  readonly client?: string;
+}
 
 /** One handler per contract call; inputs arrive already validated. */
-export type CallHandlers = { readonly [N in CallName]: (input: CallInput<N>) => Promise<CallOutput<N>> };
+export type CallHandlers = {
+  readonly [N in CallName]: (input: CallInput<N>, context: CallContext) => Promise<CallOutput<N>>;
+};
+
+/** What the handlers work on: the running gateway (settings, keys, certificates, sessions) and a logger. */
+export interface HandlerDeps {
+  readonly service: GatewayService;
+  readonly logger: Logger;
+}
 
 export class ContractCallError extends Error implements ContractError {
   override readonly name = 'ContractCallError';
@@ -25,16 +47,18 @@ export class ContractCallError extends Error implements ContractError {
   }
 }
 
-export function createCallHandlers(service: GatewayService): CallHandlers {
+/** Every call of the contract, one module per domain; the type makes a missing call a compile error. */
+export function createCallHandlers(service: GatewayService, logger: Logger): CallHandlers {
+  const deps: HandlerDeps = { service, logger };
   return {
-    'gateway.status': () =>
-      Promise.resolve({
-        listening: { host: service.address.address, port: service.address.port },
-        certificateFingerprint: service.tls.fingerprintSha256,
-        liveSessions: service.sessions.size,
-      }),
-    'sessions.list': () => Promise.resolve(service.sessions.list()),
-    'sessions.disconnect': ({ id }) => Promise.resolve(service.sessions.disconnect(id)),
+    ...gatewayHandlers(deps),
+    ...sessionHandlers(deps),
+    ...hostHandlers(deps),
+    ...tokenHandlers(deps),
+    ...rdpHandlers(deps),
+    ...certificateHandlers(deps),
+    ...settingsHandlers(deps),
+    ...auditHandlers(deps),
   };
 }
 
@@ -51,18 +75,26 @@ export async function dispatchCall(
   name: string,
   rawInput: unknown,
   logger: Logger,
+  context: CallContext = { via: 'app' },
 ): Promise<unknown> {
   if (!isCallName(name)) throw new ContractCallError('not-found', `no call named "${name.slice(0, 64)}"`);
   const parsed = contract.calls[name].input.safeParse(rawInput);
   if (!parsed.success) {
-    throw new ContractCallError('invalid-input', parsed.error.issues[0]?.message ?? 'invalid input');
+    const issue = parsed.error.issues[0];
+    const where = issue && issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
+    throw new ContractCallError('invalid-input', `${where}${issue?.message ?? 'invalid input'}`);
   }
-  const handler = handlers[name] as (input: unknown) => Promise<unknown>;
+  const handler = handlers[name] as (input: unknown, context: CallContext) => Promise<unknown>;
   try {
-    return await handler(parsed.data);
+    return await handler(parsed.data, context);
   } catch (error) {
     if (error instanceof ContractCallError) throw error;
     logger.error('contract call failed', { call: name, error });
     throw new ContractCallError('internal', 'the call failed; see the log');
   }
+}
+
+/** The audit fields naming who made a call. */
+export function actor(context: CallContext): { via: CallContext['via']; client?: string } {
+  return context.client === undefined ? { via: context.via } : { via: context.via, client: context.client };
 }

@@ -57,3 +57,54 @@ export function gatewayRdpSettings(options: GatewayRdpOptions): RdpSetting[] {
     ['promptcredentialonce', 'i', 0],
   ];
 }
+
+export interface RelayRdpOptions {
+  /** How clients reach the relay listener. */
+  readonly relayHost: string;
+  readonly relayPort: number;
+  /** The ASSOCIATION token, sent in the preconnection PDU. */
+  readonly token: string;
+}
+
+/**
+ * The settings that make MSTSC and FreeRDP connect straight to the TCP relay and put the ASSOCIATION token in the
+ * preconnection PDU (`pcb`); no RD Gateway is involved.
+ */
+export function relayRdpSettings(options: RelayRdpOptions): RdpSetting[] {
+  const host = options.relayHost.includes(':') ? `[${options.relayHost}]` : options.relayHost;
+  return [
+    ['full address', 's', `${host}:${options.relayPort}`],
+    ['server port', 'i', options.relayPort],
+    // 0 = never use an RD Gateway: the relay is the only hop.
+    ['gatewayusagemethod', 'i', 0],
+    ['pcb', 's', options.token],
+    ['promptcredentialonce', 'i', 0],
+  ];
+}
+
+/** How the client shows and shares the session: the user's choices when exporting a file. */
+export interface RdpClientOptions {
+  readonly screenMode: 'window' | 'fullscreen';
+  readonly multiMonitor: boolean;
+  readonly clipboard: boolean;
+  /** Share every local drive with the remote machine. */
+  readonly drives: boolean;
+  /** Where sound plays: here (`local`), on the remote machine, or nowhere. */
+  readonly audio: 'local' | 'remote' | 'off';
+  /** Prefills the remote login (MSTSC still asks for the password). */
+  readonly username?: string | undefined;
+}
+
+const AUDIO_MODE: Record<RdpClientOptions['audio'], number> = { local: 0, remote: 1, off: 2 };
+
+/** The settings for those choices, by MSTSC's names (screen mode id: 1 = window, 2 = full screen). */
+export function rdpClientSettings(options: RdpClientOptions): RdpSetting[] {
+  return [
+    ['screen mode id', 'i', options.screenMode === 'fullscreen' ? 2 : 1],
+    ['use multimon', 'i', options.multiMonitor ? 1 : 0],
+    ['redirectclipboard', 'i', options.clipboard ? 1 : 0],
+    ...(options.drives ? [['drivestoredirect', 's', '*'] as const] : []),
+    ['audiomode', 'i', AUDIO_MODE[options.audio]],
+    ...(options.username ? [['username', 's', options.username] as const] : []),
+  ];
+}

@@ -5,9 +5,26 @@ import type { Logger } from '../logging/logger.ts';
 
 export const AUDIT_LOG_FILE_NAME = 'audit.log';
 
+/** What an administrator did, from the app or the web admin page (`via` and `client` say where from). */
+export type AdminAuditEventName =
+  | 'admin.login'
+  | 'admin.login-refused'
+  | 'admin.logout'
+  | 'gateway.paused'
+  | 'gateway.resumed'
+  | 'session.disconnected'
+  | 'host.added'
+  | 'host.updated'
+  | 'host.removed'
+  | 'token.issued'
+  | 'token.revoked'
+  | 'certificate.regenerated'
+  | 'certificate.imported'
+  | 'settings.updated';
+
 /** One line of the audit log. `event` names what happened; the other fields say to whom and why. */
 export interface AuditEvent {
-  readonly event: 'tunnel.connect' | 'tunnel.refused' | 'tunnel.end';
+  readonly event: 'tunnel.connect' | 'tunnel.refused' | 'tunnel.end' | 'jrl.updated' | AdminAuditEventName;
   readonly [field: string]: unknown;
 }
 

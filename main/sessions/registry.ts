@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { SessionEndReason, SessionInfo, TransportKind } from '../../shared/model/sessions.ts';
+import type { AssociationInfo, SessionEndReason, SessionInfo, TransportKind } from '../../shared/model/sessions.ts';
 import type { Logger } from '../logging/logger.ts';
 import { TypedEmitter } from '../util/typed-emitter.ts';
 import type { AuditSink } from './audit-log.ts';
@@ -14,6 +14,13 @@ export interface SessionStart {
   readonly tokenId: string;
   readonly host: string;
   readonly target: string;
+  /** Relay sessions: what the ASSOCIATION token said. */
+  readonly association?: AssociationInfo;
+  /**
+   * The verified token's claims, kept (not published) so that a new revocation list can find live sessions by any
+   * claim it lists; sessions without them are matched by `jti` (their tokenId).
+   */
+  readonly tokenClaims?: Readonly<Record<string, unknown>>;
   /** Ends the session from outside (admin disconnect, shutdown); the owner tears down and then calls `end`. */
   readonly terminate: (reason: SessionEndReason) => void;
 }
@@ -97,6 +104,7 @@ export class SessionRegistry {
       tokenId: start.tokenId,
       host: start.host,
       target: start.target,
+      ...(start.association ? { associationId: start.association.associationId } : {}),
     });
     this.#events.emit('start', info);
 
@@ -144,6 +152,18 @@ export class SessionRegistry {
     return true;
   }
 
+  /**
+   * Asks every live session whose token matches `test` to end (a new revocation list); answers their ids.
+   * `test` sees the session's token claims, or `{ jti: tokenId }` for sessions that kept none.
+   */
+  disconnectWhere(test: (claims: Readonly<Record<string, unknown>>) => boolean, reason: SessionEndReason): string[] {
+    const matched = [...this.#sessions.values()].filter((session) =>
+      test(session.start.tokenClaims ?? { jti: session.start.tokenId }),
+    );
+    for (const session of matched) session.start.terminate(reason);
+    return matched.map((session) => session.id);
+  }
+
   disconnectAll(reason: SessionEndReason): void {
     for (const session of [...this.#sessions.values()]) session.start.terminate(reason);
   }
@@ -174,6 +194,7 @@ export class SessionRegistry {
       startedAt: session.startedAt.toISOString(),
       bytesToTarget: session.bytesToTarget,
       bytesToClient: session.bytesToClient,
+      ...(start.association ? { association: start.association } : {}),
     };
   }
 }

@@ -1,10 +1,31 @@
-import type { HomegateApi } from '../../shared/ipc/contract.ts';
-import { useHomegate } from './store/store.ts';
+import type { HomegateTransport } from './api/transport.ts';
+import type { HomegateStore } from './store/store.ts';
 
-/** The one place the renderer talks to main: initial loads and event subscriptions feed the store's actions. */
-export function connectBridge(api: HomegateApi): () => void {
-  const { setStatus, setStatusError, setSessions } = useHomegate.getState();
-  api['gateway.status'](undefined).then(setStatus, (error: unknown) => setStatusError(String(error)));
-  api['sessions.list'](undefined).then(setSessions, (error: unknown) => setStatusError(String(error)));
-  return api.on('sessions.changed', setSessions);
+/**
+ * The one place where the transport's events reach the store: contract events and the link state go to store
+ * actions. After the link comes back from an outage, what events would have said is fetched again.
+ */
+export function connectBridge(transport: HomegateTransport, store: HomegateStore): () => void {
+  const state = store.getState;
+  const reloadLive = (): void => {
+    void state().loadStatus();
+    void state().loadSessions();
+  };
+  let missedEvents = false;
+  const unsubscribe = [
+    transport.api.on('sessions.changed', (sessions) => state().setSessions(sessions)),
+    transport.api.on('status.changed', (status) => state().setStatus(status)),
+    transport.onLink((link) => {
+      state().setLink(link);
+      if (link === 'reconnecting') missedEvents = true;
+      if (link === 'open' && missedEvents) {
+        missedEvents = false;
+        reloadLive();
+      }
+    }),
+  ];
+  reloadLive();
+  return () => {
+    for (const off of unsubscribe) off();
+  };
 }

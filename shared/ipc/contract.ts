@@ -1,30 +1,165 @@
 import { z } from 'zod';
+import { HostNameSchema, HostSchema } from '../model/hosts.ts';
+import type { Host } from '../model/hosts.ts';
 import type { SessionInfo } from '../model/sessions.ts';
+import type { AuditEntry, CertificateInfo, ExportedFile, HostProbe, IssuedToken } from '../model/ui.ts';
 
 /**
  * The one contract between the main process and the renderer: every call with its input schema and output
  * type, every event with its payload type. Main validates each input against its schema before a handler runs;
  * preload builds `window.homegate` from these names; the renderer's API type is derived from this object.
- * Nothing here touches Node or Electron: the same contract is served over HTTP to the headless web UI.
+ * Nothing here touches Node or Electron: the same contract is served over HTTP to the headless web admin page.
  */
 export interface GatewayStatus {
   readonly listening: { readonly host: string; readonly port: number } | null;
+  readonly relayListening: { readonly host: string; readonly port: number } | null;
+  readonly paused: boolean;
   readonly certificateFingerprint: string;
   readonly liveSessions: number;
+  /** How clients reach the gateway (`host:port`), as .rdp files name it. */
+  readonly publicAddress: string;
+  readonly version: string;
 }
 
-const SessionIdInput = z.object({ id: z.uuid() }).strict();
+/** The settings a user edits in the UI (everything else stays in the file). */
+export const EditableSettingsSchema = z
+  .object({
+    publicNames: z.array(z.string().min(1).max(253)).max(32),
+    paaTtlSeconds: z
+      .number()
+      .int()
+      .min(30)
+      .max(24 * 60 * 60),
+    idleTimeoutMinutes: z
+      .number()
+      .int()
+      .min(0)
+      .max(7 * 24 * 60),
+    maxSessionMinutes: z
+      .number()
+      .int()
+      .min(0)
+      .max(7 * 24 * 60),
+    consentMessage: z.string().max(1024),
+    serviceMessage: z.string().max(1024),
+  })
+  .strict();
+export type EditableSettings = z.infer<typeof EditableSettingsSchema>;
+
+const RdpOptionsSchema = z
+  .object({
+    screenMode: z.enum(['window', 'fullscreen']).default('fullscreen'),
+    multiMonitor: z.boolean().default(false),
+    clipboard: z.boolean().default(true),
+    drives: z.boolean().default(false),
+    audio: z.enum(['local', 'remote', 'off']).default('local'),
+    username: z
+      .string()
+      .max(256)
+      .regex(/^[^\p{Cc}]*$/u)
+      .optional(),
+  })
+  .strict();
+export type RdpOptions = z.infer<typeof RdpOptionsSchema>;
+
+const Empty = z.undefined();
+const ByName = z.object({ name: HostNameSchema }).strict();
+const ById = z.object({ id: z.uuid() }).strict();
+const ByJti = z.object({ jti: z.string().min(1).max(128) }).strict();
+const Label = z
+  .string()
+  .trim()
+  .min(1)
+  .max(64)
+  .regex(/^[^\p{Cc}]*$/u, { message: 'no control characters' });
+
+const TokenRequest = z
+  .object({
+    host: HostNameSchema,
+    ttlSeconds: z
+      .number()
+      .int()
+      .min(30)
+      .max(90 * 24 * 60 * 60),
+    label: Label.optional(),
+    /** A long-lived token bound to one device; listed and revocable at once. */
+    device: Label.optional(),
+    singleUse: z.boolean().default(false),
+  })
+  .strict();
+
+const RdpExportRequest = z
+  .object({
+    host: HostNameSchema,
+    mode: z.enum(['gateway', 'relay']),
+    ttlSeconds: z
+      .number()
+      .int()
+      .min(30)
+      .max(24 * 60 * 60)
+      .optional(),
+    options: RdpOptionsSchema.default(() => RdpOptionsSchema.parse({})),
+  })
+  .strict();
+
+const MAX_IMPORT_BASE64_CHARS = 1_400_000;
+const CertImportRequest = z.union([
+  z
+    .object({
+      certPem: z.string().min(1).max(MAX_IMPORT_BASE64_CHARS),
+      keyPem: z
+        .string()
+        .min(1)
+        .max(64 * 1024),
+    })
+    .strict(),
+  z.object({ pfxBase64: z.string().min(1).max(MAX_IMPORT_BASE64_CHARS), passphrase: z.string().max(1024) }).strict(),
+]);
 
 const call = <Input extends z.ZodType, Output>(input: Input) => ({ input, output: undefined as unknown as Output });
 
 export const contract = {
   calls: {
-    'gateway.status': call<z.ZodUndefined, GatewayStatus>(z.undefined()),
-    'sessions.list': call<z.ZodUndefined, readonly SessionInfo[]>(z.undefined()),
-    'sessions.disconnect': call<typeof SessionIdInput, boolean>(SessionIdInput),
+    'gateway.status': call<typeof Empty, GatewayStatus>(Empty),
+    'gateway.setPaused': call<z.ZodObject<{ paused: z.ZodBoolean }>, GatewayStatus>(
+      z.object({ paused: z.boolean() }).strict(),
+    ),
+
+    'sessions.list': call<typeof Empty, readonly SessionInfo[]>(Empty),
+    'sessions.disconnect': call<typeof ById, boolean>(ById),
+
+    'hosts.list': call<typeof Empty, readonly Host[]>(Empty),
+    'hosts.add': call<typeof HostSchema, Host>(HostSchema),
+    'hosts.update': call<z.ZodObject<{ name: typeof HostNameSchema; host: typeof HostSchema }>, Host>(
+      z.object({ name: HostNameSchema, host: HostSchema }).strict(),
+    ),
+    'hosts.remove': call<typeof ByName, boolean>(ByName),
+    'hosts.test': call<typeof ByName, HostProbe>(ByName),
+
+    'tokens.list': call<typeof Empty, readonly IssuedToken[]>(Empty),
+    /** The only call that returns a secret: the token the user asked for, shown once to copy. */
+    'tokens.issue': call<typeof TokenRequest, { readonly token: string; readonly issued: IssuedToken }>(TokenRequest),
+    'tokens.revoke': call<typeof ByJti, boolean>(ByJti),
+
+    'rdp.export': call<typeof RdpExportRequest, ExportedFile>(RdpExportRequest),
+
+    'certs.info': call<typeof Empty, CertificateInfo>(Empty),
+    'certs.regenerate': call<typeof Empty, CertificateInfo>(Empty),
+    'certs.import': call<typeof CertImportRequest, CertificateInfo>(CertImportRequest),
+    'certs.exportCa': call<z.ZodObject<{ format: z.ZodEnum<{ pem: 'pem'; der: 'der' }> }>, ExportedFile>(
+      z.object({ format: z.enum(['pem', 'der']) }).strict(),
+    ),
+
+    'settings.get': call<typeof Empty, EditableSettings>(Empty),
+    'settings.update': call<typeof EditableSettingsSchema, EditableSettings>(EditableSettingsSchema),
+
+    'audit.list': call<z.ZodObject<{ limit: z.ZodNumber }>, readonly AuditEntry[]>(
+      z.object({ limit: z.number().int().min(1).max(1000) }).strict(),
+    ),
   },
   events: {
     'sessions.changed': undefined as unknown as readonly SessionInfo[],
+    'status.changed': undefined as unknown as GatewayStatus,
   },
 } as const;
 
@@ -51,6 +186,6 @@ export const eventChannel = (name: EventName): string => `homegate:event:${name}
 
 /** The error shape that crosses the boundary: a stable code and a message a person can read, never a stack. */
 export interface ContractError {
-  readonly code: 'invalid-input' | 'forbidden' | 'not-found' | 'internal';
+  readonly code: 'invalid-input' | 'forbidden' | 'not-found' | 'conflict' | 'internal';
   readonly message: string;
 }

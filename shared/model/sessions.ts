@@ -9,7 +9,27 @@ export type SessionEndReason =
   | 'transport-error'
   | 'protocol-error'
   | 'admin-disconnect'
-  | 'shutdown';
+  | 'shutdown'
+  /** No data either way for the configured idle timeout. */
+  | 'idle-timeout'
+  /** The session reached the configured maximum lifetime. */
+  | 'lifetime'
+  /** The access token expired and the gateway ends sessions at token expiry. */
+  | 'token-expired'
+  /** The session's token was put on the revocation list (JRL). */
+  | 'revoked';
+
+/** What a relay (ASSOCIATION) token said about its session, as the `/jet/sessions` API reports it. */
+export interface AssociationInfo {
+  /** `jet_aid`. */
+  readonly associationId: string;
+  /** `jet_ap`. */
+  readonly applicationProtocol: string;
+  /** `dst_hst` as a canonical TargetAddr. */
+  readonly destinationHost: string;
+  /** `jet_flt`. */
+  readonly filtering: boolean;
+}
 
 /** A live (or just-ended) session as the UI and the audit log see it. */
 export interface SessionInfo {
@@ -25,6 +45,8 @@ export interface SessionInfo {
   readonly startedAt: string;
   readonly bytesToTarget: number;
   readonly bytesToClient: number;
+  /** Present for relay sessions. */
+  readonly association?: AssociationInfo;
   readonly endedAt?: string;
   readonly endReason?: SessionEndReason;
 }

@@ -291,7 +291,14 @@ describe('a live session in the registry (gateway in process)', { skip, timeout:
       const final = await withTimeout(ended, 10_000, 'the session end event');
       assert.equal(final.endReason, 'admin-disconnect');
       const exit = await client.waitForExit(10_000);
-      assert.notEqual(exit.exitCode, XFREERDP_EXIT.SUCCESS, describeXfreerdpResult(exit));
+      // Told why: the service message (FreeRDP advertises it), then CLOSE_CHANNEL(E_PROXY_CONNECTIONABORTED), which
+      // FreeRDP records as its last error; the gateway then closes and the client exits as for a lost connection.
+      assert.equal(exit.exitCode, XFREERDP_EXIT.CONN_FAILED, describeXfreerdpResult(exit));
+      assert.ok(
+        exit.stdout.includes('Service message:\nThe gateway administrator ended this session.\n'),
+        describeXfreerdpResult(exit),
+      );
+      assert.match(`${exit.stdout}\n${exit.stderr}`, /rdg_process_close_packet\b.*\[0x000004D4\]/);
       assert.equal(service.sessions.size, 0);
     },
   );

@@ -6,6 +6,7 @@ import { EventEmitter } from 'node:events';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { PairingLimits } from '../../main/gateway/transport/legacy-pairing.ts';
 import { createLogger, type Logger } from '../../main/logging/logger.ts';
 import { loadOrCreateSigningKey, type SigningKey } from '../../main/security/signing-key.ts';
 import { issuePaaToken, type PaaClaims, type TokenSigner } from '../../main/security/tokens.ts';
@@ -57,6 +58,13 @@ export class TestGateway {
 
   get port(): number {
     return this.service.address.port;
+  }
+
+  /** The TCP relay's port (the gateway must have been started with `{ relay: true }`). */
+  get relayPort(): number {
+    const relay = this.service.relayAddress;
+    if (!relay) throw new Error('this test gateway was started without the relay');
+    return relay.port;
   }
 
   get gatewayId(): string {
@@ -180,7 +188,18 @@ export class TestGateway {
 }
 
 /** Starts a gateway in a fresh data directory. Register `dispose` with `after`/`t.after`, or use `withGateway`. */
-export async function startTestGateway(): Promise<TestGateway> {
+export interface TestGatewayOptions {
+  /** Also start the TCP relay on 127.0.0.1, on a free port. */
+  readonly relay?: boolean;
+  /** Also start the plain-HTTP listener (for a TLS-terminating proxy) on 127.0.0.1, on a free port. */
+  readonly plain?: boolean;
+  /** Limits of the legacy transport's half-open pairs (a short timeout for expiry tests). */
+  readonly legacy?: PairingLimits;
+  /** Also serve the web admin page and API under /admin/ (its files from `rendererDir`). */
+  readonly webAdmin?: { readonly rendererDir?: string };
+}
+
+export async function startTestGateway(options: TestGatewayOptions = {}): Promise<TestGateway> {
   const dataDir = await mkdtemp(join(tmpdir(), 'homegate-it-'));
   const logs: LogRecord[] = [];
   const logEvents = new EventEmitter();
@@ -194,7 +213,15 @@ export async function startTestGateway(): Promise<TestGateway> {
     },
   });
   try {
-    const service = await startGateway({ dataDir, logger, listen: { host: '127.0.0.1', port: 0 } });
+    const service = await startGateway({
+      dataDir,
+      logger,
+      listen: { host: '127.0.0.1', port: 0 },
+      ...(options.relay ? { relayListen: { host: '127.0.0.1', port: 0 } } : {}),
+      ...(options.plain ? { plainListen: { host: '127.0.0.1', port: 0 } } : {}),
+      ...(options.legacy ? { legacy: options.legacy } : {}),
+      ...(options.webAdmin ? { webAdmin: options.webAdmin } : {}),
+    });
     return new TestGateway(service, dataDir, logs, logEvents);
   } catch (error) {
     await rm(dataDir, { recursive: true, force: true });
@@ -203,8 +230,11 @@ export async function startTestGateway(): Promise<TestGateway> {
 }
 
 /** `startTestGateway` with its cleanup registered on the test (`t.after`). */
-export async function withGateway(t: { after(fn: () => Promise<void>): void }): Promise<TestGateway> {
-  const gateway = await startTestGateway();
+export async function withGateway(
+  t: { after(fn: () => Promise<void>): void },
+  options: TestGatewayOptions = {},
+): Promise<TestGateway> {
+  const gateway = await startTestGateway(options);
   t.after(() => gateway.dispose());
   return gateway;
 }

@@ -12,8 +12,9 @@
  * pushes back on the gateway.
  */
 import { createHash, randomFillSync, randomUUID } from 'node:crypto';
+import type { Socket } from 'node:net';
 import { endianness } from 'node:os';
-import { connect as tlsConnect, type TLSSocket } from 'node:tls';
+import { connect as tlsConnect, type SecureContext, type TLSSocket } from 'node:tls';
 import {
   decodeServerPacket,
   encodeClientPacket,
@@ -73,6 +74,10 @@ export interface TsguClientOptions {
   readonly maxQueuedDataBytes?: number;
   /** Answer the gateway's keepalives as FreeRDP does (default) instead of queueing them. */
   readonly echoKeepalives?: boolean;
+  /** A TLS context reused across connections, as a long-running client keeps one (benchmarks); holds `ca` then. */
+  readonly secureContext?: SecureContext;
+  /** A session from an earlier connection's `socket.getSession()`, offered for TLS resumption. */
+  readonly session?: Buffer;
 }
 
 /** How the WebSocket ended. */
@@ -238,6 +243,8 @@ export class TsguClient {
       servername,
       ALPNProtocols: ['http/1.1'],
       ...(options.ca === undefined ? { rejectUnauthorized: false } : { ca: options.ca, rejectUnauthorized: true }),
+      ...(options.secureContext === undefined ? {} : { secureContext: options.secureContext }),
+      ...(options.session === undefined ? {} : { session: options.session }),
     });
     socket.setNoDelay(true);
     try {
@@ -882,7 +889,7 @@ interface ResponseHead {
 }
 
 /** Reads an HTTP/1.1 response head from `socket`, bounded in size and time; the socket is paused afterwards. */
-export function readResponseHead(socket: TLSSocket, timeoutMs: number): Promise<ResponseHead> {
+export function readResponseHead(socket: Socket, timeoutMs: number): Promise<ResponseHead> {
   return new Promise<ResponseHead>((resolve, reject) => {
     let buffered = Buffer.alloc(0);
     const finish = (error: Error | undefined, head?: ResponseHead): void => {

@@ -1,6 +1,6 @@
 /**
  * What the gateway's HTTPS front door does with requests that are not a tunnel: the health endpoint, unknown
- * paths, MS-TSGU methods it does not serve, malformed and oversize heads — each answered with its status and the
+ * paths, MS-TSGU requests it refuses, malformed and oversize heads — each answered with its status and the
  * connection closed where the answer says so.
  */
 import assert from 'node:assert/strict';
@@ -82,15 +82,15 @@ describe('non-tunnel HTTP on the gateway port', { timeout: 30_000 }, () => {
     );
   });
 
-  it('RDG_OUT_DATA without the WebSocket upgrade (legacy transport) answers 501 and closes', async () => {
+  it('legacy RDG_OUT_DATA without an RDG-Connection-Id answers 400 and closes', async () => {
     const response = await raw(rdgHead('RDG_OUT_DATA', '/remoteDesktopGateway/', ['Connection: Keep-Alive']));
-    assert.equal(response.status, 501);
+    assert.equal(response.status, 400);
     assert.equal(response.headers.get('connection'), 'close');
   });
 
-  it('RDG_IN_DATA answers 501', async () => {
+  it('RDG_IN_DATA without an RDG-Connection-Id answers 400', async () => {
     const response = await raw(rdgHead('RDG_IN_DATA', '/remoteDesktopGateway/', ['Connection: Keep-Alive']));
-    assert.equal(response.status, 501);
+    assert.equal(response.status, 400);
   });
 
   it('an upgrade with another WebSocket version answers 400', async () => {

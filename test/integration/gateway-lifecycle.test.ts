@@ -125,7 +125,12 @@ describe('graceful stop', { timeout: 30_000 }, () => {
 
     const started = Date.now();
     const stopping = gateway.service.stop();
-    assert.equal(await client.answerCloseChannel(), HResult.S_OK, 'the open tunnel is told');
+    assert.deepEqual(
+      await client.expectPacket('service-message'),
+      { type: 'service-message', message: 'The gateway is shutting down.' },
+      'a client that takes service messages is told why first',
+    );
+    assert.equal(await client.answerCloseChannel(), HResult.E_PROXY_CONNECTIONABORTED, 'the open tunnel is told');
     await assert.rejects(
       TsguClient.connect(gateway.clientOptions({ timeoutMs: 2_000 })),
       (error: NodeJS.ErrnoException) => error.code === 'ECONNREFUSED',
@@ -153,7 +158,8 @@ describe('graceful stop', { timeout: 30_000 }, () => {
 
     const started = Date.now();
     const stopping = gateway.service.stop();
-    assert.equal((await client.expectPacket('close-channel')).statusCode, HResult.S_OK);
+    await client.expectPacket('service-message');
+    assert.equal((await client.expectPacket('close-channel')).statusCode, HResult.E_PROXY_CONNECTIONABORTED);
     // No answer: the gateway gives up on this tunnel by itself.
     const info = await client.waitClosed(SHUTDOWN_DRAIN_TIMEOUT_MS + 1_000);
     assert.equal(info.closeFrameReceived, false, 'dropped, not closed politely');

@@ -225,7 +225,12 @@ describe('MS-TSGU over WebSocket, end to end on loopback', { timeout: 60_000 }, 
     const ended = nextSessionEvent(gateway, 'end', (info) => info.id === id);
 
     assert.equal(gateway.service.sessions.disconnect(id), true);
-    assert.equal(await client.answerCloseChannel(), HResult.S_OK);
+    assert.deepEqual(await client.expectPacket('service-message'), {
+      type: 'service-message',
+      message: 'The gateway administrator ended this session.',
+    });
+    // MS-TSGU: E_PROXY_CONNECTIONABORTED is the status for an administrator's forced disconnect.
+    assert.equal(await client.answerCloseChannel(), HResult.E_PROXY_CONNECTIONABORTED);
     const end = await ended;
     assert.equal(end.endReason, 'admin-disconnect');
     assert.equal((await client.waitClosed()).code, 1000);

@@ -1,27 +1,39 @@
-import { create } from 'zustand';
-import type { GatewayStatus } from '../../../shared/ipc/contract.ts';
-import type { SessionInfo } from '../../../shared/model/sessions.ts';
+import { createStore, type StoreApi } from 'zustand/vanilla';
+import type { HomegateApi } from '../../../shared/ipc/contract.ts';
+import { createAuditSlice, type AuditSlice } from './slices/audit.ts';
+import { createCertificatesSlice, type CertificatesSlice } from './slices/certificates.ts';
+import { createGatewaySlice, type GatewaySlice } from './slices/gateway.ts';
+import { createHostsSlice, type HostsSlice } from './slices/hosts.ts';
+import { createSessionsSlice, type SessionsSlice } from './slices/sessions.ts';
+import { createSettingsSlice, type SettingsSlice } from './slices/settings.ts';
+import { createTokensSlice, type TokensSlice } from './slices/tokens.ts';
+import { createUiSlice, type UiSlice } from './slices/ui.ts';
 
-interface GatewaySlice {
-  status: GatewayStatus | undefined;
-  statusError: string | undefined;
-  setStatus: (status: GatewayStatus) => void;
-  setStatusError: (message: string) => void;
+export type HomegateState = GatewaySlice &
+  SessionsSlice &
+  HostsSlice &
+  TokensSlice &
+  CertificatesSlice &
+  SettingsSlice &
+  AuditSlice &
+  UiSlice;
+
+export type HomegateStore = StoreApi<HomegateState>;
+
+/**
+ * The renderer's one store, built from one slice per domain around the contract's API (whichever transport
+ * carries it). Plain zustand (no React), so the slices are unit-tested in Node; components reach it through
+ * `useHomegate` in ./context.tsx and select single values.
+ */
+export function createHomegateStore(api: HomegateApi): HomegateStore {
+  return createStore<HomegateState>()((set, get) => ({
+    ...createGatewaySlice(set, get, api),
+    ...createSessionsSlice(set, get, api),
+    ...createHostsSlice(set, get, api),
+    ...createTokensSlice(set, get, api),
+    ...createCertificatesSlice(set, get, api),
+    ...createSettingsSlice(set, get, api),
+    ...createAuditSlice(set, get, api),
+    ...createUiSlice(set, get, api),
+  }));
 }
-
-interface SessionsSlice {
-  sessions: readonly SessionInfo[];
-  setSessions: (sessions: readonly SessionInfo[]) => void;
-}
-
-export type HomegateState = GatewaySlice & SessionsSlice;
-
-/** One store built from one slice per domain; components select single values from it. */
-export const useHomegate = create<HomegateState>()((set) => ({
-  status: undefined,
-  statusError: undefined,
-  setStatus: (status) => set({ status, statusError: undefined }),
-  setStatusError: (statusError) => set({ statusError }),
-  sessions: [],
-  setSessions: (sessions) => set({ sessions }),
-}));

@@ -55,17 +55,30 @@ export async function homegateOk(dataDir: string, args: readonly string[]): Prom
 export interface HomegateServe {
   readonly port: number;
   readonly fingerprint: string;
+  /** The plain-HTTP listener's port, when `--plain-listen` was passed. */
+  readonly plainPort: number | undefined;
+  /** The TCP relay's port, when `--relay-listen` was passed. */
+  readonly relayPort: number | undefined;
   readonly process: ManagedProcess;
   /** SIGTERM, then the exit status (bounded). */
   stop(): Promise<ExitStatus>;
 }
 
+export interface StartHomegateServeOptions {
+  /** More `serve` arguments, for example `['--plain-listen', '127.0.0.1:0']`. */
+  readonly extraArgs?: readonly string[];
+}
+
 /** Starts `homegate serve --listen 127.0.0.1:0` and waits for the URL and fingerprint it prints. */
-export async function startHomegateServe(dataDir: string): Promise<HomegateServe> {
+export async function startHomegateServe(
+  dataDir: string,
+  options: StartHomegateServeOptions = {},
+): Promise<HomegateServe> {
   requireBundle();
+  const extraArgs = options.extraArgs ?? [];
   const child = await ManagedProcess.start(
     process.execPath,
-    [BIN, 'serve', '--listen', '127.0.0.1:0', '--data-dir', dataDir],
+    [BIN, 'serve', '--listen', '127.0.0.1:0', ...extraArgs, '--data-dir', dataDir],
     { name: 'homegate serve' },
   );
   try {
@@ -73,7 +86,24 @@ export async function startHomegateServe(dataDir: string): Promise<HomegateServe
     const fingerprintLine = await child.waitForLine(/fingerprint: [0-9A-F:]{95}/, SERVE_START_TIMEOUT_MS);
     const port = Number(/:(\d+)\//.exec(urlLine)?.[1]);
     const fingerprint = /([0-9A-F]{2}(?::[0-9A-F]{2}){31})/.exec(fingerprintLine)?.[1] ?? '';
-    return { port, fingerprint, process: child, stop: () => child.stop({ signal: 'SIGTERM', graceMs: 10_000 }) };
+    let plainPort: number | undefined;
+    if (extraArgs.includes('--plain-listen')) {
+      const plainLine = await child.waitForLine(/listening on http:\/\/[^/]+:\d+\//, SERVE_START_TIMEOUT_MS);
+      plainPort = Number(/:(\d+)\//.exec(plainLine)?.[1]);
+    }
+    let relayPort: number | undefined;
+    if (extraArgs.includes('--relay-listen')) {
+      const relayLine = await child.waitForLine(/relay listening on tcp:\/\/[^/]+:\d+\//, SERVE_START_TIMEOUT_MS);
+      relayPort = Number(/:(\d+)\//.exec(relayLine)?.[1]);
+    }
+    return {
+      port,
+      fingerprint,
+      plainPort,
+      relayPort,
+      process: child,
+      stop: () => child.stop({ signal: 'SIGTERM', graceMs: 10_000 }),
+    };
   } catch (error) {
     await child.stop();
     throw error;

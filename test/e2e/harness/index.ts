@@ -12,3 +12,4 @@ export * from './waits.ts';
 export * from './xfreerdp.ts';
 export * from './xvfb.ts';
 export * from './homegate.ts';
+export * from './nginx.ts';

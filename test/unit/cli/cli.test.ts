@@ -62,6 +62,7 @@ describe('homegate CLI', () => {
       [['hosts', 'list', '--bogus'], /Unknown option '--bogus'/],
       [['token', 'paa', '--host', 'desk', '--ttl', '5'], /--ttl must be a whole number of seconds from 30/],
       [['serve', '--listen', 'nonsense'], /--listen takes HOST:PORT/],
+      [['serve', '--plain-listen', '127.0.0.1'], /--plain-listen takes HOST:PORT/],
       [['hosts', 'list', 'extra'], /unexpected argument "extra"/],
       [['hosts', 'list', '--log-level', 'loud'], /--log-level must be one of/],
     ];
@@ -172,6 +173,30 @@ describe('homegate CLI', () => {
       assert.match(result.stdout, /^Homegate gateway listening on https:\/\/127\.0\.0\.1:\d+\/$/m);
       assert.match(result.stdout, /^Certificate SHA-256 fingerprint: ([0-9A-F]{2}:){31}[0-9A-F]{2}$/m);
       assert.match(result.stderr, /received SIGTERM, shutting down/);
+    });
+  });
+
+  test('serve --plain-listen also serves plain HTTP and warns that only a trusted proxy may reach it', async () => {
+    await withDataDir(async (dir) => {
+      const result = await run([
+        'serve',
+        '--listen',
+        '127.0.0.1:0',
+        '--plain-listen',
+        '127.0.0.1:0',
+        '--data-dir',
+        dir,
+      ]);
+      assert.equal(result.code, 0, result.stderr);
+      assert.match(result.stdout, /^Homegate gateway listening on https:\/\/127\.0\.0\.1:\d+\/$/m);
+      assert.match(
+        result.stdout,
+        /^Homegate plain HTTP listening on http:\/\/127\.0\.0\.1:\d+\/ \(only for a trusted/m,
+      );
+      assert.match(
+        result.stderr,
+        /"level":"warn","msg":"plain HTTP listener on: it must only be reachable by a trusted/,
+      );
     });
   });
 

@@ -1,0 +1,81 @@
+import type { MenuItemConstructorOptions } from 'electron';
+import type { GatewayStatus } from '../../shared/ipc/contract.ts';
+import { formatHostAndPort } from '../../shared/model/hosts.ts';
+
+/** Hosts listed in the tray menu; the window lists them all. */
+export const MAX_TRAY_HOSTS = 20;
+
+/** What the tray menu shows. */
+export interface TrayState {
+  readonly status: GatewayStatus;
+  readonly hosts: readonly string[];
+  /** Whether the app starts at login; undefined where the platform has no such setting (Linux). */
+  readonly openAtLogin: boolean | undefined;
+}
+
+/** What its entries do (boot.ts binds them to dialogs, the clipboard and the gateway). */
+export interface TrayActions {
+  exportRdpFile(host: string): void;
+  copyAccessToken(host: string): void;
+  openWindow(): void;
+  setPaused(paused: boolean): void;
+  setOpenAtLogin(openAtLogin: boolean): void;
+  quit(): void;
+}
+
+/** One line for the menu and the tooltip: where the gateway listens, whether it is paused, how many sessions. */
+export function trayStatusLine(status: GatewayStatus): string {
+  const where = status.listening
+    ? `Listening on ${formatHostAndPort(status.listening.host, status.listening.port)}`
+    : 'Not listening';
+  const sessions = `${status.liveSessions} live session${status.liveSessions === 1 ? '' : 's'}`;
+  return `${status.paused ? 'Paused — ' : ''}${where} · ${sessions}`;
+}
+
+/** The tray menu. Plain data (no Electron values), so tests check it without Electron. */
+export function trayMenuTemplate(state: TrayState, actions: TrayActions): MenuItemConstructorOptions[] {
+  const hosts = state.hosts.slice(0, MAX_TRAY_HOSTS);
+  const more: MenuItemConstructorOptions[] =
+    state.hosts.length > hosts.length
+      ? [{ label: `${state.hosts.length - hosts.length} more in the window…`, click: () => actions.openWindow() }]
+      : [];
+  const hostEntries: MenuItemConstructorOptions[] =
+    hosts.length === 0
+      ? [{ label: 'No hosts yet: add one in Homegate', enabled: false }]
+      : [
+          ...hosts.map((host): MenuItemConstructorOptions => ({
+            label: `Export RDP file for ${host}…`,
+            click: () => actions.exportRdpFile(host),
+          })),
+          ...more,
+          {
+            label: 'Copy access token',
+            submenu: hosts.map((host) => ({ label: host, click: () => actions.copyAccessToken(host) })),
+          },
+        ];
+  return [
+    { label: trayStatusLine(state.status), enabled: false },
+    { type: 'separator' },
+    ...hostEntries,
+    { type: 'separator' },
+    { label: 'Open Homegate', click: () => actions.openWindow() },
+    {
+      label: 'Pause gateway',
+      type: 'checkbox',
+      checked: state.status.paused,
+      click: (item) => actions.setPaused(item.checked),
+    },
+    ...(state.openAtLogin === undefined
+      ? []
+      : [
+          {
+            label: 'Start at login',
+            type: 'checkbox',
+            checked: state.openAtLogin,
+            click: (item) => actions.setOpenAtLogin(item.checked),
+          } satisfies MenuItemConstructorOptions,
+        ]),
+    { type: 'separator' },
+    { label: 'Quit Homegate', click: () => actions.quit() },
+  ];
+}

@@ -1,0 +1,119 @@
+import { performance } from 'node:perf_hooks';
+import type { Host } from '../../../shared/model/hosts.ts';
+import type { HostProbe } from '../../../shared/model/ui.ts';
+import type { Settings } from '../../config/schema.ts';
+import { SettingsError } from '../../config/settings-store.ts';
+import { DialError, dialTarget } from '../../relay/dial.ts';
+import { ContractCallError, actor, type CallHandlers, type HandlerDeps } from '../dispatch.ts';
+
+/** A host test gives up after this long: it answers a person waiting in the UI, not a client. */
+export const HOST_PROBE_TIMEOUT_MS = 3_000;
+
+type HostCalls = 'hosts.list' | 'hosts.add' | 'hosts.update' | 'hosts.remove' | 'hosts.test';
+
+/** The allowed host called `name` (names compare without regard to case, as the settings schema does). */
+export function findHost(settings: Settings, name: string): Host | undefined {
+  const wanted = name.toLowerCase();
+  return settings.hosts.find((host) => host.name.toLowerCase() === wanted);
+}
+
+/** An allowed host by name, or a `not-found` error naming it. */
+export function requireHost(settings: Settings, name: string): Host {
+  const host = findHost(settings, name);
+  if (!host) throw new ContractCallError('not-found', `no allowed host named "${name}"`);
+  return host;
+}
+
+/** Only the fields of a host, in a fixed order (the input schema strips unknown keys already). */
+function cleanHost(host: Host): Host {
+  return { name: host.name, address: host.address, port: host.port, ...(host.mac ? { mac: host.mac } : {}) };
+}
+
+export function hostHandlers({ service }: HandlerDeps): Pick<CallHandlers, HostCalls> {
+  const { settings } = service.context;
+
+  /**
+   * Applies a change to the hosts. The change runs on the settings as they are on disk at that moment (the store
+   * re-reads first), so a name check inside it cannot race an edit made by `homegate hosts add`.
+   */
+  async function changeHosts(change: (hosts: readonly Host[]) => Host[]): Promise<void> {
+    try {
+      await settings.update((current) => ({ ...current, hosts: change(current.hosts) }));
+    } catch (error) {
+      if (error instanceof SettingsError) throw new ContractCallError('invalid-input', error.message);
+      throw error;
+    }
+  }
+
+  function conflictIfTaken(hosts: readonly Host[], name: string, except?: Host): void {
+    const wanted = name.toLowerCase();
+    if (hosts.some((host) => host !== except && host.name.toLowerCase() === wanted)) {
+      throw new ContractCallError('conflict', `a host named "${name}" already exists`);
+    }
+  }
+
+  return {
+    'hosts.list': () => Promise.resolve(settings.get().hosts),
+    'hosts.add': async (input, context) => {
+      const host = cleanHost(input);
+      await changeHosts((hosts) => {
+        conflictIfTaken(hosts, host.name);
+        return [...hosts, host];
+      });
+      service.audit.record({
+        event: 'host.added',
+        host: host.name,
+        address: host.address,
+        port: host.port,
+        ...actor(context),
+      });
+      return host;
+    },
+    'hosts.update': async ({ name, host: input }, context) => {
+      const host = cleanHost(input);
+      await changeHosts((hosts) => {
+        const existing = hosts.find((entry) => entry.name.toLowerCase() === name.toLowerCase());
+        if (!existing) throw new ContractCallError('not-found', `no allowed host named "${name}"`);
+        conflictIfTaken(hosts, host.name, existing);
+        return hosts.map((entry) => (entry === existing ? host : entry));
+      });
+      service.audit.record({
+        event: 'host.updated',
+        host: name,
+        ...(host.name === name ? {} : { newName: host.name }),
+        address: host.address,
+        port: host.port,
+        ...actor(context),
+      });
+      return host;
+    },
+    'hosts.remove': async ({ name }, context) => {
+      let removed = false;
+      await changeHosts((hosts) => {
+        const kept = hosts.filter((entry) => entry.name.toLowerCase() !== name.toLowerCase());
+        removed = kept.length !== hosts.length;
+        return kept;
+      });
+      if (removed) service.audit.record({ event: 'host.removed', host: name, ...actor(context) });
+      return removed;
+    },
+    'hosts.test': ({ name }) => probeHost(requireHost(settings.get(), name)),
+  };
+}
+
+/**
+ * Whether the host's configured address accepts a TCP connection, and how fast: one connection, bounded by
+ * HOST_PROBE_TIMEOUT_MS, closed at once. Only configured hosts can be probed, so this is no port scanner.
+ */
+export async function probeHost(host: Host, timeoutMs = HOST_PROBE_TIMEOUT_MS): Promise<HostProbe> {
+  const started = performance.now();
+  try {
+    const socket = await dialTarget(host.address, host.port, { timeoutMs });
+    const latencyMs = Math.round((performance.now() - started) * 10) / 10;
+    socket.destroy();
+    return { reachable: true, latencyMs, error: undefined };
+  } catch (error) {
+    if (!(error instanceof DialError)) throw error;
+    return { reachable: false, latencyMs: undefined, error: error.message };
+  }
+}

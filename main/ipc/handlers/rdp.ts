@@ -1,0 +1,95 @@
+import { hostname } from 'node:os';
+import { isHostAddress, type Host } from '../../../shared/model/hosts.ts';
+import type { ExportedFile } from '../../../shared/model/ui.ts';
+import { encodeRdpFile, gatewayRdpSettings, rdpClientSettings, relayRdpSettings } from '../../rdpfile/rdp-file.ts';
+import { formatTargetAddr } from '../../security/target-addr.ts';
+import { issueAssociationToken, issuePaaToken } from '../../security/tokens.ts';
+import { ContractCallError, type CallHandlers, type HandlerDeps } from '../dispatch.ts';
+import { publicGatewayAddress } from './gateway.ts';
+import { requireHost } from './hosts.ts';
+import { recordIssuedToken } from './tokens.ts';
+
+export const RDP_MIME_TYPE = 'application/x-rdp';
+
+/** An allowed host as a relay target: by name (the relay matches names and addresses alike), else by address. */
+function relayTarget(host: Host): string {
+  return formatTargetAddr({
+    scheme: 'tcp',
+    host: isHostAddress(host.name) ? host.name : host.address,
+    port: host.port,
+  });
+}
+
+function rdpFile(host: Host, file: Buffer): ExportedFile {
+  return { fileName: `${host.name}.rdp`, mimeType: RDP_MIME_TYPE, contentBase64: file.toString('base64') };
+}
+
+export function rdpHandlers({ service }: HandlerDeps): Pick<CallHandlers, 'rdp.export'> {
+  const { settings, signingKey } = service.context;
+  return {
+    'rdp.export': async ({ host: hostName, mode, ttlSeconds, options }, context) => {
+      const current = settings.get();
+      const host = requireHost(current, hostName);
+      const ttl = ttlSeconds ?? current.tokens.paaTtlSeconds;
+      const client = rdpClientSettings(options);
+      if (mode === 'gateway') {
+        const { token, claims } = await issuePaaToken(signingKey, {
+          gatewayId: current.gatewayId,
+          hosts: [host.name],
+          ttlSeconds: ttl,
+        });
+        await recordIssuedToken(
+          service,
+          {
+            jti: claims.jti,
+            kind: 'paa',
+            host: host.name,
+            label: 'RDP file',
+            singleUse: false,
+            issuedAt: new Date(claims.iat * 1000),
+            expiresAt: new Date(claims.exp * 1000),
+          },
+          context,
+          'rdp-file',
+        );
+        const settingsLines = gatewayRdpSettings({
+          targetName: host.name,
+          targetPort: host.port,
+          gatewayAddress: publicGatewayAddress(service),
+          accessToken: token,
+        });
+        return rdpFile(host, encodeRdpFile([...settingsLines, ...client]));
+      }
+      const relay = service.relayAddress;
+      if (!relay) {
+        throw new ContractCallError(
+          'conflict',
+          'the TCP relay is off: set relay.listen in the settings to export relay files',
+        );
+      }
+      const { token, claims } = await issueAssociationToken(signingKey, {
+        gatewayId: current.gatewayId,
+        targets: [relayTarget(host)],
+        ttlSeconds: ttl,
+      });
+      // The relay's replay cache makes every ASSOCIATION token single-use (reconnections within a short window).
+      await recordIssuedToken(
+        service,
+        {
+          jti: claims.jti,
+          kind: 'association',
+          host: host.name,
+          label: 'RDP file (relay)',
+          singleUse: true,
+          issuedAt: new Date((claims.iat ?? Math.floor(Date.now() / 1000)) * 1000),
+          expiresAt: new Date(claims.exp * 1000),
+        },
+        context,
+        'rdp-file',
+      );
+      const relayHost = current.publicNames[0] ?? hostname();
+      const settingsLines = relayRdpSettings({ relayHost, relayPort: relay.port, token });
+      return rdpFile(host, encodeRdpFile([...settingsLines, ...client]));
+    },
+  };
+}

@@ -1,0 +1,107 @@
+import { useEffect, useId, useRef, useState, type FormEvent, type ReactNode } from 'react';
+import { errorMessage } from '../api/errors.ts';
+
+/**
+ * A modal built on `<dialog>`: the browser traps focus, closes on Escape (reported as `onClose`) and returns focus
+ * to where it was. Mounted only while open.
+ */
+export function Dialog(props: {
+  title: string;
+  onClose: () => void;
+  children: ReactNode;
+  footer?: ReactNode;
+  wide?: boolean;
+  onSubmit?: (event: FormEvent<HTMLFormElement>) => void;
+}) {
+  const ref = useRef<HTMLDialogElement>(null);
+  const titleId = useId();
+  const { onClose } = props;
+  useEffect(() => {
+    const dialog = ref.current;
+    if (!dialog) return undefined;
+    if (!dialog.open) dialog.showModal();
+    const cancel = (event: Event): void => {
+      event.preventDefault();
+      onClose();
+    };
+    dialog.addEventListener('cancel', cancel);
+    return () => {
+      dialog.removeEventListener('cancel', cancel);
+      if (dialog.open) dialog.close();
+    };
+  }, [onClose]);
+  const body = (
+    <>
+      <header className="dialog-header">
+        <h2 id={titleId}>{props.title}</h2>
+      </header>
+      <div className="dialog-body">{props.children}</div>
+      {props.footer ? <footer className="dialog-footer">{props.footer}</footer> : null}
+    </>
+  );
+  return (
+    <dialog ref={ref} className={props.wide ? 'dialog dialog-wide' : 'dialog'} aria-labelledby={titleId}>
+      {props.onSubmit ? (
+        <form
+          noValidate
+          onSubmit={(event) => {
+            event.preventDefault();
+            props.onSubmit?.(event);
+          }}
+        >
+          {body}
+        </form>
+      ) : (
+        body
+      )}
+    </dialog>
+  );
+}
+
+/** Asks before something that cannot be undone; shows the failure in place if the action throws. */
+export function ConfirmDialog(props: {
+  title: string;
+  children: ReactNode;
+  confirmLabel: string;
+  danger?: boolean;
+  onConfirm: () => Promise<void>;
+  onClose: () => void;
+}) {
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | undefined>(undefined);
+  const confirm = async (): Promise<void> => {
+    setBusy(true);
+    setError(undefined);
+    try {
+      await props.onConfirm();
+      props.onClose();
+    } catch (caught) {
+      setError(errorMessage(caught));
+      setBusy(false);
+    }
+  };
+  return (
+    <Dialog
+      title={props.title}
+      onClose={props.onClose}
+      onSubmit={() => void confirm()}
+      footer={
+        <>
+          <button type="button" className="btn" onClick={props.onClose} disabled={busy}>
+            Cancel
+          </button>
+          <button type="submit" className={props.danger ? 'btn btn-danger' : 'btn btn-primary'} disabled={busy}>
+            {busy ? 'Working…' : props.confirmLabel}
+          </button>
+        </>
+      }
+    >
+      <div className="confirm-text">{props.children}</div>
+      {error ? (
+        <p className="form-error" role="alert">
+          {error}
+        </p>
+      ) : null}
+    </Dialog>
+  );
+}

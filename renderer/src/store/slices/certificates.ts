@@ -1,0 +1,45 @@
+import type { CallInput } from '../../../../shared/ipc/contract.ts';
+import type { CertificateInfo, ExportedFile } from '../../../../shared/model/ui.ts';
+import { failed, IDLE, LOADING, READY, type Loadable, type SliceCreator } from '../slice.ts';
+
+export type CertificateImport = CallInput<'certs.import'>;
+
+/** Below this many days a certificate is shown with a warning. */
+export const CERT_WARNING_DAYS = 30;
+
+export interface CertificatesSlice {
+  readonly certificate: CertificateInfo | undefined;
+  readonly certificateLoad: Loadable;
+  readonly loadCertificate: () => Promise<void>;
+  readonly regenerateCertificate: () => Promise<CertificateInfo>;
+  readonly importCertificate: (request: CertificateImport) => Promise<CertificateInfo>;
+  readonly exportCa: (format: 'pem' | 'der') => Promise<ExportedFile>;
+}
+
+export const createCertificatesSlice: SliceCreator<CertificatesSlice> = (set, get, api) => ({
+  certificate: undefined,
+  certificateLoad: IDLE,
+  async loadCertificate() {
+    if (get().certificateLoad.phase !== 'ready') set({ certificateLoad: LOADING });
+    try {
+      set({ certificate: await api['certs.info'](undefined), certificateLoad: READY });
+    } catch (error) {
+      set({ certificateLoad: failed(error) });
+    }
+  },
+  async regenerateCertificate() {
+    const certificate = await api['certs.regenerate'](undefined);
+    set({ certificate, certificateLoad: READY });
+    void get().loadStatus();
+    return certificate;
+  },
+  async importCertificate(request) {
+    const certificate = await api['certs.import'](request);
+    set({ certificate, certificateLoad: READY });
+    void get().loadStatus();
+    return certificate;
+  },
+  exportCa(format) {
+    return api['certs.exportCa']({ format });
+  },
+});

@@ -1,0 +1,74 @@
+import type { Host } from '../../../../shared/model/hosts.ts';
+import type { HostProbe } from '../../../../shared/model/ui.ts';
+import { errorMessage } from '../../api/errors.ts';
+import { failed, IDLE, LOADING, READY, type Loadable, type SliceCreator } from '../slice.ts';
+
+/** The last reachability test of one host. */
+export type ProbeState =
+  | { readonly phase: 'testing' }
+  | { readonly phase: 'done'; readonly probe: HostProbe }
+  | { readonly phase: 'error'; readonly error: string };
+
+export interface HostsSlice {
+  readonly hosts: readonly Host[];
+  readonly hostsLoad: Loadable;
+  readonly probes: Readonly<Record<string, ProbeState>>;
+  readonly loadHosts: () => Promise<void>;
+  readonly addHost: (host: Host) => Promise<Host>;
+  /** Replaces the host called `name` (which may be renamed). */
+  readonly updateHost: (name: string, host: Host) => Promise<Host>;
+  readonly removeHost: (name: string) => Promise<void>;
+  /** Dials the host from the gateway; the result lands in `probes[name]`. */
+  readonly testHost: (name: string) => Promise<void>;
+}
+
+const byName = (a: Host, b: Host): number => a.name.localeCompare(b.name);
+
+function withoutKey<T>(record: Readonly<Record<string, T>>, key: string): Record<string, T> {
+  const copy = { ...record };
+  delete copy[key];
+  return copy;
+}
+
+export const createHostsSlice: SliceCreator<HostsSlice> = (set, get, api) => ({
+  hosts: [],
+  hostsLoad: IDLE,
+  probes: {},
+  async loadHosts() {
+    if (get().hostsLoad.phase !== 'ready') set({ hostsLoad: LOADING });
+    try {
+      const hosts = await api['hosts.list'](undefined);
+      set({ hosts: [...hosts].sort(byName), hostsLoad: READY });
+    } catch (error) {
+      set({ hostsLoad: failed(error) });
+    }
+  },
+  async addHost(host) {
+    const added = await api['hosts.add'](host);
+    set({ hosts: [...get().hosts.filter((h) => h.name !== added.name), added].sort(byName) });
+    return added;
+  },
+  async updateHost(name, host) {
+    const updated = await api['hosts.update']({ name, host });
+    set({
+      hosts: [...get().hosts.filter((h) => h.name !== name && h.name !== updated.name), updated].sort(byName),
+      // A changed address makes the old test result meaningless.
+      probes: withoutKey(get().probes, name),
+    });
+    return updated;
+  },
+  async removeHost(name) {
+    await api['hosts.remove']({ name });
+    set({ hosts: get().hosts.filter((h) => h.name !== name), probes: withoutKey(get().probes, name) });
+  },
+  async testHost(name) {
+    set({ probes: { ...get().probes, [name]: { phase: 'testing' } } });
+    let result: ProbeState;
+    try {
+      result = { phase: 'done', probe: await api['hosts.test']({ name }) };
+    } catch (error) {
+      result = { phase: 'error', error: errorMessage(error) };
+    }
+    set({ probes: { ...get().probes, [name]: result } });
+  },
+});

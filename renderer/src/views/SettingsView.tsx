@@ -1,0 +1,356 @@
+import { useEffect, useState } from 'react';
+import { EditableSettingsSchema, type EditableSettings } from '../../../shared/ipc/contract.ts';
+import { isHostAddress } from '../../../shared/model/hosts.ts';
+import { errorMessage } from '../api/errors.ts';
+import { Field, fieldErrors } from '../components/Field.tsx';
+import { Icon } from '../components/Icon.tsx';
+import { PageHeader } from '../components/PageHeader.tsx';
+import { ErrorState, LoadingState } from '../components/States.tsx';
+import { useHomegate } from '../store/context.tsx';
+
+/** What the form edits: numbers as typed, lifetimes in minutes (the contract stores seconds). */
+interface Draft {
+  publicNames: readonly string[];
+  paaTtlMinutes: string;
+  idleTimeoutMinutes: string;
+  maxSessionMinutes: string;
+  consentMessage: string;
+  serviceMessage: string;
+}
+
+const MESSAGE_MAX = 1024;
+
+function toDraft(settings: EditableSettings): Draft {
+  return {
+    publicNames: settings.publicNames,
+    paaTtlMinutes: String(Math.round((settings.paaTtlSeconds / 60) * 100) / 100),
+    idleTimeoutMinutes: String(settings.idleTimeoutMinutes),
+    maxSessionMinutes: String(settings.maxSessionMinutes),
+    consentMessage: settings.consentMessage,
+    serviceMessage: settings.serviceMessage,
+  };
+}
+
+const toNumber = (text: string): number => (text.trim() === '' ? Number.NaN : Number(text));
+
+function fromDraft(draft: Draft): unknown {
+  return {
+    publicNames: draft.publicNames,
+    paaTtlSeconds: Math.round(toNumber(draft.paaTtlMinutes) * 60),
+    idleTimeoutMinutes: toNumber(draft.idleTimeoutMinutes),
+    maxSessionMinutes: toNumber(draft.maxSessionMinutes),
+    consentMessage: draft.consentMessage,
+    serviceMessage: draft.serviceMessage,
+  };
+}
+
+const FRIENDLY: Readonly<Record<string, string>> = {
+  paaTtlSeconds: 'use half a minute to 1,440 minutes (a day)',
+  idleTimeoutMinutes: 'use 0 (never) to 10,080 minutes (a week)',
+  maxSessionMinutes: 'use 0 (no limit) to 10,080 minutes (a week)',
+  consentMessage: `${MESSAGE_MAX} characters at most`,
+  serviceMessage: `${MESSAGE_MAX} characters at most`,
+};
+
+function validate(draft: Draft): Record<string, string> {
+  const parsed = EditableSettingsSchema.safeParse(fromDraft(draft));
+  const errors: Record<string, string> = {};
+  if (!parsed.success) {
+    for (const [key, message] of Object.entries(fieldErrors(parsed.error.issues))) {
+      errors[key] = FRIENDLY[key] ?? message;
+    }
+  }
+  const bad = draft.publicNames.find((name) => !isHostAddress(name));
+  if (bad !== undefined) errors.publicNames = `“${bad}” is not a host name or IP address`;
+  return errors;
+}
+
+function PublicNames(props: {
+  names: readonly string[];
+  error: string | undefined;
+  onChange: (names: string[]) => void;
+}) {
+  const [entry, setEntry] = useState('');
+  const [entryError, setEntryError] = useState<string | undefined>(undefined);
+  const add = (): void => {
+    const name = entry.trim().toLowerCase();
+    if (name === '') return;
+    if (!isHostAddress(name)) {
+      setEntryError('not a host name or IP address (no port, no https://)');
+      return;
+    }
+    if (props.names.includes(name)) {
+      setEntryError('already listed');
+      return;
+    }
+    props.onChange([...props.names, name]);
+    setEntry('');
+    setEntryError(undefined);
+  };
+  return (
+    <Field
+      label="Public names"
+      error={entryError ?? props.error}
+      hint="How clients reach this gateway from outside, such as home.example.net. The first one goes into exported .rdp files, and the local certificate covers them all."
+    >
+      {(control) => (
+        <div className="stack-sm">
+          {props.names.length > 0 ? (
+            <ul className="chips" aria-label="Public names">
+              {props.names.map((name, index) => (
+                <li key={name} className="chip chip-removable mono">
+                  {index === 0 ? <span className="chip-tag">.rdp</span> : null}
+                  {name}
+                  <button
+                    type="button"
+                    className="chip-remove"
+                    aria-label={`Remove ${name}`}
+                    onClick={() => props.onChange(props.names.filter((n) => n !== name))}
+                  >
+                    <Icon name="close" />
+                  </button>
+                </li>
+              ))}
+            </ul>
+          ) : (
+            <p className="muted small">None yet: .rdp files name this machine's own address.</p>
+          )}
+          <div className="input-row">
+            <input
+              {...control}
+              className="input mono"
+              value={entry}
+              placeholder="home.example.net"
+              spellCheck={false}
+              autoComplete="off"
+              onChange={(event) => {
+                setEntry(event.target.value);
+                setEntryError(undefined);
+              }}
+              onKeyDown={(event) => {
+                if (event.key === 'Enter') {
+                  event.preventDefault();
+                  add();
+                }
+              }}
+            />
+            <button type="button" className="btn" onClick={add}>
+              <Icon name="plus" /> Add
+            </button>
+          </div>
+        </div>
+      )}
+    </Field>
+  );
+}
+
+function NumberField(props: {
+  label: string;
+  value: string;
+  error: string | undefined;
+  hint: string;
+  unit: string;
+  onChange: (value: string) => void;
+}) {
+  return (
+    <Field label={props.label} error={props.error} hint={props.hint}>
+      {(control) => (
+        <div className="input-unit">
+          <input
+            {...control}
+            className="input mono"
+            inputMode="decimal"
+            value={props.value}
+            onChange={(event) => props.onChange(event.target.value)}
+          />
+          <span className="unit" aria-hidden="true">
+            {props.unit}
+          </span>
+        </div>
+      )}
+    </Field>
+  );
+}
+
+function MessageField(props: {
+  label: string;
+  hint: string;
+  value: string;
+  error: string | undefined;
+  onChange: (value: string) => void;
+}) {
+  return (
+    <Field label={props.label} optional error={props.error} hint={props.hint}>
+      {(control) => (
+        <div className="stack-xs">
+          <textarea
+            {...control}
+            className="input"
+            rows={3}
+            value={props.value}
+            onChange={(event) => props.onChange(event.target.value)}
+          />
+          <span className={props.value.length > MESSAGE_MAX ? 'counter counter-over' : 'counter'}>
+            {props.value.length} / {MESSAGE_MAX}
+          </span>
+        </div>
+      )}
+    </Field>
+  );
+}
+
+function SettingsForm(props: { settings: EditableSettings }) {
+  const saveSettings = useHomegate((state) => state.saveSettings);
+  const notify = useHomegate((state) => state.notify);
+  const [draft, setDraft] = useState<Draft>(() => toDraft(props.settings));
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | undefined>(undefined);
+  const errors = validate(draft);
+  const dirty = JSON.stringify(draft) !== JSON.stringify(toDraft(props.settings));
+  const set = <K extends keyof Draft>(key: K, value: Draft[K]): void => setDraft((d) => ({ ...d, [key]: value }));
+
+  const submit = async (): Promise<void> => {
+    setError(undefined);
+    const parsed = EditableSettingsSchema.safeParse(fromDraft(draft));
+    if (!parsed.success || Object.keys(errors).length > 0) return;
+    setBusy(true);
+    try {
+      const saved = await saveSettings(parsed.data);
+      setDraft(toDraft(saved));
+      notify('success', 'Settings saved.');
+    } catch (caught) {
+      setError(errorMessage(caught));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <form
+      className="settings-form"
+      noValidate
+      aria-label="Settings"
+      onSubmit={(event) => {
+        event.preventDefault();
+        void submit();
+      }}
+    >
+      <section className="card" aria-labelledby="settings-reach">
+        <h2 className="card-title" id="settings-reach">
+          Reaching the gateway
+        </h2>
+        <PublicNames
+          names={draft.publicNames}
+          error={errors.publicNames}
+          onChange={(names) => set('publicNames', names)}
+        />
+      </section>
+      <section className="card" aria-labelledby="settings-limits">
+        <h2 className="card-title" id="settings-limits">
+          Tokens and sessions
+        </h2>
+        <div className="form-grid form-grid-3">
+          <NumberField
+            label="Default token lifetime"
+            unit="min"
+            value={draft.paaTtlMinutes}
+            error={errors.paaTtlSeconds}
+            hint="For new tokens and .rdp files, unless chosen otherwise."
+            onChange={(value) => set('paaTtlMinutes', value)}
+          />
+          <NumberField
+            label="Idle timeout"
+            unit="min"
+            value={draft.idleTimeoutMinutes}
+            error={errors.idleTimeoutMinutes}
+            hint="End a session after this long with no traffic; 0 never does."
+            onChange={(value) => set('idleTimeoutMinutes', value)}
+          />
+          <NumberField
+            label="Longest session"
+            unit="min"
+            value={draft.maxSessionMinutes}
+            error={errors.maxSessionMinutes}
+            hint="End any session after this long; 0 means no limit."
+            onChange={(value) => set('maxSessionMinutes', value)}
+          />
+        </div>
+      </section>
+      <section className="card" aria-labelledby="settings-messages">
+        <h2 className="card-title" id="settings-messages">
+          Messages to clients
+        </h2>
+        <div className="form-grid">
+          <MessageField
+            label="Consent message"
+            hint="Shown before connecting; the user must accept it. Leave empty for none."
+            value={draft.consentMessage}
+            error={errors.consentMessage}
+            onChange={(value) => set('consentMessage', value)}
+          />
+          <MessageField
+            label="Service message"
+            hint="Shown after connecting by clients that display gateway messages."
+            value={draft.serviceMessage}
+            error={errors.serviceMessage}
+            onChange={(value) => set('serviceMessage', value)}
+          />
+        </div>
+      </section>
+      {error ? (
+        <p className="form-error" role="alert">
+          {error}
+        </p>
+      ) : null}
+      <div className="form-actions sticky-actions">
+        <button type="submit" className="btn btn-primary" disabled={!dirty || busy || Object.keys(errors).length > 0}>
+          {busy ? 'Saving…' : 'Save changes'}
+        </button>
+        <button
+          type="button"
+          className="btn"
+          disabled={!dirty || busy}
+          onClick={() => setDraft(toDraft(props.settings))}
+        >
+          Discard
+        </button>
+        {dirty ? <span className="muted">Unsaved changes</span> : null}
+      </div>
+    </form>
+  );
+}
+
+export function SettingsView() {
+  const settings = useHomegate((state) => state.settings);
+  const load = useHomegate((state) => state.settingsLoad);
+  const loadSettings = useHomegate((state) => state.loadSettings);
+  useEffect(() => {
+    void loadSettings();
+  }, [loadSettings]);
+
+  let content;
+  if (!settings && load.phase === 'error') {
+    content = (
+      <section className="card">
+        <ErrorState title="Could not load the settings" error={load.error} onRetry={() => void loadSettings()} />
+      </section>
+    );
+  } else if (!settings) {
+    content = (
+      <section className="card">
+        <LoadingState label="Loading settings…" />
+      </section>
+    );
+  } else {
+    content = <SettingsForm key={JSON.stringify(settings)} settings={settings} />;
+  }
+  return (
+    <>
+      <PageHeader
+        title="Settings"
+        description="How clients find the gateway, how long access lasts, and what clients are told. Changes apply at once."
+      />
+      {content}
+    </>
+  );
+}
