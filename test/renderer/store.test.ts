@@ -250,6 +250,8 @@ describe('renderer store', () => {
       store.getState().navigate('export', 'desktop');
       assert.equal(store.getState().view, 'export');
       assert.equal(store.getState().focusHost, 'desktop');
+      store.getState().navigate('export');
+      assert.equal(store.getState().focusHost, 'desktop', 'the hash following the click keeps the host');
       store.getState().navigate('hosts');
       assert.equal(store.getState().focusHost, undefined);
     });

@@ -33,7 +33,8 @@ export const createUiSlice: SliceCreator<UiSlice> = (set, get) => {
     focusHost: undefined,
     notices: [],
     navigate(view, focusHost) {
-      set({ view, focusHost });
+      // Staying on the same view (the hash catching up with a click) keeps the host that came with it.
+      set({ view, focusHost: focusHost ?? (view === get().view ? get().focusHost : undefined) });
     },
     notify(tone, text) {
       const notice: Notice = { id: nextNoticeId++, tone, text };
