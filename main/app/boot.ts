@@ -62,9 +62,12 @@ export async function boot(): Promise<BootedApp | undefined> {
     disposers.push(setupSecurity());
     disposers.push(await setupAppProtocol());
     const dataDir = resolveDataDir(undefined);
-    const secretCodec = await setupSecrets(dataDir, logger);
-    const service = await startGateway({ dataDir, logger, ...(secretCodec ? { secretCodec } : {}) });
+    const secrets = setupSecrets(logger);
+    const service = await startGateway({ dataDir, logger, secretCodec: secrets.codec });
     disposers.push(() => service.stop());
+    // Only once this app owns the data directory (a `homegate serve` on it would have held the port): the keys the
+    // CLI wrote plain are sealed now, after which the CLI can no longer use them.
+    await secrets.sealPlainKeys(dataDir);
     const handlers = createCallHandlers(service, logger);
     const windows = setupWindows();
     disposers.push(windows.dispose);
@@ -126,23 +129,29 @@ async function setupAppProtocol(): Promise<Disposer> {
 }
 
 /**
- * Private keys are sealed with `safeStorage` (the OS keychain) where it really protects them; keys the CLI wrote
- * plain are sealed in place first. On Linux without a keyring safeStorage falls back to a fixed key ("basic_text"),
- * which protects nothing, so the files stay plain (0600) there and the app says so.
+ * Private keys are sealed with `safeStorage` (the OS keychain) where it really protects them, and keys the CLI wrote
+ * plain are sealed in place. On Linux without a keyring safeStorage falls back to a fixed key ("basic_text"), which
+ * protects nothing, so the files stay plain (0600) there and the app says so.
  */
-async function setupSecrets(dataDir: string, logger: Logger): Promise<SecretCodec | undefined> {
+function setupSecrets(logger: Logger): {
+  readonly codec: SecretCodec;
+  readonly sealPlainKeys: (dataDir: string) => Promise<void>;
+} {
   const available =
     safeStorage.isEncryptionAvailable() &&
     (process.platform !== 'linux' || safeStorage.getSelectedStorageBackend() !== 'basic_text');
   if (!available) {
     logger.warn('no OS keychain: private keys stay in plain 0600 files');
-    // Keys sealed on an earlier run cannot be opened now: say so rather than call them corrupt.
     return {
-      seal: (plain) => plain,
-      open: (stored) => {
-        if (isSealedSecret(stored)) throw new Error('the OS keychain that sealed it is not available now');
-        return stored;
+      codec: {
+        seal: (plain) => plain,
+        // Keys sealed on an earlier run cannot be opened now: say so rather than call them corrupt.
+        open: (stored) => {
+          if (isSealedSecret(stored)) throw new Error('the OS keychain that sealed it is not available now');
+          return stored;
+        },
       },
+      sealPlainKeys: () => Promise.resolve(),
     };
   }
   // safeStorage seals strings; base64 carries the key files' bytes through unchanged.
@@ -150,9 +159,13 @@ async function setupSecrets(dataDir: string, logger: Logger): Promise<SecretCode
     encrypt: (plain) => safeStorage.encryptString(plain.toString('base64')),
     decrypt: (sealed) => Buffer.from(safeStorage.decryptString(sealed), 'base64'),
   });
-  const sealed = await sealPlainSecrets(dataPaths(dataDir), SIGNING_KEY_FILE, codec);
-  if (sealed.length > 0) logger.info('sealed private keys with the OS keychain', { files: sealed });
-  return codec;
+  return {
+    codec,
+    sealPlainKeys: async (dataDir) => {
+      const sealed = await sealPlainSecrets(dataPaths(dataDir), SIGNING_KEY_FILE, codec);
+      if (sealed.length > 0) logger.info('sealed private keys with the OS keychain', { files: sealed });
+    },
+  };
 }
 
 /** One main window, created on demand; closing it leaves the app running in the tray. */
