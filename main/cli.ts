@@ -115,8 +115,11 @@ const COMMANDS: Record<string, Command> = {
   rdp: {
     usage:
       'rdp --host NAME --out FILE [--mode gateway|relay] [--gateway-address HOST[:PORT]] ' +
-      '[--relay-address HOST:PORT] [--alt NAME]... [--ttl SECONDS]',
-    summary: 'write an .rdp file that reaches the host through this gateway (MS-TSGU) or its TCP relay',
+      '[--relay-address HOST:PORT] [--alt NAME]... [--ttl SECONDS] [--no-sign] [--screen window|fullscreen] ' +
+      '[--multimon] [--no-clipboard] [--drives] [--audio local|remote|off] [--username NAME]',
+    summary:
+      'write an .rdp file that reaches the host through this gateway (MS-TSGU) or its TCP relay, signed like ' +
+      'rdpsign with the gateway certificate unless --no-sign',
     options: {
       host: { type: 'string' },
       out: { type: 'string' },
@@ -125,6 +128,13 @@ const COMMANDS: Record<string, Command> = {
       'relay-address': { type: 'string' },
       alt: { type: 'string', multiple: true },
       ttl: { type: 'string' },
+      'no-sign': { type: 'boolean' },
+      screen: { type: 'string' },
+      multimon: { type: 'boolean' },
+      'no-clipboard': { type: 'boolean' },
+      drives: { type: 'boolean' },
+      audio: { type: 'string' },
+      username: { type: 'string' },
     },
     run: (env, flags) => (flags.mode === 'relay' ? rdpRelayCommand(env, flags) : rdpCommand(env, flags)),
   },

@@ -15,9 +15,11 @@ import {
 import { MAX_PAA_TTL_SECONDS, type Settings } from '../config/schema.ts';
 import { SettingsStore } from '../config/settings-store.ts';
 import type { Logger } from '../logging/logger.ts';
-import { encodeRdpFile, gatewayRdpSettings } from '../rdpfile/rdp-file.ts';
+import { exportRdpFile } from '../rdpfile/rdp-export.ts';
+import type { RdpClientOptions } from '../rdpfile/rdp-file.ts';
+import type { RdpSigner } from '../rdpfile/rdp-sign.ts';
 import { issuePaaToken } from '../security/tokens.ts';
-import { CA_CERT_FILE, describeServedCertificate } from '../certs/certificate-store.ts';
+import { CA_CERT_FILE, describeServedCertificate, loadOrCreateCertificates } from '../certs/certificate-store.ts';
 import { dataPaths, openContext, startGateway, type HomegateContext } from '../service.ts';
 import { ensureAdminPassword } from '../web/admin-password.ts';
 import { generatedPasswordNotice } from './admin-commands.ts';
@@ -222,6 +224,7 @@ export async function rdpCommand(env: CommandEnv, flags: Flags): Promise<void> {
   const hostName = requireString(flags, 'host');
   const out = requireString(flags, 'out');
   const ttl = parseTtl(flags);
+  const client = rdpClientOptions(flags);
   await withContext(env, async ({ settings, signingKey }) => {
     const current = settings.get();
     const host = findHost(current, hostName);
@@ -232,14 +235,53 @@ export async function rdpCommand(env: CommandEnv, flags: Flags): Promise<void> {
       hosts: [host.name],
       ttlSeconds,
     });
-    const file = encodeRdpFile(
-      gatewayRdpSettings({ targetName: host.name, targetPort: host.port, gatewayAddress, accessToken: token }),
-    );
+    const signer = await rdpSigner(env, flags, current);
+    const file = exportRdpFile({
+      connection: { mode: 'gateway', targetName: host.name, targetPort: host.port, gatewayAddress, accessToken: token },
+      client,
+      signer,
+    });
     await writeFile(out, file, { mode: 0o600 });
     env.io.out(
-      `wrote ${out}: ${host.name} through ${gatewayAddress}, access valid until ${new Date(claims.exp * 1000).toISOString()}\n`,
+      `wrote ${out}: ${host.name} through ${gatewayAddress}, access valid until ${new Date(claims.exp * 1000).toISOString()}` +
+        `${signer ? '' : ' (unsigned)'}\n`,
     );
   });
+}
+
+/** The client options of `homegate rdp` (defaults as in the app's export dialog). */
+export function rdpClientOptions(flags: Flags): RdpClientOptions {
+  const screen = flags.screen ?? 'fullscreen';
+  if (screen !== 'window' && screen !== 'fullscreen') throw new UsageError('--screen is window or fullscreen');
+  const audio = flags.audio ?? 'local';
+  if (audio !== 'local' && audio !== 'remote' && audio !== 'off') {
+    throw new UsageError('--audio is local, remote or off');
+  }
+  const username = flags.username;
+  if (username !== undefined && (typeof username !== 'string' || username.length > 256 || /\p{Cc}/u.test(username))) {
+    throw new UsageError('--username takes a name without control characters (at most 256 characters)');
+  }
+  return {
+    screenMode: screen,
+    multiMonitor: flags.multimon === true,
+    clipboard: flags['no-clipboard'] !== true,
+    drives: flags.drives === true,
+    audio,
+    ...(username ? { username } : {}),
+  };
+}
+
+/**
+ * The signer for `homegate rdp`: the gateway's served certificate and key (created like `serve` would when missing),
+ * unless `--no-sign`.
+ */
+export async function rdpSigner(env: CommandEnv, flags: Flags, settings: Settings): Promise<RdpSigner | undefined> {
+  if (flags['no-sign'] === true) return undefined;
+  const tls = await loadOrCreateCertificates(dataPaths(env.dataDir).tls, {
+    publicNames: settings.publicNames,
+    logger: env.logger,
+  });
+  return { chainPem: tls.chainPem, keyPem: tls.keyPem };
 }
 
 function resolveGatewayAddress(flags: Flags, settings: Settings): string {

@@ -6,7 +6,7 @@ import { writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { formatHostAndPort, isHostAddress, parseHostAndPort, type Host } from '../../shared/model/hosts.ts';
 import type { Settings } from '../config/schema.ts';
-import { encodeRdpFile, relayRdpSettings } from '../rdpfile/rdp-file.ts';
+import { exportRdpFile } from '../rdpfile/rdp-export.ts';
 import { RevocationList } from '../security/revocation.ts';
 import { formatTargetAddr } from '../security/target-addr.ts';
 import {
@@ -19,7 +19,15 @@ import {
 } from '../security/tokens.ts';
 import { dataPaths } from '../service.ts';
 import { CliError, UsageError } from './cli-error.ts';
-import { findHost, parseTtl, requireString, withContext, type CommandEnv } from './commands.ts';
+import {
+  findHost,
+  parseTtl,
+  rdpClientOptions,
+  rdpSigner,
+  requireString,
+  withContext,
+  type CommandEnv,
+} from './commands.ts';
 
 type Flags = Readonly<Record<string, string | boolean | (string | boolean)[] | undefined>>;
 
@@ -140,11 +148,16 @@ export async function rdpRelayCommand(env: CommandEnv, flags: Flags): Promise<vo
   if (flags['gateway-address'] !== undefined) {
     throw new UsageError('--gateway-address is for --mode gateway; the relay takes --relay-address HOST[:PORT]');
   }
+  const client = rdpClientOptions(flags);
   const { token, exp, host, settings } = await associationToken(env, flags);
   const relay = resolveRelayAddress(flags, settings);
-  await writeFile(out, encodeRdpFile(relayRdpSettings({ relayHost: relay.host, relayPort: relay.port, token })), {
-    mode: 0o600,
+  const signer = await rdpSigner(env, flags, settings);
+  const file = exportRdpFile({
+    connection: { mode: 'relay', relayHost: relay.host, relayPort: relay.port, token },
+    client,
+    signer,
   });
+  await writeFile(out, file, { mode: 0o600 });
   env.io.out(
     `wrote ${out}: ${host.name} through the relay at ${formatHostAndPort(relay.host, relay.port)}; the token ` +
       `connects once (reconnections within ${settings.relay.reuseWindowSeconds} s) until ${new Date(exp * 1000).toISOString()}\n`,

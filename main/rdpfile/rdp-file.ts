@@ -20,7 +20,8 @@ export function encodeRdpFile(settings: readonly RdpSetting[]): Buffer {
   return Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(formatRdpFile(settings), 'utf16le')]);
 }
 
-function formatSetting([name, type, value]: RdpSetting): string {
+/** One setting's line without its line break, exactly as written to the file (and hashed by the signer). */
+export function formatSetting([name, type, value]: RdpSetting): string {
   if (!SETTING_NAME.test(name)) throw new RdpFileError(`invalid setting name "${name}"`);
   if (type === 'i') {
     if (typeof value !== 'number' || !Number.isSafeInteger(value)) {
@@ -103,6 +104,7 @@ export function rdpClientSettings(options: RdpClientOptions): RdpSetting[] {
     ['screen mode id', 'i', options.screenMode === 'fullscreen' ? 2 : 1],
     ['use multimon', 'i', options.multiMonitor ? 1 : 0],
     ['redirectclipboard', 'i', options.clipboard ? 1 : 0],
+    ['redirectdrives', 'i', options.drives ? 1 : 0],
     ...(options.drives ? [['drivestoredirect', 's', '*'] as const] : []),
     ['audiomode', 'i', AUDIO_MODE[options.audio]],
     ...(options.username ? [['username', 's', options.username] as const] : []),

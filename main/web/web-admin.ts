@@ -44,6 +44,7 @@ import {
   type AdminPasswordRecord,
 } from './admin-password.ts';
 import { AdminSessionTable, csrfTokenMatches, type AdminSession } from './admin-sessions.ts';
+import { ADMIN_CONNECT_PATH, CONNECT_PATH, connectRedirectTarget, createConnectRoute } from './connect-route.ts';
 import { loadStaticFiles, lookupStaticFile, type StaticFiles } from './static-files.ts';
 
 /** Failed logins allowed per client address per window; then 429 until the window ends. */
@@ -155,6 +156,7 @@ export function createWebAdmin(deps: WebAdminDeps): WebAdmin {
   const checker = setInterval(() => checkEventSockets(), deps.eventSocketCheckMs ?? EVENT_SOCKET_CHECK_MS);
   checker.unref();
   const passwordWatcher = followPasswordFile();
+  const connect = createConnectRoute({ handlers: deps.handlers, logger });
 
   // ----- HTTP -----
 
@@ -162,6 +164,8 @@ export function createWebAdmin(deps: WebAdminDeps): WebAdmin {
     const path = pathOf(request);
     if (path === '/') return redirect(response, 302, ADMIN_BASE_PATH);
     if (path === '/admin') return redirect(response, 301, ADMIN_BASE_PATH);
+    if (path === CONNECT_PATH) return redirect(response, 302, connectRedirectTarget(request));
+    if (path === ADMIN_CONNECT_PATH) return connect(request, response, sessionOf(request), SECURITY_HEADERS);
     if (path.startsWith('/admin/api/')) return api(path, request, response);
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       throw new ApiError(405, 'method-not-allowed', 'the page answers GET', { allow: 'GET, HEAD' });
@@ -411,7 +415,7 @@ export function createWebAdmin(deps: WebAdminDeps): WebAdmin {
   return {
     handles(request) {
       const path = pathOf(request);
-      return path === '/' || path === '/admin' || path.startsWith(ADMIN_BASE_PATH);
+      return path === '/' || path === '/admin' || path === CONNECT_PATH || path.startsWith(ADMIN_BASE_PATH);
     },
 
     handleRequest(request, response) {

@@ -5,6 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:net';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { silentLogger } from '../../main/logging/logger.ts';
@@ -35,6 +36,7 @@ import {
   type ShadowServerHandle,
   type TempDir,
 } from './harness/index.ts';
+import { verifyRdpSignature } from '../helpers/rdp-signature.ts';
 
 const skip = skipUnlessTools([...new Set([...SHADOW_SERVER_TOOLS, ...XFREERDP_TOOLS])]);
 const CLIENT_TIMEOUT_MS = 30_000;
@@ -116,7 +118,7 @@ describe('xfreerdp through homegate serve (MS-TSGU over WebSocket)', { skip, tim
   });
 
   test(
-    'an exported .rdp file opens through the gateway with nothing but credentials added',
+    'an exported, rdpsign-signed .rdp file opens through the gateway with nothing but credentials added',
     { timeout: TEST_TIMEOUT_MS },
     async () => {
       const file = join(data.path, 'shadow.rdp');
@@ -129,6 +131,9 @@ describe('xfreerdp through homegate serve (MS-TSGU over WebSocket)', { skip, tim
         '--gateway-address',
         `127.0.0.1:${serve.port}`,
       ]);
+      // Signed by default with the served certificate, which chains to the data directory's CA.
+      const signed = verifyRdpSignature(await readFile(file), { caFile: join(data.path, 'tls', 'ca.pem') });
+      assert.equal(signed.status, 0, signed.output);
       const result = await runXfreerdp([file, ...XFREERDP_BASE_ARGS, XFREERDP_AUTH_ONLY], {
         timeoutMs: CLIENT_TIMEOUT_MS,
       });

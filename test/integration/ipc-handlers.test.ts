@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -15,11 +16,13 @@ import type { SessionInfo } from '../../shared/model/sessions.ts';
 import { removeImportedCertificate } from '../../main/certs/certificate-store.ts';
 import { HResult } from '../../main/gateway/tsgu/constants.ts';
 import { createCallHandlers, dispatchCall, type CallHandlers } from '../../main/ipc/dispatch.ts';
+import { encodePreconnectionPdu } from '../../main/relay/pcb.ts';
 import { watchContractEvents } from '../../main/ipc/events.ts';
 import { silentLogger } from '../../main/logging/logger.ts';
 import { dataPaths } from '../../main/service.ts';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 import { makeLeaf, makeTestCa } from '../helpers/openssl-certs.ts';
+import { verifyRdpSignature } from '../helpers/rdp-signature.ts';
 import { TargetServer, unusedPort } from '../helpers/targets.ts';
 import { TsguStepRefusedError, openTunnel, type TsguClient } from '../helpers/tsgu-client.ts';
 
@@ -324,6 +327,11 @@ describe('contract handlers against a real gateway', { timeout: 120_000 }, () =>
       assert.equal(settingOf(text, 'drivestoredirect'), '*');
       assert.equal(settingOf(text, 'audiomode'), '2');
       assert.equal(settingOf(text, 'username'), 'sam');
+      // Signed like rdpsign with the served certificate, which chains to the local CA.
+      const signed = verifyRdpSignature(Buffer.from(file.contentBase64, 'base64'), {
+        caFile: join(dataPaths(gateway.dataDir).tls, 'ca.pem'),
+      });
+      assert.equal(signed.status, 0, signed.output);
       const token = settingOf(text, 'gatewayaccesstoken') ?? '';
       const claims = decodeJwt(token);
       assert.equal((claims.exp ?? 0) - (claims.iat ?? 0), 300);
@@ -350,6 +358,19 @@ describe('contract handlers against a real gateway', { timeout: 120_000 }, () =>
         const [listed] = await relayCall('tokens.list', undefined);
         assert.equal(listed?.kind, 'association');
         assert.equal(listed?.singleUse, true);
+
+        // Paused, the relay refuses new connections too, before dialling anything.
+        await relayCall('gateway.setPaused', { paused: true });
+        const accepted = echo.acceptCount;
+        const socket = connect(relayGateway.relayPort, '127.0.0.1');
+        socket.on('error', () => undefined);
+        socket.write(encodePreconnectionPdu(settingOf(text, 'pcb') ?? '', { trailingNuls: 2 }));
+        await new Promise<void>((resolve) => socket.once('close', () => resolve()));
+        const refusal = await relayGateway.waitForAudit(
+          (line) => line.event === 'tunnel.refused' && line.transport === 'relay',
+        );
+        assert.equal(refusal.failure, 'paused');
+        assert.equal(echo.acceptCount, accepted, 'nothing was dialled');
       } finally {
         await relayGateway.dispose();
       }

@@ -1,7 +1,8 @@
 import { hostname } from 'node:os';
 import { isHostAddress, type Host } from '../../../shared/model/hosts.ts';
 import type { ExportedFile } from '../../../shared/model/ui.ts';
-import { encodeRdpFile, gatewayRdpSettings, rdpClientSettings, relayRdpSettings } from '../../rdpfile/rdp-file.ts';
+import { exportRdpFile } from '../../rdpfile/rdp-export.ts';
+import type { RdpSigner } from '../../rdpfile/rdp-sign.ts';
 import { formatTargetAddr } from '../../security/target-addr.ts';
 import { issueAssociationToken, issuePaaToken } from '../../security/tokens.ts';
 import { ContractCallError, type CallHandlers, type HandlerDeps } from '../dispatch.ts';
@@ -31,7 +32,9 @@ export function rdpHandlers({ service }: HandlerDeps): Pick<CallHandlers, 'rdp.e
       const current = settings.get();
       const host = requireHost(current, hostName);
       const ttl = ttlSeconds ?? current.tokens.paaTtlSeconds;
-      const client = rdpClientSettings(options);
+      const client = options;
+      // Signed like rdpsign with the certificate served now (MSTSC shows it as the publisher).
+      const signer: RdpSigner = { chainPem: service.tls.chainPem, keyPem: service.tls.keyPem };
       if (mode === 'gateway') {
         const { token, claims } = await issuePaaToken(signingKey, {
           gatewayId: current.gatewayId,
@@ -52,13 +55,14 @@ export function rdpHandlers({ service }: HandlerDeps): Pick<CallHandlers, 'rdp.e
           context,
           'rdp-file',
         );
-        const settingsLines = gatewayRdpSettings({
+        const connection = {
+          mode: 'gateway',
           targetName: host.name,
           targetPort: host.port,
           gatewayAddress: publicGatewayAddress(service),
           accessToken: token,
-        });
-        return rdpFile(host, encodeRdpFile([...settingsLines, ...client]));
+        } as const;
+        return rdpFile(host, exportRdpFile({ connection, client, signer }));
       }
       const relay = service.relayAddress;
       if (!relay) {
@@ -88,8 +92,8 @@ export function rdpHandlers({ service }: HandlerDeps): Pick<CallHandlers, 'rdp.e
         'rdp-file',
       );
       const relayHost = current.publicNames[0] ?? hostname();
-      const settingsLines = relayRdpSettings({ relayHost, relayPort: relay.port, token });
-      return rdpFile(host, encodeRdpFile([...settingsLines, ...client]));
+      const connection = { mode: 'relay', relayHost, relayPort: relay.port, token } as const;
+      return rdpFile(host, exportRdpFile({ connection, client, signer }));
     },
   };
 }

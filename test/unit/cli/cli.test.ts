@@ -137,6 +137,7 @@ describe('homegate CLI', () => {
         out,
         '--gateway-address',
         'gw.example.com',
+        '--no-sign',
         '--data-dir',
         dir,
       ]);

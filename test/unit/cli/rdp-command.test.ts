@@ -1,0 +1,84 @@
+import assert from 'node:assert/strict';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, test } from 'node:test';
+import { main } from '../../../main/cli.ts';
+import { rdpLines, verifyRdpSignature } from '../../helpers/rdp-signature.ts';
+
+async function run(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const code = await main(args, { out: (text) => (stdout += text), err: (text) => (stderr += text) }, () =>
+    Promise.resolve('SIGTERM'),
+  );
+  return { code, stdout, stderr };
+}
+
+describe('homegate rdp: signed export with client options', () => {
+  test('signs with the gateway certificate (chains to the local CA), writes the options; --no-sign does not', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'homegate-cli-rdp-'));
+    try {
+      assert.equal(
+        (await run(['hosts', 'add', '--name', 'desk', '--address', '192.168.1.20', '--data-dir', dir])).code,
+        0,
+      );
+      const out = join(dir, 'desk.rdp');
+      const options = ['--screen', 'window', '--multimon', '--no-clipboard', '--drives', '--audio', 'off'];
+      const args = [
+        'rdp',
+        '--host',
+        'desk',
+        '--out',
+        out,
+        '--gateway-address',
+        'gw.example.com:8443',
+        '--data-dir',
+        dir,
+      ];
+      const result = await run([...args, ...options, '--username', 'alice']);
+      assert.equal(result.code, 0, result.stderr);
+      const bytes = await readFile(out);
+      const lines = rdpLines(bytes);
+      for (const line of [
+        'full address:s:desk',
+        'alternate full address:s:desk',
+        'gatewayhostname:s:gw.example.com:8443',
+        'gatewaycredentialssource:i:5',
+        'screen mode id:i:1',
+        'use multimon:i:1',
+        'redirectclipboard:i:0',
+        'redirectdrives:i:1',
+        'drivestoredirect:s:*',
+        'audiomode:i:2',
+        'username:s:alice',
+      ]) {
+        assert.ok(lines.includes(line), `${line} in\n${lines.join('\n')}`);
+      }
+      const verified = verifyRdpSignature(bytes, { caFile: join(dir, 'tls', 'ca.pem') });
+      assert.equal(verified.status, 0, verified.output);
+      // A different target after signing breaks the signature.
+      const tampered = Buffer.from(
+        bytes.toString('utf16le').replace('full address:s:desk', 'full address:s:evil'),
+        'utf16le',
+      );
+      assert.notEqual(verifyRdpSignature(tampered, 'noverify').status, 0);
+
+      assert.equal((await run([...args, '--no-sign'])).code, 0);
+      const unsigned = rdpLines(await readFile(out));
+      assert.ok(!unsigned.some((line) => line.startsWith('signature:') || line.startsWith('signscope:')));
+
+      // Option mistakes are usage errors (exit 2), including a user name that would inject a setting.
+      for (const bad of [
+        ['--screen', 'tiny'],
+        ['--audio', 'loud'],
+        ['--username', 'a\r\nfull address:s:evil'],
+      ]) {
+        const failed = await run([...args, ...bad]);
+        assert.equal(failed.code, 2, failed.stderr);
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
