@@ -1,0 +1,369 @@
+/**
+ * The transports the bench compares, as a list: baselines (direct TCP, nginx's TLS stream relay) and every
+ * Homegate carrier. Each opens a `BenchStream` — tunnel payload in and out — so every phase runs unchanged over
+ * each row. A carrier whose code is not in the tree yet is listed with the reason it is skipped.
+ */
+import { existsSync } from 'node:fs';
+import { connect as netConnect, type Socket } from 'node:net';
+import { join } from 'node:path';
+import { connect as tlsConnect, type SecureContext, type TLSSocket } from 'node:tls';
+import { fileURLToPath } from 'node:url';
+import { MAX_DATA_PAYLOAD_BYTES } from '../../main/gateway/tsgu/constants.ts';
+import { openLegacyTunnel } from '../../test/helpers/legacy-client.ts';
+import { encodePreconnectionPdu } from '../../main/relay/pcb.ts';
+import { openTunnel } from '../../test/helpers/tsgu-client.ts';
+import { Command, COMMAND_BYTES } from '../target-server.ts';
+import { TARGET_HOST_NAME, type GatewayProcess } from './gateway.ts';
+import { LeanLegacyStream, LeanWebSocketStream } from './lean-streams.ts';
+import type { NginxRelay } from './nginx.ts';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+/** Received bytes queued by a socket stream above which it stops reading (the reader is always faster). */
+const MAX_QUEUED_BYTES = 4 * 1024 * 1024;
+
+/** Tunnel payload both ways, whatever carries it. */
+export interface BenchStream {
+  /** Queues payload; false when the caller should wait for `drain()`. */
+  write(data: Buffer): boolean;
+  drain(): Promise<void>;
+  /** The next payload bytes received (any split); rejects on timeout or when the stream closed. */
+  read(timeoutMs: number): Promise<Buffer>;
+  destroy(): void;
+  /** Negotiated TLS protocol and cipher, when the client side speaks TLS. */
+  readonly tls: { readonly protocol: string; readonly cipher: string; readonly resumed: boolean } | undefined;
+}
+
+export interface TransportContext {
+  readonly targetPort: number;
+  readonly gateway?: GatewayProcess;
+  readonly nginx?: NginxRelay;
+  readonly timeoutMs: number;
+  /** A fresh token for the next Homegate tunnel: PAA for MS-TSGU, ASSOCIATION for the relay. */
+  readonly nextToken: (kind: TokenKind) => string;
+  /** Client TLS contexts built once per relay (as a long-running client keeps one), keyed by transport id. */
+  readonly clientTls: ReadonlyMap<string, SecureContext>;
+  /** When set, each TLS transport offers its last session for resumption and keeps the newest one here. */
+  readonly tlsSessions?: Map<string, Buffer>;
+}
+
+export type TokenKind = 'paa' | 'association';
+
+export interface Transport {
+  readonly id: string;
+  readonly label: string;
+  /** Homegate's own carriers are measured against the baselines. */
+  readonly homegate: boolean;
+  /** The row a Homegate carrier is measured against (same work: TLS termination or not). */
+  readonly baseline?: string;
+  /** The bench's client can offer a TLS session for resumption on this row. */
+  readonly resumable: boolean;
+  /** Why the row is skipped, when it is. */
+  unavailable(context: TransportContext): string | undefined;
+  open(context: TransportContext): Promise<BenchStream>;
+}
+
+class SocketStream implements BenchStream {
+  readonly #socket: Socket;
+  readonly #chunks: Buffer[] = [];
+  #queued = 0;
+  #wake: (() => void) | undefined;
+  #ended: Error | undefined;
+  readonly #timeoutMs: number;
+  readonly tls: BenchStream['tls'];
+
+  constructor(socket: Socket, timeoutMs: number, tls?: TLSSocket) {
+    this.#socket = socket;
+    this.#timeoutMs = timeoutMs;
+    this.tls = tls ? describeTls(tls) : undefined;
+    socket.on('data', (chunk: Buffer) => {
+      this.#chunks.push(chunk);
+      this.#queued += chunk.length;
+      if (this.#queued > MAX_QUEUED_BYTES) socket.pause();
+      this.#wake?.();
+    });
+    socket.on('error', (error) => {
+      this.#ended ??= error;
+    });
+    socket.on('close', () => {
+      this.#ended ??= new Error('the connection closed');
+      this.#wake?.();
+    });
+  }
+
+  write(data: Buffer): boolean {
+    return this.#socket.write(data);
+  }
+
+  drain(): Promise<void> {
+    if (!this.#socket.writableNeedDrain) return Promise.resolve();
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#socket.off('drain', onDrain);
+        reject(new Error(`the socket did not drain within ${this.#timeoutMs} ms`));
+      }, this.#timeoutMs);
+      const onDrain = (): void => {
+        clearTimeout(timer);
+        resolve();
+      };
+      this.#socket.once('drain', onDrain);
+    });
+  }
+
+  read(timeoutMs: number): Promise<Buffer> {
+    const chunk = this.#take();
+    if (chunk) return Promise.resolve(chunk);
+    if (this.#ended) return Promise.reject(this.#ended);
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.#wake = undefined;
+        reject(new Error(`nothing received within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.#wake = () => {
+        const next = this.#take();
+        if (!next && !this.#ended) return;
+        clearTimeout(timer);
+        this.#wake = undefined;
+        if (next) resolve(next);
+        else reject(this.#ended ?? new Error('the connection closed'));
+      };
+    });
+  }
+
+  destroy(): void {
+    this.#socket.destroy();
+  }
+
+  #take(): Buffer | undefined {
+    const chunk = this.#chunks.shift();
+    if (chunk === undefined) return undefined;
+    this.#queued -= chunk.length;
+    if (this.#queued <= MAX_QUEUED_BYTES / 2 && this.#socket.isPaused()) this.#socket.resume();
+    return chunk;
+  }
+}
+
+export function describeTls(socket: TLSSocket): NonNullable<BenchStream['tls']> {
+  return {
+    protocol: socket.getProtocol() ?? '?',
+    cipher: socket.getCipher().standardName,
+    resumed: socket.isSessionReused(),
+  };
+}
+
+function ticketFrom(socket: TLSSocket, timeoutMs: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no TLS session ticket within ${timeoutMs} ms`)), timeoutMs);
+    socket.once('session', (ticket: Buffer) => {
+      clearTimeout(timer);
+      resolve(ticket);
+    });
+  });
+}
+
+function connected<T extends Socket>(socket: T, event: 'connect' | 'secureConnect', timeoutMs: number): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`no connection within ${timeoutMs} ms`));
+    }, timeoutMs);
+    socket.once(event, () => {
+      clearTimeout(timer);
+      resolve(socket);
+    });
+    socket.once('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+  });
+}
+
+const missing = (relativePath: string): string | undefined =>
+  existsSync(join(ROOT, relativePath)) ? undefined : `${relativePath} is not in the tree yet`;
+
+export const TRANSPORTS: readonly Transport[] = [
+  {
+    id: 'direct',
+    resumable: false,
+    label: 'direct TCP',
+    homegate: false,
+    unavailable: () => undefined,
+    async open(context) {
+      const socket = await connected(
+        netConnect({ host: '127.0.0.1', port: context.targetPort, noDelay: true }),
+        'connect',
+        context.timeoutMs,
+      );
+      return new SocketStream(socket, context.timeoutMs);
+    },
+  },
+  {
+    id: 'nginx',
+    resumable: true,
+    label: 'nginx TLS stream relay',
+    homegate: false,
+    unavailable: (context) => (context.nginx ? undefined : 'nginx with the stream module is not available'),
+    async open(context) {
+      const nginx = context.nginx as NginxRelay;
+      const session = context.tlsSessions?.get('nginx');
+      const tls = tlsConnect({
+        host: '127.0.0.1',
+        port: nginx.port,
+        servername: 'localhost',
+        ca: nginx.certPem,
+        secureContext: context.clientTls.get('nginx'),
+        ...(session ? { session } : {}),
+      });
+      // TLS 1.3 tickets arrive after the handshake: when resuming, wait (bounded) for one before going on.
+      const ticket = context.tlsSessions ? ticketFrom(tls, context.timeoutMs) : undefined;
+      const socket = await connected(tls, 'secureConnect', context.timeoutMs);
+      socket.setNoDelay(true);
+      if (ticket) context.tlsSessions?.set('nginx', await ticket);
+      return new SocketStream(socket, context.timeoutMs, socket);
+    },
+  },
+  {
+    id: 'homegate-websocket',
+    resumable: true,
+    label: 'Homegate MS-TSGU/WebSocket',
+    homegate: true,
+    baseline: 'nginx',
+    unavailable: (context) => (context.gateway ? undefined : 'no gateway running'),
+    async open(context) {
+      const gateway = context.gateway as GatewayProcess;
+      const session = context.tlsSessions?.get('homegate-websocket');
+      const secureContext = context.clientTls.get('homegate-websocket');
+      const client = await openTunnel(
+        {
+          host: '127.0.0.1',
+          port: gateway.port,
+          ca: gateway.caPem,
+          servername: 'localhost',
+          timeoutMs: context.timeoutMs,
+          ...(secureContext ? { secureContext } : {}),
+          ...(session ? { session } : {}),
+        },
+        context.nextToken('paa'),
+        { name: TARGET_HOST_NAME, port: context.targetPort },
+      );
+      // By now (four round trips after the handshake) the server's session ticket has arrived.
+      const ticket = context.tlsSessions ? client.socket.getSession() : undefined;
+      if (ticket) context.tlsSessions?.set('homegate-websocket', ticket);
+      return new LeanWebSocketStream(client, context.timeoutMs);
+    },
+  },
+  {
+    id: 'homegate-legacy-http',
+    resumable: false,
+    label: 'Homegate MS-TSGU/legacy HTTP',
+    homegate: true,
+    baseline: 'nginx',
+    unavailable: (context) =>
+      missing('main/gateway/transport/legacy-http.ts') ?? (context.gateway ? undefined : 'no gateway running'),
+    async open(context) {
+      const gateway = context.gateway as GatewayProcess;
+      const client = await openLegacyTunnel(
+        {
+          host: '127.0.0.1',
+          port: gateway.port,
+          ca: gateway.caPem,
+          servername: 'localhost',
+          timeoutMs: context.timeoutMs,
+        },
+        context.nextToken('paa'),
+        { name: TARGET_HOST_NAME, port: context.targetPort },
+      );
+      return new LeanLegacyStream(client, context.timeoutMs);
+    },
+  },
+  {
+    id: 'nginx-tcp',
+    resumable: false,
+    label: 'nginx TCP stream relay',
+    homegate: false,
+    unavailable: (context) => (context.nginx ? undefined : 'nginx with the stream module is not available'),
+    async open(context) {
+      const nginx = context.nginx as NginxRelay;
+      const socket = await connected(
+        netConnect({ host: '127.0.0.1', port: nginx.tcpPort, noDelay: true }),
+        'connect',
+        context.timeoutMs,
+      );
+      return new SocketStream(socket, context.timeoutMs);
+    },
+  },
+  {
+    id: 'homegate-relay',
+    resumable: false,
+    label: 'Homegate TCP relay (PCB token)',
+    homegate: true,
+    baseline: 'nginx-tcp',
+    unavailable: (context) =>
+      missing('main/relay/listener.ts') ??
+      (context.gateway?.relayPort === undefined ? 'the gateway has no relay listener' : undefined),
+    async open(context) {
+      const gateway = context.gateway as GatewayProcess;
+      const socket = await connected(
+        netConnect({ host: '127.0.0.1', port: gateway.relayPort as number, noDelay: true }),
+        'connect',
+        context.timeoutMs,
+      );
+      const stream = new SocketStream(socket, context.timeoutMs);
+      // The preconnection PDU carries the token (as mstsc sends `pcb:s:`); the relay answers nothing itself, so a
+      // ping through to the target proves it authorised and dialled.
+      socket.write(encodePreconnectionPdu(context.nextToken('association'), { trailingNuls: 2 }));
+      stream.write(Buffer.from([Command.PING]));
+      try {
+        const pong = await readExactly(stream, 1, context.timeoutMs);
+        if (pong[0] !== Command.PING) throw new Error('the relay path answered something else than the ping');
+      } catch (error) {
+        stream.destroy();
+        throw error;
+      }
+      return stream;
+    },
+  },
+];
+
+/** `[command, u64be n]`, the target's command header. */
+export function commandHeader(command: number, length: number): Buffer {
+  const header = Buffer.alloc(COMMAND_BYTES);
+  header[0] = command;
+  header.writeBigUInt64BE(BigInt(length), 1);
+  return header;
+}
+
+/** Switches a fresh stream's target connection to echo mode. */
+export function startEcho(stream: BenchStream): void {
+  stream.write(Buffer.from([Command.ECHO]));
+}
+
+/** Reads exactly `n` bytes, returned as one buffer (small reads only: echo replies). */
+export async function readExactly(stream: BenchStream, n: number, timeoutMs: number): Promise<Buffer> {
+  const parts: Buffer[] = [];
+  let have = 0;
+  while (have < n) {
+    const chunk = await stream.read(timeoutMs);
+    parts.push(chunk);
+    have += chunk.length;
+  }
+  if (have > n) throw new Error(`expected ${n} bytes, got ${have}`);
+  return parts.length === 1 ? parts[0] : Buffer.concat(parts, n);
+}
+
+/** Reads and drops exactly `n` bytes. */
+export async function discard(stream: BenchStream, n: number, timeoutMs: number): Promise<void> {
+  let have = 0;
+  while (have < n) have += (await stream.read(timeoutMs)).length;
+  if (have > n) throw new Error(`expected ${n} bytes, got ${have}`);
+}
+
+/** Writes `total` bytes of `block` in `chunkBytes` pieces, honouring backpressure. */
+export async function writeBulk(stream: BenchStream, block: Buffer, total: number, chunkBytes: number): Promise<void> {
+  const size = Math.min(chunkBytes, MAX_DATA_PAYLOAD_BYTES, block.length);
+  let left = total;
+  while (left > 0) {
+    const n = Math.min(size, left);
+    left -= n;
+    if (!stream.write(n === size ? block.subarray(0, size) : block.subarray(0, n))) await stream.drain();
+  }
+}

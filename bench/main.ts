@@ -1,0 +1,345 @@
+/**
+ * `npm run bench`: Homegate's data path against direct TCP and nginx's TLS stream relay, on loopback.
+ *
+ *   npm run bench                 full run (~10 minutes)
+ *   npm run bench -- --quick      smaller samples (under two minutes)
+ *   npm run bench -- --cpu-prof   also profile the gateway (V8 .cpuprofile) and print its top frames
+ *   --only=throughput,latency,setup,concurrency   --transports=direct,nginx,homegate-websocket   --out=FILE
+ *   --direction=upload|download   (throughput of one direction only, to profile one path)
+ *   --gateway-bundle=FILE         run another build of the CLI bundle as the gateway (before/after comparisons)
+ *
+ * The gateway is `homegate serve` from the built bundle in its own process; the target (sink/source/echo) is a
+ * third process; this process only generates load. Results: a table on stdout and bench/results/latest.json.
+ */
+import { type ChildProcess } from 'node:child_process';
+import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createSecureContext } from 'node:tls';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { armDeadline, killAllChildren, spawnChild, stopChild } from './lib/children.ts';
+import { procCpuMeter, type CpuMeter } from './lib/cpu.ts';
+import { GatewayProcess, TokenMinter, allowTarget } from './lib/gateway.ts';
+import { NginxRelay, findNginx, type NginxInfo } from './lib/nginx.ts';
+import { summariseProfile, type ProfileSummary } from './lib/profile.ts';
+import { round } from './lib/stats.ts';
+import { TRANSPORTS, type Transport, type TransportContext } from './lib/transports.ts';
+import { measureConcurrency, type ConcurrencyResult } from './phases/concurrency.ts';
+import { measureLatency, type LatencyRow } from './phases/latency.ts';
+import { measureSetup, type SetupRow } from './phases/setup.ts';
+import { measureThroughput, type ThroughputRow } from './phases/throughput.ts';
+import { buildReport, printReport } from './report.ts';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const MIB = 1024 * 1024;
+/** Above this 1-minute load average other work on the machine skews the numbers. */
+const QUIET_LOAD_AVERAGE = 0.5;
+const PHASES = ['throughput', 'latency', 'setup', 'concurrency'] as const;
+type Phase = (typeof PHASES)[number];
+
+export interface BenchConfig {
+  readonly mode: 'quick' | 'full';
+  readonly deadlineMs: number;
+  readonly timeoutMs: number;
+  readonly throughput: { bytes: number; runs: number; chunkBytes: number; warmupBytes: number };
+  readonly latency: { packetBytes: number; count: number; warmup: number };
+  readonly setup: { count: number; concurrency: number };
+  readonly concurrency: {
+    levels: number[];
+    openConcurrency: number;
+    packetBytes: number;
+    intervalMs: number;
+    trafficMs: number;
+  };
+}
+
+const QUICK: BenchConfig = {
+  mode: 'quick',
+  deadlineMs: 115_000,
+  timeoutMs: 10_000,
+  throughput: { bytes: 64 * MIB, runs: 3, chunkBytes: 16 * 1024, warmupBytes: 8 * MIB },
+  latency: { packetBytes: 64, count: 2_000, warmup: 200 },
+  setup: { count: 500, concurrency: 16 },
+  concurrency: {
+    levels: [100, 1_000, 2_000],
+    openConcurrency: 32,
+    packetBytes: 64,
+    intervalMs: 1_000,
+    trafficMs: 3_000,
+  },
+};
+
+const FULL: BenchConfig = {
+  mode: 'full',
+  deadlineMs: 12 * 60_000,
+  timeoutMs: 15_000,
+  throughput: { bytes: 256 * MIB, runs: 5, chunkBytes: 16 * 1024, warmupBytes: 32 * MIB },
+  latency: { packetBytes: 64, count: 20_000, warmup: 2_000 },
+  setup: { count: 3_000, concurrency: 16 },
+  concurrency: {
+    levels: [100, 1_000, 2_000],
+    openConcurrency: 32,
+    packetBytes: 64,
+    intervalMs: 1_000,
+    trafficMs: 15_000,
+  },
+};
+
+export interface BenchResults {
+  readonly config: BenchConfig;
+  readonly environment: Record<string, unknown>;
+  readonly skipped: Record<string, string>;
+  readonly throughput: ThroughputRow[];
+  readonly latency: LatencyRow[];
+  readonly setup: SetupRow[];
+  concurrency: ConcurrencyResult | undefined;
+  readonly profiles: ProfileSummary[];
+}
+
+function log(line: string): void {
+  process.stderr.write(`${line}\n`);
+}
+
+async function startTarget(): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawnChild(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/target-server.ts')], {
+    cwd: ROOT,
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the target did not start within 20 s')), 20_000);
+    child.once('message', (message: { port: number }) => {
+      clearTimeout(timer);
+      resolve(message.port);
+    });
+    child.once('exit', (code) => reject(new Error(`the target exited (status ${code}) before it was ready`)));
+  });
+  return { child, port };
+}
+
+function tokenPool(tokens: string[]): () => string {
+  let next = 0;
+  return () => {
+    const token = tokens[next++];
+    if (token === undefined) throw new Error('the bench ran out of pre-minted tokens');
+    return token;
+  };
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      quick: { type: 'boolean' },
+      'cpu-prof': { type: 'boolean' },
+      only: { type: 'string' },
+      transports: { type: 'string' },
+      out: { type: 'string' },
+      direction: { type: 'string' },
+      'gateway-bundle': { type: 'string' },
+    },
+  });
+  const config = values.quick ? QUICK : FULL;
+  armDeadline(config.deadlineMs);
+  const phases = new Set<Phase>(
+    values.only ? (values.only.split(',').filter((p) => (PHASES as readonly string[]).includes(p)) as Phase[]) : PHASES,
+  );
+  const wanted = values.transports?.split(',');
+  const outFile = values.out ?? join(ROOT, 'bench/results/latest.json');
+  const startedAt = Date.now();
+
+  const work = await mkdtemp(join(tmpdir(), 'homegate-bench-'));
+  const dataDir = join(work, 'data');
+  const profileDir = join(ROOT, 'bench/results/profiles', new Date().toISOString().replace(/[:.]/g, '-'));
+  if (values['cpu-prof']) await mkdir(profileDir, { recursive: true });
+  const gatewayLog = join(work, 'gateway.log');
+  let keepWork = false;
+
+  const skipped: Record<string, string> = {};
+  const results: BenchResults = {
+    config,
+    environment: {
+      node: process.version,
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model ?? '?',
+      loadAverageBefore: loadavg().map((value) => round(value, 2)),
+      startedAt: new Date(startedAt).toISOString(),
+      gatewayBundle: values['gateway-bundle'] ?? 'out/cli/homegate.js',
+    },
+    skipped,
+    throughput: [],
+    latency: [],
+    setup: [],
+    concurrency: undefined,
+    profiles: [],
+  };
+  const load = loadavg().map((value) => value.toFixed(2));
+  log(`bench: ${config.mode} run; load average ${load.join(' ')}; work dir ${work}`);
+  if ((loadavg()[0] ?? 0) > QUIET_LOAD_AVERAGE) {
+    log(`bench: warning: the machine is busy (1-minute load above ${QUIET_LOAD_AVERAGE}); expect noisy numbers`);
+  }
+
+  try {
+    const target = await startTarget();
+    allowTarget(dataDir, target.port);
+    const nginxInfo: NginxInfo | string = findNginx();
+    let nginx: NginxRelay | undefined;
+    if (typeof nginxInfo === 'string') {
+      skipped.nginx = nginxInfo;
+      log(`bench: nginx skipped: ${nginxInfo}`);
+    } else {
+      const prefix = join(work, 'nginx');
+      await mkdir(prefix, { recursive: true });
+      nginx = await NginxRelay.start(nginxInfo, prefix, target.port);
+      results.environment.nginx = nginxInfo.version;
+    }
+
+    const startGateway = (): Promise<GatewayProcess> =>
+      GatewayProcess.start({
+        dataDir,
+        logFile: gatewayLog,
+        ...(values['cpu-prof'] ? { cpuProfileDir: profileDir } : {}),
+        ...(values['gateway-bundle'] ? { bundle: resolve(values['gateway-bundle']) } : {}),
+      });
+    let gateway = await startGateway();
+    const minter = await TokenMinter.open(dataDir);
+    // Tokens are single-use (within a reconnection window): one per tunnel, minted before anything is timed.
+    const perTransport = 4 + (phases.has('setup') ? 2 * config.setup.count : 0);
+    const mintPools = async (paa: number, association: number): Promise<TransportContext['nextToken']> => {
+      const pools = {
+        paa: tokenPool(await minter.mint(paa)),
+        association: tokenPool(await minter.mintAssociation(association, target.port)),
+      };
+      return (kind) => pools[kind]();
+    };
+    // One client TLS context per relay, built once from its CA, as a long-running client (or FreeRDP's process
+    // per connection with the system store) would; building one per connection would load the load generator.
+    const clientTls = new Map([['homegate-websocket', createSecureContext({ ca: gateway.caPem })]]);
+    if (nginx) clientTls.set('nginx', createSecureContext({ ca: nginx.certPem }));
+    let context: TransportContext = {
+      targetPort: target.port,
+      gateway,
+      nginx,
+      timeoutMs: config.timeoutMs,
+      nextToken: await mintPools(2 * perTransport, perTransport),
+      clientTls,
+    };
+
+    const transports: Transport[] = [];
+    for (const transport of TRANSPORTS) {
+      if (wanted && !wanted.includes(transport.id)) continue;
+      const reason = transport.unavailable(context);
+      if (reason) {
+        skipped[transport.id] = reason;
+        log(`bench: ${transport.label} skipped: ${reason}`);
+      } else transports.push(transport);
+    }
+    const relayCpu = (transport: Transport): (() => CpuMeter) | undefined => {
+      if (transport.homegate) {
+        return () => {
+          const started = gateway.reset();
+          return async () => {
+            await started;
+            const { cpu } = await gateway.sample();
+            return (cpu.user + cpu.system) / 1000;
+          };
+        };
+      }
+      if (transport.id === 'nginx' && nginx) {
+        const relay = nginx;
+        return () => procCpuMeter(relay.workerPids());
+      }
+      return undefined;
+    };
+
+    if (phases.has('throughput')) {
+      log('bench: throughput');
+      for (const transport of transports) {
+        const row = await measureThroughput(transport, context, {
+          ...config.throughput,
+          relayCpu: relayCpu(transport),
+          ...(values.direction === 'upload' || values.direction === 'download' ? { only: values.direction } : {}),
+        });
+        results.throughput.push(row);
+        log(
+          `  ${transport.label}: up ${row.upload?.mbPerSecond ?? '—'} MB/s, down ${row.download?.mbPerSecond ?? '—'} MB/s`,
+        );
+      }
+    }
+    if (phases.has('latency')) {
+      log('bench: latency');
+      for (const transport of transports) {
+        const row = await measureLatency(transport, context, {
+          ...config.latency,
+          relayCpu: relayCpu(transport),
+          ...(transport.homegate ? { gateway } : {}),
+        });
+        results.latency.push(row);
+        log(`  ${transport.label}: p50 ${row.p50Ms} ms, p99 ${row.p99Ms} ms`);
+      }
+    }
+    if (phases.has('setup')) {
+      log('bench: setup rate');
+      for (const resumeTls of [false, true]) {
+        for (const transport of transports) {
+          if (resumeTls && !transport.resumable) continue;
+          const row = await measureSetup(transport, context, {
+            ...config.setup,
+            relayCpu: relayCpu(transport),
+            resumeTls,
+          });
+          results.setup.push(row);
+          log(
+            `  ${transport.label}${resumeTls ? ', TLS resumed' : ''}: ${row.tunnelsPerSecond}/s, ${row.errors} errors`,
+          );
+        }
+      }
+    }
+    if (phases.has('concurrency')) {
+      // A fresh gateway, so the memory baseline is not inflated by the bulk transfers above.
+      await gateway.stop();
+      gateway = await startGateway();
+      const homegate = transports.find((transport) => transport.id === 'homegate-websocket');
+      if (homegate) {
+        log('bench: concurrency and memory');
+        const maxLevel = Math.max(...config.concurrency.levels);
+        context = { ...context, gateway, nextToken: await mintPools(maxLevel + 50, 0) };
+        results.concurrency = await measureConcurrency(homegate, context, gateway, config.concurrency, log);
+      }
+    }
+    await gateway.stop();
+    if (nginx) await nginx.stop();
+    await stopChild(target.child);
+
+    if (values['cpu-prof']) {
+      for (const file of (await readdir(profileDir)).filter((name) => name.endsWith('.cpuprofile')).sort()) {
+        results.profiles.push(await summariseProfile(join(profileDir, file)));
+      }
+    }
+    results.environment.durationSeconds = round((Date.now() - startedAt) / 1000, 1);
+    results.environment.loadAverageAfter = loadavg().map((value) => round(value, 2));
+    const report = buildReport(results);
+    await mkdir(join(ROOT, 'bench/results'), { recursive: true });
+    await writeFile(outFile, `${JSON.stringify(report, null, 2)}\n`);
+    process.stdout.write(printReport(report));
+    process.stdout.write(`\nwritten: ${outFile}\n`);
+  } catch (error) {
+    keepWork = true;
+    log(`bench: failed: ${(error as Error).stack ?? String(error)}`);
+    try {
+      const tail = (await readFile(gatewayLog, 'utf8')).split('\n').slice(-20).join('\n');
+      log(`bench: last gateway log lines:\n${tail}`);
+    } catch {
+      // No log yet.
+    }
+    process.exitCode = 1;
+  } finally {
+    killAllChildren();
+    if (!keepWork) await rm(work, { recursive: true, force: true });
+    else log(`bench: work dir kept for inspection: ${work}`);
+  }
+}
+
+await main();
+// Every child is gone; nothing the load generator left behind (sockets in TIME_WAIT handling, timers) may hold
+// the process open.
+process.exit();

@@ -1,0 +1,80 @@
+/**
+ * Setup rate: `count` tunnels opened by `concurrency` workers, each timed from the TCP connect to the open channel
+ * (TLS handshake, upgrade, MS-TSGU handshake, tunnel create with token check, tunnel auth, channel create with the
+ * dial to the target), then dropped. Tunnels per second is count / wall time.
+ */
+import { selfCpuMeter, type CpuMeter } from '../lib/cpu.ts';
+import { distribution, elapsedMs, round, type Distribution } from '../lib/stats.ts';
+import type { Transport, TransportContext } from '../lib/transports.ts';
+
+export interface SetupOptions {
+  readonly count: number;
+  readonly concurrency: number;
+  readonly relayCpu?: () => CpuMeter;
+  /** Offer the previous connection's TLS session (a returning client): resumption skips the certificate. */
+  readonly resumeTls?: boolean;
+}
+
+export interface SetupRow {
+  readonly transport: string;
+  readonly label: string;
+  readonly tlsResumption: boolean;
+  /** How many handshakes were resumptions (reported by the client's TLS socket). */
+  readonly resumed: number;
+  readonly tunnels: number;
+  readonly concurrency: number;
+  readonly tunnelsPerSecond: number;
+  readonly errors: number;
+  readonly firstError: string | undefined;
+  readonly setupTime: Distribution;
+  readonly relayCpuMsPerTunnel: number | null;
+  readonly loadGeneratorCpuMsPerTunnel: number;
+}
+
+export async function measureSetup(
+  transport: Transport,
+  context: TransportContext,
+  options: SetupOptions,
+): Promise<SetupRow> {
+  const times: number[] = [];
+  let errors = 0;
+  let firstError: string | undefined;
+  let next = 0;
+  let resumed = 0;
+  const sessions = options.resumeTls ? new Map<string, Buffer>() : undefined;
+  const run: TransportContext = sessions ? { ...context, tlsSessions: sessions } : context;
+  const relay = options.relayCpu?.();
+  const self = selfCpuMeter();
+  const start = process.hrtime.bigint();
+  const worker = async (): Promise<void> => {
+    while (next < options.count) {
+      next++;
+      const begun = process.hrtime.bigint();
+      try {
+        const stream = await transport.open(run);
+        times.push(elapsedMs(begun));
+        if (stream.tls?.resumed) resumed++;
+        stream.destroy();
+      } catch (error) {
+        errors++;
+        firstError ??= (error as Error).message;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: options.concurrency }, worker));
+  const wallMs = elapsedMs(start);
+  return {
+    transport: transport.id,
+    label: transport.label,
+    tlsResumption: options.resumeTls ?? false,
+    resumed,
+    tunnels: options.count,
+    concurrency: options.concurrency,
+    tunnelsPerSecond: round((times.length / wallMs) * 1000, 0),
+    errors,
+    firstError,
+    setupTime: distribution(times),
+    relayCpuMsPerTunnel: relay ? round((await relay()) / options.count, 3) : null,
+    loadGeneratorCpuMsPerTunnel: round((await self()) / options.count, 3),
+  };
+}
