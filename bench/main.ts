@@ -12,13 +12,14 @@
  * third process; this process only generates load. Results: a table on stdout and bench/results/latest.json.
  */
 import { type ChildProcess } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createSecureContext } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { armDeadline, killAllChildren, spawnChild, stopChild } from './lib/children.ts';
+import { armDeadline, killAllChildren, onInterrupt, spawnChild, stopChild } from './lib/children.ts';
 import { procCpuMeter, type CpuMeter } from './lib/cpu.ts';
 import { GatewayProcess, TokenMinter, allowTarget } from './lib/gateway.ts';
 import { NginxRelay, findNginx, type NginxInfo } from './lib/nginx.ts';
@@ -148,6 +149,7 @@ async function main(): Promise<void> {
   const startedAt = Date.now();
 
   const work = await mkdtemp(join(tmpdir(), 'homegate-bench-'));
+  onInterrupt(() => rmSync(work, { recursive: true, force: true }));
   const dataDir = join(work, 'data');
   const profileDir = join(ROOT, 'bench/results/profiles', new Date().toISOString().replace(/[:.]/g, '-'));
   if (values['cpu-prof']) await mkdir(profileDir, { recursive: true });

@@ -8,6 +8,8 @@ import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process'
 const STOP_GRACE_MS = 5_000;
 
 const running = new Set<ChildProcess>();
+/** Run when the bench is interrupted (Ctrl-C) or hits its deadline, after the children are killed. */
+const interruptCleanups: (() => void)[] = [];
 let hooksInstalled = false;
 
 function killGroup(child: ChildProcess, signal: NodeJS.Signals): void {
@@ -33,8 +35,25 @@ function installHooks(): void {
     process.once(signal, () => {
       process.stderr.write(`bench: ${signal}, stopping the children\n`);
       killAllChildren();
+      runInterruptCleanups();
       process.exit(130);
     });
+  }
+}
+
+/** Registers a synchronous cleanup (a temporary folder) for an interrupted run; normal ends clean up themselves. */
+export function onInterrupt(cleanup: () => void): void {
+  installHooks();
+  interruptCleanups.push(cleanup);
+}
+
+function runInterruptCleanups(): void {
+  for (const cleanup of interruptCleanups.splice(0)) {
+    try {
+      cleanup();
+    } catch {
+      // Best effort: the process is ending.
+    }
   }
 }
 
@@ -71,6 +90,7 @@ export function armDeadline(ms: number): NodeJS.Timeout {
   const timer = setTimeout(() => {
     process.stderr.write(`bench: hard deadline of ${Math.round(ms / 1000)} s reached, stopping\n`);
     killAllChildren();
+    runInterruptCleanups();
     process.exit(1);
   }, ms);
   timer.unref();
