@@ -26,10 +26,10 @@ import {
   startShadowServer,
   startXfreerdp,
   xfreerdpTarget,
-  type AuditRecord,
   type HomegateServe,
   type ShadowServerHandle,
   type TempDir,
+  waitForAudit,
 } from './harness/index.ts';
 
 const skip = skipUnlessTools([...new Set([...SHADOW_SERVER_TOOLS, ...XFREERDP_TOOLS, 'openssl'])]);
@@ -40,16 +40,6 @@ const SURVIVAL_MS = 3_000;
 
 function gatewayArgs(port: number, token: string): string[] {
   return [`/g:127.0.0.1:${port}`, '/gt:http', `/gat:${token}`];
-}
-
-async function waitForAudit(dir: string, predicate: (record: AuditRecord) => boolean): Promise<AuditRecord> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const found = (await readAuditLog(dir)).find(predicate);
-    if (found) return found;
-    if (Date.now() > deadline) throw new Error('the expected audit record did not appear within 10 s');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 /** The SHA-256 fingerprint of the certificate a fresh TLS handshake with the gateway presents. */

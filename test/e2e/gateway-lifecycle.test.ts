@@ -17,15 +17,14 @@ import {
   describeXfreerdpResult,
   homegateOk,
   makeTempDir,
-  readAuditLog,
   skipUnlessTools,
   startHomegateServe,
   startShadowServer,
   startXfreerdp,
   xfreerdpTarget,
-  type AuditRecord,
   type ShadowServerHandle,
   type XfreerdpResult,
+  waitForAudit,
 } from './harness/index.ts';
 
 const skip = skipUnlessTools([...new Set([...SHADOW_SERVER_TOOLS, ...XFREERDP_TOOLS])]);
@@ -42,16 +41,6 @@ function closeStatusLogged(result: XfreerdpResult, status: number): boolean {
 /** xfreerdp prints service messages on stdout as "Service message:" and then the text. */
 function serviceMessageShown(result: XfreerdpResult, text: string): boolean {
   return result.stdout.includes(`Service message:\n${text}\n`);
-}
-
-async function waitForAudit(dir: string, predicate: (record: AuditRecord) => boolean): Promise<AuditRecord> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const found = (await readAuditLog(dir)).find(predicate);
-    if (found) return found;
-    if (Date.now() > deadline) throw new Error('the expected audit record did not appear within 10 s');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 describe('live xfreerdp sessions the gateway ends (homegate serve)', { skip, timeout: 3 * TEST_TIMEOUT_MS }, () => {

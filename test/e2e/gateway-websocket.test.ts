@@ -4,7 +4,6 @@
  * against a TCP listener that counts connections, to prove nothing was dialled.
  */
 import assert from 'node:assert/strict';
-import { createServer, type Server } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
@@ -22,7 +21,6 @@ import {
   homegate,
   homegateOk,
   makeTempDir,
-  readAuditLog,
   reachedActive,
   runXfreerdp,
   skipUnlessTools,
@@ -31,10 +29,11 @@ import {
   startXfreerdp,
   withTimeout,
   xfreerdpTarget,
-  type AuditRecord,
   type HomegateServe,
   type ShadowServerHandle,
   type TempDir,
+  waitForAudit,
+  countingListener,
 } from './harness/index.ts';
 import { verifyRdpSignature } from '../helpers/rdp-signature.ts';
 
@@ -42,30 +41,8 @@ const skip = skipUnlessTools([...new Set([...SHADOW_SERVER_TOOLS, ...XFREERDP_TO
 const CLIENT_TIMEOUT_MS = 30_000;
 const TEST_TIMEOUT_MS = 90_000;
 
-/** A TCP listener standing in for a target that must never be dialled: it counts every connection. */
-async function countingListener(): Promise<{ port: number; accepted: () => number; close: () => Promise<void> }> {
-  let accepted = 0;
-  const server: Server = createServer((socket) => {
-    accepted += 1;
-    socket.destroy();
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  return { port, accepted: () => accepted, close: () => new Promise((resolve) => server.close(() => resolve())) };
-}
-
 function gatewayArgs(port: number, token: string, transport = 'http'): string[] {
   return [`/g:127.0.0.1:${port}`, `/gt:${transport}`, `/gat:${token}`];
-}
-
-async function waitForAudit(dir: string, predicate: (record: AuditRecord) => boolean): Promise<AuditRecord> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const found = (await readAuditLog(dir)).find(predicate);
-    if (found) return found;
-    if (Date.now() > deadline) throw new Error('the expected audit record did not appear within 10 s');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 describe('xfreerdp through homegate serve (MS-TSGU over WebSocket)', { skip, timeout: 5 * TEST_TIMEOUT_MS }, () => {

@@ -4,7 +4,7 @@
  * against TCP listeners that count connections, to prove nothing was dialled.
  */
 import assert from 'node:assert/strict';
-import { connect, createServer, type Server } from 'node:net';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { decodeJwt } from 'jose';
@@ -31,10 +31,11 @@ import {
   startShadowServer,
   startXfreerdp,
   xfreerdpTarget,
-  type AuditRecord,
   type HomegateServe,
   type ShadowServerHandle,
   type TempDir,
+  waitForAudit,
+  countingListener,
 } from './harness/index.ts';
 
 const skip = skipUnlessTools([...new Set([...SHADOW_SERVER_TOOLS, ...XFREERDP_TOOLS])]);
@@ -42,28 +43,6 @@ const CLIENT_TIMEOUT_MS = 30_000;
 const TEST_TIMEOUT_MS = 90_000;
 /** Short, so that "replayed outside the window" does not make the test slow. */
 const REUSE_WINDOW_SECONDS = 2;
-
-/** A TCP listener standing in for a target that must never be dialled: it counts every connection. */
-async function countingListener(): Promise<{ port: number; accepted: () => number; close: () => Promise<void> }> {
-  let accepted = 0;
-  const server: Server = createServer((socket) => {
-    accepted += 1;
-    socket.destroy();
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  return { port, accepted: () => accepted, close: () => new Promise((resolve) => server.close(() => resolve())) };
-}
-
-async function waitForAudit(dir: string, predicate: (record: AuditRecord) => boolean): Promise<AuditRecord> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const found = (await readAuditLog(dir)).find(predicate);
-    if (found) return found;
-    if (Date.now() > deadline) throw new Error('the expected audit record did not appear within 10 s');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 describe('xfreerdp /pcb through the homegate TCP relay', { skip, timeout: 12 * TEST_TIMEOUT_MS }, () => {
   let shadow: ShadowServerHandle;

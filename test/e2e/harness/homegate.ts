@@ -128,3 +128,14 @@ export async function readAuditLog(dataDir: string): Promise<AuditRecord[]> {
     .filter((line) => line.length > 0)
     .map((line) => JSON.parse(line) as AuditRecord);
 }
+
+/** Waits (bounded, 10 s) until the audit log holds a record matching `predicate`. */
+export async function waitForAudit(dir: string, predicate: (record: AuditRecord) => boolean): Promise<AuditRecord> {
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    const found = (await readAuditLog(dir)).find(predicate);
+    if (found) return found;
+    if (Date.now() > deadline) throw new Error('the expected audit record did not appear within 10 s');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

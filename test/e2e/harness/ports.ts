@@ -1,5 +1,5 @@
 /** TCP ports on loopback: pick a free one, and wait until a server accepts connections on one. */
-import { createConnection, createServer } from 'node:net';
+import { createConnection, createServer, type Server } from 'node:net';
 import { pollUntil } from './waits.ts';
 
 export const LOOPBACK = '127.0.0.1';
@@ -55,4 +55,20 @@ export async function waitForTcpPort(host: string, port: number, options: WaitFo
     what: `TCP ${host}:${port} accepting connections`,
     abortIf: options.abortIf,
   });
+}
+
+/** A TCP listener standing in for a target that must never be dialled: it counts every connection. */
+export async function countingListener(): Promise<{
+  port: number;
+  accepted: () => number;
+  close: () => Promise<void>;
+}> {
+  let accepted = 0;
+  const server: Server = createServer((socket) => {
+    accepted += 1;
+    socket.destroy();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return { port, accepted: () => accepted, close: () => new Promise((resolve) => server.close(() => resolve())) };
 }
