@@ -4,11 +4,11 @@ import type { SessionEndReason } from '../../shared/model/sessions.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { AuditSink } from '../sessions/audit-log.ts';
 import type { SessionHandle, SessionRegistry } from '../sessions/registry.ts';
-import type { PacketTransport } from './transport/packet-transport.ts';
-import { decodeClientPacket, encodeDataPacket, encodeServerPacket } from './tsgu/codec.ts';
+import { SEND_HIGH_WATER_BYTES, type PacketTransport } from './transport/packet-transport.ts';
+import { decodeClientPacket, encodeServerPacket } from './tsgu/codec.ts';
 import { HResult, MAX_DATA_PAYLOAD_BYTES } from './tsgu/constants.ts';
 import { TsguError } from './tsgu/errors.ts';
-import { PacketFramer } from './tsgu/framer.ts';
+import { PacketFramer, type PacketSink } from './tsgu/framer.ts';
 import {
   TunnelSession,
   monotonicNow,
@@ -132,6 +132,13 @@ export function runTunnel<Grant extends TunnelGrant>(
   let closeTimer: NodeJS.Timeout | undefined;
   let ticker: NodeJS.Timeout | undefined;
   let markDone: () => void = () => undefined;
+  // Writes to the target in one tick are corked into one writev: a DATA payload arrives in pieces, as the client's
+  // TLS records and frames cut it.
+  let targetCorked = false;
+  const uncorkTarget = (): void => {
+    targetCorked = false;
+    target?.uncork();
+  };
   const done = new Promise<void>((resolve) => (markDone = resolve));
 
   const tunnel: TunnelSession<Grant> = new TunnelSession<Grant>(
@@ -155,7 +162,16 @@ export function runTunnel<Grant extends TunnelGrant>(
       },
       channelData: (data) => {
         session?.countToTarget(data.length);
-        if (target && !target.write(data)) transport.pause();
+        if (!target) return;
+        if (!targetCorked) {
+          targetCorked = true;
+          target.cork();
+          setImmediate(uncorkTarget);
+        }
+        // Paused above the transport's own high-water mark rather than at write()'s false: a corked write
+        // reports false for anything above the socket's 16 KiB mark, and pausing every tick costs more than it saves.
+        target.write(data);
+        if (target.writableLength > SEND_HIGH_WATER_BYTES) transport.pause();
       },
       closing: () => {
         clearInterval(ticker);
@@ -186,15 +202,15 @@ export function runTunnel<Grant extends TunnelGrant>(
   );
   setupTimer.unref();
 
+  const sink: PacketSink = {
+    packet: (packet) => tunnel.receive(decodeClientPacket(packet)),
+    data: (payload) => tunnel.receive({ type: 'data', data: payload }),
+  };
   transport.start({
     data: (chunk) => {
-      let packets: Buffer[];
+      if (tunnel.state === 'closed') return;
       try {
-        packets = framer.push(chunk);
-        for (const packet of packets) {
-          tunnel.receive(decodeClientPacket(packet));
-          if (tunnel.state === 'closed') return;
-        }
+        framer.feed(chunk, sink);
       } catch (error) {
         if (!(error instanceof TsguError)) throw error;
         tunnel.malformed(error);
@@ -223,7 +239,7 @@ export function runTunnel<Grant extends TunnelGrant>(
       tunnel.dataToClient();
       let writable = true;
       for (let offset = 0; offset < chunk.length; offset += MAX_DATA_PAYLOAD_BYTES) {
-        writable = transport.send(encodeDataPacket(chunk.subarray(offset, offset + MAX_DATA_PAYLOAD_BYTES)));
+        writable = transport.sendData(chunk.subarray(offset, offset + MAX_DATA_PAYLOAD_BYTES));
       }
       if (!writable) socket.pause();
     });

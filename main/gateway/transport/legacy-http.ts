@@ -11,6 +11,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
+import { encodeDataHeader } from '../tsgu/codec.ts';
 import type { BodyDecoder } from './chunked-decoder.ts';
 import { SEND_HIGH_WATER_BYTES, type PacketTransport, type TransportHandlers } from './packet-transport.ts';
 
@@ -95,7 +96,21 @@ export class LegacyHttpTransport implements PacketTransport {
     const out = this.#out;
     if (this.#closed || !out.writable) return true;
     out.write(packet, this.#onWritten);
-    if (out.writableLength > SEND_HIGH_WATER_BYTES) this.#aboveHighWater = true;
+    return this.#checkHighWater();
+  }
+
+  sendData(payload: Buffer): boolean {
+    const out = this.#out;
+    if (this.#closed || !out.writable) return true;
+    out.cork();
+    out.write(encodeDataHeader(payload.length));
+    out.write(payload, this.#onWritten);
+    out.uncork();
+    return this.#checkHighWater();
+  }
+
+  #checkHighWater(): boolean {
+    if (this.#out.writableLength > SEND_HIGH_WATER_BYTES) this.#aboveHighWater = true;
     return !this.#aboveHighWater;
   }
 

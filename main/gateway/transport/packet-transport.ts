@@ -20,6 +20,11 @@ export interface PacketTransport {
   start(handlers: TransportHandlers): void;
   /** Sends one complete packet. Returns false when the owner should stop producing until `drain`. */
   send(packet: Buffer): boolean;
+  /**
+   * Sends one DATA packet carrying `payload` (1..65535 bytes), as `send(encodeDataPacket(payload))` would, but with
+   * the headers written in front of the payload instead of copying it into a new packet. Same return value.
+   */
+  sendData(payload: Buffer): boolean;
   /** Stops / restarts reading from the client (backpressure from a slow target). */
   pause(): void;
   resume(): void;

@@ -480,10 +480,28 @@ function decodeChannelCreate(r: PacketReader): ChannelCreate {
 function decodeData(r: PacketReader): Data {
   const cbDataLen = r.u16('cbDataLen');
   // FreeRDP trusts cbDataLen and ignores packetLength, so the two must agree exactly.
-  if (cbDataLen !== r.remaining) {
-    throw r.fail(`cbDataLen ${cbDataLen} does not match the ${r.remaining} payload bytes (packetLength − 10)`);
-  }
+  if (cbDataLen !== r.remaining) throw r.fail(dataLengthMismatch(cbDataLen, r.remaining));
   return { type: 'data', data: r.rest() };
+}
+
+/**
+ * The payload size of a DATA packet from its first 10 bytes (header and cbDataLen), checked as `decodeClientPacket`
+ * checks it: for handing a DATA payload on as it arrives rather than after the whole packet.
+ */
+export function decodeDataHeader(header: Buffer): number {
+  const packetLength = header.readUInt32LE(4);
+  const cbDataLen = header.readUInt16LE(8);
+  if (cbDataLen !== packetLength - DATA_HEADER_BYTES) {
+    throw new TsguDecodeError(
+      `${packetTypeName(PacketType.DATA)}: ${dataLengthMismatch(cbDataLen, packetLength - DATA_HEADER_BYTES)}`,
+      { packetType: PacketType.DATA },
+    );
+  }
+  return cbDataLen;
+}
+
+function dataLengthMismatch(cbDataLen: number, payloadBytes: number): string {
+  return `cbDataLen ${cbDataLen} does not match the ${payloadBytes} payload bytes (packetLength − 10)`;
 }
 
 // HTTP_HANDSHAKE_RESPONSE_PACKET: header | u32 errorCode | u8 verMajor | u8 verMinor | u16 serverVersion

@@ -1,9 +1,12 @@
 /**
  * Streaming MS-TSGU framer: bytes in (any split), complete packets out, cut by the header's `packetLength`.
- * Written in the style of ws' lib/receiver.js: chunks are kept in a list with a byte count, a packet is sliced
- * out without copying when it sits inside one chunk, and copied exactly once when it straddles chunks.
+ * Chunks are kept in a list with a byte count, a packet is sliced out without copying when it sits inside one
+ * chunk, and copied exactly once when it straddles chunks. `feed` goes further for DATA packets, which carry
+ * nearly every byte of a session: their payload is handed on piece by piece as it arrives, never assembled.
  */
-import { MAX_PACKET_BYTES, PACKET_HEADER_BYTES } from './constants.ts';
+import { decodeDataHeader } from './codec.ts';
+import { DATA_HEADER_BYTES, MAX_PACKET_BYTES, PACKET_HEADER_BYTES, PacketType } from './constants.ts';
+import type { TsguError } from './errors.ts';
 import { TsguFramingError } from './errors.ts';
 
 export interface PacketFramerOptions {
@@ -11,8 +14,20 @@ export interface PacketFramerOptions {
   readonly maxPacketBytes?: number;
 }
 
+/** Where `feed` delivers: whole packets, and DATA payloads as they arrive. */
+export interface PacketSink {
+  /** A complete packet other than DATA (a view into the pushed chunks, or a copy when it straddled them). */
+  packet(packet: Buffer): void;
+  /**
+   * The next bytes of a DATA packet's payload (views into the pushed chunks), after its header was checked as
+   * `decodeClientPacket` checks it. A DATA packet with no payload gives one empty piece.
+   */
+  data(payload: Buffer): void;
+}
+
 /** No packet is being assembled: the next bytes start a header. */
 const NO_PACKET = 0;
+const EMPTY = Buffer.alloc(0);
 
 export class PacketFramer {
   readonly #maxPacketBytes: number;
@@ -20,7 +35,10 @@ export class PacketFramer {
   #bufferedBytes = 0;
   /** `packetLength` of the packet being assembled once its header was validated, else NO_PACKET. */
   #packetLength = NO_PACKET;
-  #error: TsguFramingError | undefined;
+  #packetType = 0;
+  /** Payload bytes of the DATA packet being streamed by `feed` still to come. */
+  #dataLeft = 0;
+  #error: TsguError | undefined;
 
   constructor(options: PacketFramerOptions = {}) {
     const maxPacketBytes = options.maxPacketBytes ?? MAX_PACKET_BYTES;
@@ -42,22 +60,67 @@ export class PacketFramer {
    * from then on every push throws that same error: the stream has lost its packet boundaries.
    */
   push(chunk: Buffer): Buffer[] {
-    if (this.#error !== undefined) throw this.#error;
     const packets: Buffer[] = [];
-    if (chunk.length === 0) return packets;
+    this.#run(chunk, (packet) => packets.push(packet), undefined);
+    return packets;
+  }
+
+  /**
+   * Adds `chunk` and delivers to `sink`, in order, every packet now complete and the DATA payload bytes now
+   * available. Throws as `push` does, and also TsguDecodeError when a DATA header's cbDataLen disagrees with its
+   * packetLength (the stream is then failed as well). An exception from the sink leaves the framer consistent.
+   */
+  feed(chunk: Buffer, sink: PacketSink): void {
+    this.#run(
+      chunk,
+      (packet) => sink.packet(packet),
+      (payload) => sink.data(payload),
+    );
+  }
+
+  #run(chunk: Buffer, packet: (packet: Buffer) => void, data: ((payload: Buffer) => void) | undefined): void {
+    if (this.#error !== undefined) throw this.#error;
+    if (chunk.length === 0) return;
     this.#chunks.push(chunk);
     this.#bufferedBytes += chunk.length;
 
     for (;;) {
+      if (this.#dataLeft > 0) {
+        if (this.#bufferedBytes === 0) break;
+        const piece = this.#consume(Math.min(this.#dataLeft, this.#chunks[0].length));
+        this.#dataLeft -= piece.length;
+        (data as (payload: Buffer) => void)(piece);
+        continue;
+      }
       if (this.#packetLength === NO_PACKET) {
         if (this.#bufferedBytes < PACKET_HEADER_BYTES) break;
         this.#packetLength = this.#readPacketLength();
       }
+      if (data !== undefined && this.#packetType === PacketType.DATA && this.#packetLength >= DATA_HEADER_BYTES) {
+        if (this.#bufferedBytes < DATA_HEADER_BYTES) break;
+        this.#packetLength = NO_PACKET;
+        const payloadBytes = this.#dataHeader(this.#consume(DATA_HEADER_BYTES));
+        if (payloadBytes === 0) data(EMPTY);
+        this.#dataLeft = payloadBytes;
+        continue;
+      }
       if (this.#bufferedBytes < this.#packetLength) break;
-      packets.push(this.#consume(this.#packetLength));
+      const whole = this.#consume(this.#packetLength);
       this.#packetLength = NO_PACKET;
+      packet(whole);
     }
-    return packets;
+  }
+
+  /** A streamed DATA packet's payload size; a header that disagrees with itself fails the stream. */
+  #dataHeader(header: Buffer): number {
+    try {
+      return decodeDataHeader(header);
+    } catch (error) {
+      this.#error = error as TsguError;
+      this.#chunks = [];
+      this.#bufferedBytes = 0;
+      throw error;
+    }
   }
 
   /** Reads and validates the header at the front without consuming it (the packet includes its header). */
@@ -66,6 +129,7 @@ export class PacketFramer {
     // HTTP_PACKET_HEADER: u16 packetType | u16 reserved | u32 packetLength (includes these 8 bytes)
     const packetType = header.readUInt16LE(0);
     const packetLength = header.readUInt32LE(4);
+    this.#packetType = packetType;
     const hex = `0x${packetType.toString(16).padStart(4, '0')}`;
     if (packetLength < PACKET_HEADER_BYTES) {
       this.#fail(

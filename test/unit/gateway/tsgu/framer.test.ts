@@ -202,3 +202,86 @@ describe('PacketFramer', () => {
     assert.equal(framer.bufferedBytes, 0);
   });
 });
+
+describe('PacketFramer.feed', () => {
+  const unexpected = (): never => assert.fail('nothing should be delivered here');
+  /** Feeds `stream` in pieces of `step` bytes; returns each delivery as 'packet <hex>' or the DATA bytes joined. */
+  function stream(framer: PacketFramer, bytes: Buffer, step: number): { packets: string[]; data: Buffer[] } {
+    const out = { packets: [] as string[], data: [] as Buffer[] };
+    let current: Buffer[] | undefined;
+    const sink = {
+      packet: (packet: Buffer) => {
+        current = undefined;
+        out.packets.push(packet.toString('hex'));
+      },
+      data: (payload: Buffer) => {
+        if (current === undefined) {
+          current = [];
+          out.packets.push('data');
+        }
+        current.push(payload);
+        out.data.push(payload);
+      },
+    };
+    for (let offset = 0; offset < bytes.length; offset += step)
+      framer.feed(bytes.subarray(offset, offset + step), sink);
+    return out;
+  }
+
+  it('delivers other packets whole and DATA payloads as they arrive, at any split', () => {
+    const payloads = [1, 100, 16384, MAX_DATA_PAYLOAD_BYTES].map((n) => Buffer.alloc(n, n & 0xff));
+    const bytes = Buffer.concat([PACKETS[0], ...payloads.map((payload) => encodeDataPacket(payload)), PACKETS[1]]);
+    for (const step of [1, 9, 10, 11, 4096, 16384, bytes.length]) {
+      const framer = new PacketFramer();
+      const out = stream(framer, bytes, step);
+      assert.equal(out.packets[0], EXPECTED[0], `step ${step}`);
+      assert.equal(out.packets.at(-1), EXPECTED[1], `step ${step}`);
+      assert.ok(Buffer.concat(out.data).equals(Buffer.concat(payloads)), `step ${step}`);
+      assert.equal(framer.bufferedBytes, 0);
+    }
+  });
+
+  it('hands DATA payload on before the packet is complete, as views of the chunks', () => {
+    const payload = Buffer.alloc(20_000, 7);
+    const packet = encodeDataPacket(payload);
+    const framer = new PacketFramer();
+    const pieces: Buffer[] = [];
+    const first = packet.subarray(0, 5000);
+    framer.feed(first, { packet: unexpected, data: (piece) => pieces.push(piece) });
+    assert.equal(pieces.length, 1);
+    assert.equal(pieces[0].length, 5000 - 10);
+    assert.equal(pieces[0].buffer, first.buffer);
+  });
+
+  it('gives one empty piece for a DATA packet without payload', () => {
+    const empty = Buffer.from('0a000000' + '0a000000' + '0000', 'hex');
+    const pieces: Buffer[] = [];
+    new PacketFramer().feed(empty, { packet: unexpected, data: (piece) => pieces.push(piece) });
+    assert.deepEqual(pieces, [Buffer.alloc(0)]);
+  });
+
+  it('refuses a DATA header whose cbDataLen disagrees with packetLength, as the codec does, and stays failed', () => {
+    const bad = Buffer.concat([header(PacketType.DATA, 20), Buffer.from([11, 0])]);
+    const framer = new PacketFramer();
+    const sink = { packet: unexpected, data: unexpected };
+    assert.throws(
+      () => framer.feed(bad, sink),
+      (error: Error) => {
+        assert.throws(() => decodeClientPacket(Buffer.concat([bad, Buffer.alloc(10)])), { message: error.message });
+        return error.name === 'TsguDecodeError';
+      },
+    );
+    assert.throws(() => framer.feed(Buffer.alloc(1), sink), /cbDataLen 11/);
+  });
+
+  it('passes a DATA packet too short for cbDataLen to the codec whole, which refuses it', () => {
+    const short = header(PacketType.DATA, 9);
+    const packets: Buffer[] = [];
+    new PacketFramer().feed(Buffer.concat([short, Buffer.alloc(1)]), {
+      packet: (p) => packets.push(p),
+      data: unexpected,
+    });
+    assert.equal(packets.length, 1);
+    assert.throws(() => decodeClientPacket(packets[0]));
+  });
+});
