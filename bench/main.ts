@@ -137,6 +137,7 @@ async function main(): Promise<void> {
       out: { type: 'string' },
       direction: { type: 'string' },
       'gateway-bundle': { type: 'string' },
+      perf: { type: 'boolean' },
     },
   });
   const config = values.quick ? QUICK : FULL;
@@ -201,8 +202,10 @@ async function main(): Promise<void> {
         logFile: gatewayLog,
         ...(values['cpu-prof'] ? { cpuProfileDir: profileDir } : {}),
         ...(values['gateway-bundle'] ? { bundle: resolve(values['gateway-bundle']) } : {}),
+        ...(values.perf ? { nodeArgs: ['--perf-basic-prof'] } : {}),
       });
     let gateway = await startGateway();
+    if (values.perf) log(`bench: gateway pid ${gateway.pid} (perf record -g -p ${gateway.pid})`);
     const minter = await TokenMinter.open(dataDir);
     // Tokens are single-use (within a reconnection window): one per tunnel, minted before anything is timed.
     const perTransport = 4 + (phases.has('setup') ? 2 * config.setup.count : 0);

@@ -13,6 +13,7 @@
 import { randomFillSync } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
+import { unmaskInPlace } from '../../main/gateway/transport/websocket-frames.ts';
 import { MAX_DATA_PAYLOAD_BYTES, PacketType } from '../../main/gateway/tsgu/constants.ts';
 import type { LegacyTsguClient } from '../../test/helpers/legacy-client.ts';
 import type { TsguClient } from '../../test/helpers/tsgu-client.ts';
@@ -234,7 +235,7 @@ export class LeanWebSocketStream extends QueuedStream {
     key.copy(frame, 2 + lengthBytes);
     writeDataHeader(frame, start, payload.length);
     payload.copy(frame, start + DATA_HEADER_BYTES);
-    maskInPlace(frame, start, key);
+    unmaskInPlace(frame.subarray(start), key);
     return frame;
   }
 
@@ -246,7 +247,7 @@ export class LeanWebSocketStream extends QueuedStream {
     const key = this.#nextMaskKey();
     key.copy(frame, 2);
     payload.copy(frame, 6);
-    maskInPlace(frame, 6, key);
+    unmaskInPlace(frame.subarray(6), key);
     return frame;
   }
 
@@ -367,27 +368,4 @@ function httpChunk(bytes: Buffer): Buffer {
 function extendedLengthBytes(b1: number): number {
   const length7 = b1 & 0x7f;
   return length7 === 126 ? 2 : length7 === 127 ? 8 : 0;
-}
-
-/** XORs buf[start..] with the 4-byte key (RFC 6455 §5.3), a 32-bit word at a time where aligned. */
-function maskInPlace(buf: Buffer, start: number, key: Buffer): void {
-  const end = buf.length;
-  let i = start;
-  while (i < end && (buf.byteOffset + i) % 4 !== 0) {
-    buf[i] ^= key[(i - start) & 3];
-    i++;
-  }
-  const words = (end - i) >>> 2;
-  if (words > 0) {
-    const rotated = new Uint8Array(4);
-    for (let k = 0; k < 4; k++) rotated[k] = key[(i - start + k) & 3];
-    const word = new Uint32Array(rotated.buffer)[0];
-    const view = new Uint32Array(buf.buffer, buf.byteOffset + i, words);
-    for (let w = 0; w < words; w++) view[w] ^= word;
-    i += words * 4;
-  }
-  while (i < end) {
-    buf[i] ^= key[(i - start) & 3];
-    i++;
-  }
 }
