@@ -136,6 +136,7 @@ export function runTunnel<Grant extends TunnelGrant>(
   // TLS records and frames cut it.
   let targetCorked = false;
   const uncorkTarget = (): void => {
+    if (!targetCorked) return;
     targetCorked = false;
     target?.uncork();
   };
@@ -175,7 +176,11 @@ export function runTunnel<Grant extends TunnelGrant>(
       },
       closing: () => {
         clearInterval(ticker);
+        // Bytes the client sent before its close go out before the target is dropped.
+        uncorkTarget();
         target?.destroy();
+        // The client's answer must be read even if reading was paused for a slow target.
+        transport.resume();
         // A server-initiated close waits for the client's CLOSE_CHANNEL_RESPONSE, but not forever.
         closeTimer = setTimeout(() => {
           transport.destroy();
@@ -204,6 +209,8 @@ export function runTunnel<Grant extends TunnelGrant>(
 
   const sink: PacketSink = {
     packet: (packet) => tunnel.receive(decodeClientPacket(packet)),
+    // Until the channel is open, DATA is decoded whole like any other packet (and refused as out of order).
+    streamData: () => tunnel.state === 'channel-open',
     data: (payload) => tunnel.receive({ type: 'data', data: payload }),
   };
   transport.start({
@@ -254,6 +261,7 @@ export function runTunnel<Grant extends TunnelGrant>(
     clearTimeout(setupTimer);
     clearInterval(ticker);
     clearTimeout(closeTimer);
+    uncorkTarget();
     target?.destroy();
     if (session) {
       session.end(toSessionEndReason(outcome.reason), outcome.detail);

@@ -216,6 +216,32 @@ describe('MS-TSGU over WebSocket, end to end on loopback', { timeout: 60_000 }, 
     }
   });
 
+  it('delivers DATA that shares a frame with CLOSE_CHANNEL before dropping the target', async () => {
+    const sink = await TargetServer.start({ mode: 'sink' });
+    try {
+      await gateway.addHost({ name: 'close-sink', port: sink.port });
+      const { token: sinkToken } = await gateway.token(['close-sink']);
+      const client = await openTunnel(gateway.clientOptions(), sinkToken, { name: 'close-sink', port: sink.port });
+      const target = await sink.connection(0);
+      const payload = randomBytes(5000);
+      // One frame, so the gateway reads the last DATA and the close in the same event-loop turn.
+      client.sendRaw(
+        Buffer.concat([
+          encodeClientPacket({ type: 'data', data: payload }),
+          encodeClientPacket({ type: 'close-channel', statusCode: HResult.S_OK }),
+        ]),
+      );
+      assert.equal((await client.expectPacket('close-channel-response')).statusCode, HResult.S_OK);
+      await target.closed;
+      assert.equal(target.bytesReceived, payload.length, 'no bytes lost when the channel closes');
+      assert.equal(target.digest(), sha256(payload));
+      await client.waitClosed();
+    } finally {
+      await gateway.removeHost('close-sink');
+      await sink.close();
+    }
+  });
+
   it('an admin disconnect sends CLOSE_CHANNEL, and the answer ends the session as admin-disconnect', async () => {
     const accepted = echo.acceptCount;
     const started = nextSessionEvent(gateway, 'start', (info) => info.clientName === 'ADMINPC');

@@ -14,6 +14,7 @@ export const CloseCode = {
   NORMAL: 1000,
   PROTOCOL_ERROR: 1002,
   UNSUPPORTED_DATA: 1003,
+  INVALID_DATA: 1007,
   MESSAGE_TOO_BIG: 1009,
 } as const;
 
@@ -24,6 +25,7 @@ const MAX_HEADER_BYTES = 14;
 /** Below this many bytes a byte loop beats setting up a word view. */
 const WORD_UNMASK_MIN_BYTES = 32;
 const LITTLE_ENDIAN = endianness() === 'LE';
+const UTF8 = new TextDecoder('utf-8', { fatal: true });
 
 /** What the parser finds in the client's frames. */
 export interface ClientFrameHandlers {
@@ -186,8 +188,15 @@ export class ClientFrameParser {
       this.#fail(CloseCode.PROTOCOL_ERROR, `close frame with invalid status code ${code}`);
       return;
     }
+    let reason: string;
+    try {
+      reason = UTF8.decode(payload.subarray(2));
+    } catch {
+      this.#fail(CloseCode.INVALID_DATA, 'a close reason that is not UTF-8');
+      return;
+    }
     this.#stopped = true;
-    this.#handlers.close(code, payload.subarray(2).toString('utf8'));
+    this.#handlers.close(code, reason);
   }
 
   #fail(code: number, message: string): false {

@@ -69,14 +69,19 @@ export class WebSocketTransport implements PacketTransport {
     this.remoteAddress = remoteAddress;
     this.#socket = socket;
     this.#head = head;
+    // RDP input and screen updates are small and latency-bound: no Nagle delay on top of the client's delayed ACK.
+    socket.setNoDelay(true);
     // A frame may carry at most one full-size packet plus slack; anything larger ends the tunnel (close 1009).
     this.#parser = new ClientFrameParser(
       {
         data: (bytes) => {
           if (!this.#closed) this.#handlers?.data(bytes);
         },
+        // A client that pings without reading is not answered beyond the high-water mark (RFC 6455 §5.5.3 allows
+        // answering only the latest ping), so it cannot make the gateway buffer without limit.
         ping: (payload) => {
-          if (!this.#closeSent) this.#socket.write(serverFrame(Opcode.PONG, payload));
+          if (this.#closeSent || this.#socket.writableLength > SEND_HIGH_WATER_BYTES) return;
+          this.#socket.write(serverFrame(Opcode.PONG, payload));
         },
         close: (code) => this.#onPeerClose(code),
         fail: (code, message) => this.#fail(code, message),
@@ -91,7 +96,10 @@ export class WebSocketTransport implements PacketTransport {
     socket.on('data', (chunk: Buffer) => this.#parser.push(chunk));
     // A connection reset or dropped without a close frame is the client going away, not a protocol failure.
     socket.on('error', () => this.#finish());
-    socket.on('close', () => this.#finish());
+    socket.on('close', () => {
+      clearTimeout(this.#closeTimer);
+      this.#finish();
+    });
     const head = this.#head;
     this.#head = Buffer.alloc(0);
     if (head.length > 0) this.#parser.push(head);
@@ -160,6 +168,8 @@ export class WebSocketTransport implements PacketTransport {
   #sendClose(code: number, reason?: string): void {
     this.#closeSent = true;
     if (this.#socket.writable) this.#socket.write(closeFrame(code, reason));
+    // The client's close frame must be read even if reading was paused for a slow target.
+    this.#socket.resume();
     this.#closeTimer = setTimeout(() => this.destroy(), CLOSE_TIMEOUT_MS);
     this.#closeTimer.unref();
   }

@@ -16,8 +16,10 @@ export interface PacketFramerOptions {
 
 /** Where `feed` delivers: whole packets, and DATA payloads as they arrive. */
 export interface PacketSink {
-  /** A complete packet other than DATA (a view into the pushed chunks, or a copy when it straddled them). */
+  /** A complete packet (a view into the pushed chunks, or a copy when it straddled them). */
   packet(packet: Buffer): void;
+  /** Asked at each DATA header: stream this packet's payload to `data` (true) or deliver it whole to `packet`. */
+  streamData(): boolean;
   /**
    * The next bytes of a DATA packet's payload (views into the pushed chunks), after its header was checked as
    * `decodeClientPacket` checks it. A DATA packet with no payload gives one empty piece.
@@ -61,24 +63,20 @@ export class PacketFramer {
    */
   push(chunk: Buffer): Buffer[] {
     const packets: Buffer[] = [];
-    this.#run(chunk, (packet) => packets.push(packet), undefined);
+    this.#run(chunk, { packet: (packet) => packets.push(packet), streamData: () => false, data: () => undefined });
     return packets;
   }
 
   /**
-   * Adds `chunk` and delivers to `sink`, in order, every packet now complete and the DATA payload bytes now
-   * available. Throws as `push` does, and also TsguDecodeError when a DATA header's cbDataLen disagrees with its
+   * Adds `chunk` and delivers to `sink`, in order, every packet now complete and, for each DATA packet the sink
+   * chooses to stream, the payload bytes now available. Throws as `push` does, and also TsguDecodeError when a DATA header's cbDataLen disagrees with its
    * packetLength (the stream is then failed as well). An exception from the sink leaves the framer consistent.
    */
   feed(chunk: Buffer, sink: PacketSink): void {
-    this.#run(
-      chunk,
-      (packet) => sink.packet(packet),
-      (payload) => sink.data(payload),
-    );
+    this.#run(chunk, sink);
   }
 
-  #run(chunk: Buffer, packet: (packet: Buffer) => void, data: ((payload: Buffer) => void) | undefined): void {
+  #run(chunk: Buffer, sink: PacketSink): void {
     if (this.#error !== undefined) throw this.#error;
     if (chunk.length === 0) return;
     this.#chunks.push(chunk);
@@ -89,25 +87,29 @@ export class PacketFramer {
         if (this.#bufferedBytes === 0) break;
         const piece = this.#consume(Math.min(this.#dataLeft, this.#chunks[0].length));
         this.#dataLeft -= piece.length;
-        (data as (payload: Buffer) => void)(piece);
+        sink.data(piece);
         continue;
       }
       if (this.#packetLength === NO_PACKET) {
         if (this.#bufferedBytes < PACKET_HEADER_BYTES) break;
         this.#packetLength = this.#readPacketLength();
       }
-      if (data !== undefined && this.#packetType === PacketType.DATA && this.#packetLength >= DATA_HEADER_BYTES) {
-        if (this.#bufferedBytes < DATA_HEADER_BYTES) break;
+      if (
+        this.#packetType === PacketType.DATA &&
+        this.#packetLength >= DATA_HEADER_BYTES &&
+        this.#bufferedBytes >= DATA_HEADER_BYTES &&
+        sink.streamData()
+      ) {
         this.#packetLength = NO_PACKET;
         const payloadBytes = this.#dataHeader(this.#consume(DATA_HEADER_BYTES));
-        if (payloadBytes === 0) data(EMPTY);
+        if (payloadBytes === 0) sink.data(EMPTY);
         this.#dataLeft = payloadBytes;
         continue;
       }
       if (this.#bufferedBytes < this.#packetLength) break;
       const whole = this.#consume(this.#packetLength);
       this.#packetLength = NO_PACKET;
-      packet(whole);
+      sink.packet(whole);
     }
   }
 

@@ -137,6 +137,11 @@ describe('ClientFrameParser', () => {
     ['a fragmented control frame', maskedFrame(Opcode.PING, Buffer.from('p'), randomBytes(4), false), 1002],
     ['a control frame over 125 bytes', rawHeader(0x89, 0x80 | 126, Buffer.from([0x00, 0x7e])), 1002],
     ['a close frame with a one-byte payload', maskedFrame(Opcode.CLOSE, Buffer.from([3]), randomBytes(4)), 1002],
+    [
+      'a close reason that is not UTF-8',
+      maskedFrame(Opcode.CLOSE, Buffer.from([0x03, 0xe8, 0xc3, 0x28]), randomBytes(4)),
+      1007,
+    ],
     ['a close frame with a reserved code', maskedFrame(Opcode.CLOSE, Buffer.from([0x03, 0xee]), randomBytes(4)), 1002],
     ['a frame over the limit, from its header alone', rawHeader(0x82, 0x80 | 126, Buffer.from([0xff, 0xff])), 1009],
     ['a 64-bit length above 2^32', rawHeader(0x82, 0x80 | 127, Buffer.from([0, 0, 0, 1, 0, 0, 0, 0])), 1009],

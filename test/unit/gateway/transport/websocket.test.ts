@@ -161,3 +161,86 @@ describe('WebSocketTransport sending', () => {
     }
   });
 });
+
+describe('WebSocketTransport closing', () => {
+  /** A transport on one end of a loopback connection, the raw client socket on the other. */
+  async function connectedPair(): Promise<{
+    transport: WebSocketTransport;
+    client: Socket;
+    fromServer: () => Buffer;
+    closed: Promise<Error | undefined>;
+    cleanup: () => void;
+  }> {
+    const server = createServer();
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const client = connect((server.address() as AddressInfo).port, '127.0.0.1');
+    const [accepted] = (await once(server, 'connection')) as [Socket];
+    const transport = new WebSocketTransport(accepted, Buffer.alloc(0), '127.0.0.1');
+    let reports = 0;
+    const closed = new Promise<Error | undefined>((resolve) => {
+      transport.start({
+        data: () => undefined,
+        drain: () => undefined,
+        closed: (error) => {
+          reports++;
+          assert.equal(reports, 1, 'closed is reported once');
+          resolve(error);
+        },
+      });
+    });
+    const chunks: Buffer[] = [];
+    client.on('data', (chunk: Buffer) => chunks.push(chunk));
+    return {
+      transport,
+      client,
+      fromServer: () => Buffer.concat(chunks),
+      closed,
+      cleanup: () => {
+        client.destroy();
+        accepted.destroy();
+        server.close();
+      },
+    };
+  }
+
+  it("answers the client's close frame with its code, ends the connection and reports a clean close", async () => {
+    const { client, fromServer, closed, cleanup } = await connectedPair();
+    try {
+      client.write(maskedFrame(0x8, Buffer.from([0x03, 0xe9]), randomBytes(4)));
+      assert.equal(await closed, undefined);
+      await once(client, 'end');
+      assert.equal(fromServer().toString('hex'), '880203e9', 'the close frame echoes code 1001');
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('fails the connection on a protocol violation: the close code goes out, closed() carries the error', async () => {
+    const { client, fromServer, closed, cleanup } = await connectedPair();
+    try {
+      // Unmasked: a server must fail the connection (RFC 6455 §5.1).
+      client.write(Buffer.from([0x82, 0x01, 0x41]));
+      assert.match(String(await closed), /must be masked/);
+      await once(client, 'end');
+      assert.equal(fromServer().toString('hex'), '880203ea', 'close 1002');
+    } finally {
+      cleanup();
+    }
+  });
+
+  it('sends nothing after its own close frame, not even a pong, and ends when the client answers', async () => {
+    const { transport, client, fromServer, closed, cleanup } = await connectedPair();
+    try {
+      transport.close();
+      assert.equal(transport.send(Buffer.alloc(8)), true);
+      client.write(maskedFrame(0x9, Buffer.from('late ping'), randomBytes(4)));
+      client.write(maskedFrame(0x8, Buffer.from([0x03, 0xe8]), randomBytes(4)));
+      assert.equal(await closed, undefined);
+      await once(client, 'end');
+      assert.equal(fromServer().toString('hex'), '880203e8', 'only the close frame');
+    } finally {
+      cleanup();
+    }
+  });
+});

@@ -210,6 +210,7 @@ describe('PacketFramer.feed', () => {
     const out = { packets: [] as string[], data: [] as Buffer[] };
     let current: Buffer[] | undefined;
     const sink = {
+      streamData: () => true,
       packet: (packet: Buffer) => {
         current = undefined;
         out.packets.push(packet.toString('hex'));
@@ -247,7 +248,7 @@ describe('PacketFramer.feed', () => {
     const framer = new PacketFramer();
     const pieces: Buffer[] = [];
     const first = packet.subarray(0, 5000);
-    framer.feed(first, { packet: unexpected, data: (piece) => pieces.push(piece) });
+    framer.feed(first, { packet: unexpected, streamData: () => true, data: (piece) => pieces.push(piece) });
     assert.equal(pieces.length, 1);
     assert.equal(pieces[0].length, 5000 - 10);
     assert.equal(pieces[0].buffer, first.buffer);
@@ -256,14 +257,14 @@ describe('PacketFramer.feed', () => {
   it('gives one empty piece for a DATA packet without payload', () => {
     const empty = Buffer.from('0a000000' + '0a000000' + '0000', 'hex');
     const pieces: Buffer[] = [];
-    new PacketFramer().feed(empty, { packet: unexpected, data: (piece) => pieces.push(piece) });
+    new PacketFramer().feed(empty, { packet: unexpected, streamData: () => true, data: (piece) => pieces.push(piece) });
     assert.deepEqual(pieces, [Buffer.alloc(0)]);
   });
 
   it('refuses a DATA header whose cbDataLen disagrees with packetLength, as the codec does, and stays failed', () => {
     const bad = Buffer.concat([header(PacketType.DATA, 20), Buffer.from([11, 0])]);
     const framer = new PacketFramer();
-    const sink = { packet: unexpected, data: unexpected };
+    const sink = { packet: unexpected, streamData: () => true, data: unexpected };
     assert.throws(
       () => framer.feed(bad, sink),
       (error: Error) => {
@@ -274,11 +275,38 @@ describe('PacketFramer.feed', () => {
     assert.throws(() => framer.feed(Buffer.alloc(1), sink), /cbDataLen 11/);
   });
 
+  it('delivers DATA whole when the sink does not stream it (before a channel is open)', () => {
+    const packet = encodeDataPacket(Buffer.alloc(3000, 5));
+    const framer = new PacketFramer();
+    const packets: Buffer[] = [];
+    const sink = { packet: (p: Buffer) => packets.push(p), streamData: () => false, data: unexpected };
+    framer.feed(packet.subarray(0, 1000), sink);
+    framer.feed(packet.subarray(1000), sink);
+    assert.deepEqual(packets, [packet]);
+  });
+
+  it('stays consistent when the sink throws: the next packet is delivered', () => {
+    const framer = new PacketFramer();
+    const seen: string[] = [];
+    const sink = {
+      packet: (p: Buffer) => {
+        seen.push(p.toString('hex'));
+        if (seen.length === 1) throw new Error('refused by the sink');
+      },
+      streamData: () => true,
+      data: unexpected,
+    };
+    assert.throws(() => framer.feed(Buffer.concat([PACKETS[0], PACKETS[1]]), sink), /refused by the sink/);
+    framer.feed(PACKETS[2], sink);
+    assert.deepEqual(seen, [EXPECTED[0], EXPECTED[1], EXPECTED[2]]);
+  });
+
   it('passes a DATA packet too short for cbDataLen to the codec whole, which refuses it', () => {
     const short = header(PacketType.DATA, 9);
     const packets: Buffer[] = [];
     new PacketFramer().feed(Buffer.concat([short, Buffer.alloc(1)]), {
       packet: (p) => packets.push(p),
+      streamData: () => true,
       data: unexpected,
     });
     assert.equal(packets.length, 1);
