@@ -84,6 +84,9 @@ export class GatewayServer {
       // HTTP/1.1 only: MS-TSGU has no HTTP/2 mapping, and clients that negotiate h2 would break.
       ALPNProtocols: ['http/1.1'],
       handshakeTimeout: REQUEST_HEAD_TIMEOUT_MS,
+      // RDP input and screen updates are small and latency-bound: no Nagle delay on top of the client's delayed
+      // ACK, on either transport.
+      noDelay: true,
     });
     this.#tls.maxConnections = MAX_CONNECTIONS;
     this.#tls.on('secureConnection', (socket) => this.#accept(socket));

@@ -69,8 +69,6 @@ export class WebSocketTransport implements PacketTransport {
     this.remoteAddress = remoteAddress;
     this.#socket = socket;
     this.#head = head;
-    // RDP input and screen updates are small and latency-bound: no Nagle delay on top of the client's delayed ACK.
-    socket.setNoDelay(true);
     // A frame may carry at most one full-size packet plus slack; anything larger ends the tunnel (close 1009).
     this.#parser = new ClientFrameParser(
       {
