@@ -257,17 +257,19 @@ async function main(): Promise<void> {
     };
 
     if (phases.has('throughput')) {
-      log('bench: throughput');
-      for (const transport of transports) {
-        const row = await measureThroughput(transport, context, {
+      log('bench: throughput (the rows take turns, run by run)');
+      const rows = await measureThroughput(
+        transports,
+        context,
+        {
           ...config.throughput,
-          relayCpu: relayCpu(transport),
           ...(values.direction === 'upload' || values.direction === 'download' ? { only: values.direction } : {}),
-        });
+        },
+        relayCpu,
+      );
+      for (const row of rows) {
         results.throughput.push(row);
-        log(
-          `  ${transport.label}: up ${row.upload?.mbPerSecond ?? '—'} MB/s, down ${row.download?.mbPerSecond ?? '—'} MB/s`,
-        );
+        log(`  ${row.label}: up ${row.upload?.mbPerSecond ?? '—'} MB/s, down ${row.download?.mbPerSecond ?? '—'} MB/s`);
       }
     }
     if (phases.has('latency')) {

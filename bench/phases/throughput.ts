@@ -1,7 +1,7 @@
 /**
  * Throughput of one tunnel, each direction: `bytes` of payload uploaded to the sink ('U', timed until its ack) and
- * downloaded from the source ('D', timed until the last byte), `runs` times each after a warm-up; the median run
- * counts. The relay's and the load generator's CPU time are recorded beside each figure.
+ * downloaded from the source ('D', timed until the last byte), `runs` times each after a warm-up, the rows taking
+ * turns; the median run counts. The relay's and the load generator's CPU time are recorded beside each figure.
  */
 import { randomBytes } from 'node:crypto';
 import { Command } from '../target-server.ts';
@@ -23,8 +23,6 @@ export interface ThroughputOptions {
   readonly runs: number;
   readonly chunkBytes: number;
   readonly warmupBytes: number;
-  /** CPU meter of the relay process for this transport (none for direct). */
-  readonly relayCpu?: () => CpuMeter;
   /** Measure only one direction (for profiling one path); both by default. */
   readonly only?: 'upload' | 'download';
 }
@@ -68,45 +66,77 @@ async function download(stream: BenchStream, bytes: number, timeoutMs: number) {
   return Number(process.hrtime.bigint() - start) / 1e9;
 }
 
-async function direction(
-  run: () => Promise<number>,
-  bytes: number,
-  options: ThroughputOptions,
-): Promise<DirectionResult> {
-  const rates: number[] = [];
-  const relay = options.relayCpu?.();
-  const self = selfCpuMeter();
-  for (let i = 0; i < options.runs; i++) rates.push(bytes / 1e6 / (await run()));
-  const gib = (bytes * options.runs) / GIB;
-  return {
-    mbPerSecond: round(median(rates), 1),
-    runsMbPerSecond: rates.map((rate) => round(rate, 1)),
-    relayCpuMsPerGiB: relay ? round((await relay()) / gib, 0) : null,
-    loadGeneratorCpuMsPerGiB: round((await self()) / gib, 0),
-  };
+/** One row's timed runs of one direction, gathered while the rows take turns. */
+class DirectionRuns {
+  readonly rates: number[] = [];
+  relayCpuMs = 0;
+  loadGeneratorCpuMs = 0;
+  measuredRelay = false;
+
+  result(bytes: number): DirectionResult {
+    const gib = (bytes * this.rates.length) / GIB;
+    return {
+      mbPerSecond: round(median(this.rates), 1),
+      runsMbPerSecond: this.rates.map((rate) => round(rate, 1)),
+      relayCpuMsPerGiB: this.measuredRelay ? round(this.relayCpuMs / gib, 0) : null,
+      loadGeneratorCpuMsPerGiB: round(this.loadGeneratorCpuMs / gib, 0),
+    };
+  }
 }
 
+/**
+ * Every row's tunnel is opened and warmed up first; then the rows take turns, run by run — run 1 of each row, then
+ * run 2 of each, … — so a change in the machine's load (other work, the scheduler, thermal state) falls on every
+ * row alike instead of on whichever was measured at the time. The median run of each row counts.
+ */
 export async function measureThroughput(
-  transport: Transport,
+  transports: readonly Transport[],
   context: TransportContext,
   options: ThroughputOptions,
-): Promise<ThroughputRow> {
+  relayCpu: (transport: Transport) => (() => CpuMeter) | undefined,
+): Promise<ThroughputRow[]> {
   const block = randomBytes(64 * 1024);
-  const stream = await transport.open(context);
   const timeoutMs = context.timeoutMs;
+  const streams: BenchStream[] = [];
   try {
-    await upload(stream, block, options.warmupBytes, options, timeoutMs);
-    await download(stream, options.warmupBytes, timeoutMs);
-    const up =
-      options.only === 'download'
-        ? null
-        : await direction(() => upload(stream, block, options.bytes, options, timeoutMs), options.bytes, options);
-    const down =
-      options.only === 'upload'
-        ? null
-        : await direction(() => download(stream, options.bytes, timeoutMs), options.bytes, options);
-    return { transport: transport.id, label: transport.label, upload: up, download: down, tls: stream.tls };
+    for (const transport of transports) {
+      const stream = await transport.open(context);
+      streams.push(stream);
+      await upload(stream, block, options.warmupBytes, options, timeoutMs);
+      await download(stream, options.warmupBytes, timeoutMs);
+    }
+    const directions = (['upload', 'download'] as const).filter(
+      (d) => options.only === undefined || options.only === d,
+    );
+    const runs = new Map(directions.map((d) => [d, transports.map(() => new DirectionRuns())]));
+    for (const d of directions) {
+      for (let run = 0; run < options.runs; run++) {
+        for (const [i, transport] of transports.entries()) {
+          const stream = streams[i];
+          const into = (runs.get(d) as DirectionRuns[])[i];
+          const relay = relayCpu(transport)?.();
+          const self = selfCpuMeter();
+          const seconds =
+            d === 'upload'
+              ? await upload(stream, block, options.bytes, options, timeoutMs)
+              : await download(stream, options.bytes, timeoutMs);
+          into.rates.push(options.bytes / 1e6 / seconds);
+          into.loadGeneratorCpuMs += await self();
+          if (relay) {
+            into.relayCpuMs += await relay();
+            into.measuredRelay = true;
+          }
+        }
+      }
+    }
+    return transports.map((transport, i) => ({
+      transport: transport.id,
+      label: transport.label,
+      upload: runs.get('upload')?.[i].result(options.bytes) ?? null,
+      download: runs.get('download')?.[i].result(options.bytes) ?? null,
+      tls: streams[i].tls,
+    }));
   } finally {
-    stream.destroy();
+    for (const stream of streams) stream.destroy();
   }
 }
