@@ -231,9 +231,10 @@ export function unmaskInPlace(data: Buffer, mask: Buffer, phase = 0): void {
     // Signed 32-bit throughout: an unsigned key above 2^31 would be a heap number, and every XOR a conversion.
     const key = LITTLE_ENDIAN ? b0 | (b1 << 8) | (b2 << 16) | (b3 << 24) : (b0 << 24) | (b1 << 16) | (b2 << 8) | b3;
     const view = new Int32Array(data.buffer, data.byteOffset + i, words);
-    // Unrolled by eight: V8 keeps the bounds checks and loop overhead per iteration, so this runs 2.5x faster.
+    // Unrolled by sixteen: V8 keeps a bounds check and the loop overhead per iteration, so this runs 2.7x faster
+    // than one word per iteration (bench/README.md).
     let w = 0;
-    for (; w + 8 <= words; w += 8) {
+    for (const last = words - 16; w <= last; w += 16) {
       view[w] ^= key;
       view[w + 1] ^= key;
       view[w + 2] ^= key;
@@ -242,6 +243,14 @@ export function unmaskInPlace(data: Buffer, mask: Buffer, phase = 0): void {
       view[w + 5] ^= key;
       view[w + 6] ^= key;
       view[w + 7] ^= key;
+      view[w + 8] ^= key;
+      view[w + 9] ^= key;
+      view[w + 10] ^= key;
+      view[w + 11] ^= key;
+      view[w + 12] ^= key;
+      view[w + 13] ^= key;
+      view[w + 14] ^= key;
+      view[w + 15] ^= key;
     }
     for (; w < words; w++) view[w] ^= key;
     i += words * 4;
