@@ -57,7 +57,7 @@ abstract class QueuedStream implements BenchStream {
     source.resume();
   }
 
-  abstract write(data: Buffer): boolean;
+  abstract write(data: Buffer, unchanging?: boolean): boolean;
   abstract destroy(): void;
   /** The socket whose write buffer `drain()` waits on. */
   protected abstract get sink(): Socket;
@@ -176,10 +176,9 @@ function writeDataHeader(target: Buffer, offset: number, payloadBytes: number): 
 }
 
 /**
- * The frames built for the payload written last, reused while the same payload is written again. The bulk phases
- * write one block over and over, and building each frame anew (a 16 KiB allocation, a copy, the mask) cost the load
- * generator more than the gateway spent on it, so the client, not the gateway, set the upload figures. Payload
- * bytes are taken as unchanging, which holds for the bench's blocks. `copies` frames are built and then taken in
+ * The frames built for the payload written last, reused while the same payload is written again (only for writes
+ * flagged `unchanging`). The bulk phases write one block over and over, and building each frame anew (a 16 KiB allocation, a copy, the mask) cost the load
+ * generator more than the gateway spent on it, so the client, not the gateway, set the upload figures. `copies` frames are built and then taken in
  * turn: WebSocket frames each carry their own random masking key.
  */
 class FrameMemo {
@@ -245,10 +244,11 @@ export class LeanWebSocketStream extends QueuedStream {
     return this.#socket;
   }
 
-  write(data: Buffer): boolean {
+  write(data: Buffer, unchanging = false): boolean {
     let writable = true;
     for (let offset = 0; offset < data.length; offset += MAX_DATA_PAYLOAD_BYTES) {
-      writable = this.#socket.write(this.#memo.frame(data.subarray(offset, offset + MAX_DATA_PAYLOAD_BYTES)));
+      const payload = data.subarray(offset, offset + MAX_DATA_PAYLOAD_BYTES);
+      writable = this.#socket.write(unchanging ? this.#memo.frame(payload) : this.#dataFrame(payload));
     }
     return writable;
   }
@@ -354,13 +354,7 @@ export class LeanLegacyStream extends QueuedStream {
   readonly #out: Socket;
   readonly #in: Socket;
   readonly #packets: PacketParser;
-  /** One HTTP chunk per DATA packet: `<hex length>\r\n`, the packet, `\r\n`. */
-  readonly #memo = new FrameMemo(1, (payload) => {
-    const packet = Buffer.allocUnsafe(DATA_HEADER_BYTES + payload.length);
-    writeDataHeader(packet, 0, payload.length);
-    payload.copy(packet, DATA_HEADER_BYTES);
-    return httpChunk(packet);
-  });
+  readonly #memo = new FrameMemo(1, (payload) => this.#dataChunk(payload));
 
   constructor(client: LegacyTsguClient, timeoutMs: number) {
     super(client.out, timeoutMs);
@@ -380,10 +374,11 @@ export class LeanLegacyStream extends QueuedStream {
     return this.#in;
   }
 
-  write(data: Buffer): boolean {
+  write(data: Buffer, unchanging = false): boolean {
     let writable = true;
     for (let offset = 0; offset < data.length; offset += MAX_DATA_PAYLOAD_BYTES) {
-      writable = this.#in.write(this.#memo.frame(data.subarray(offset, offset + MAX_DATA_PAYLOAD_BYTES)));
+      const payload = data.subarray(offset, offset + MAX_DATA_PAYLOAD_BYTES);
+      writable = this.#in.write(unchanging ? this.#memo.frame(payload) : this.#dataChunk(payload));
     }
     return writable;
   }
@@ -391,6 +386,14 @@ export class LeanLegacyStream extends QueuedStream {
   destroy(): void {
     this.#out.destroy();
     this.#in.destroy();
+  }
+
+  /** One HTTP chunk per DATA packet: `<hex length>\r\n`, the packet, `\r\n`. */
+  #dataChunk(payload: Buffer): Buffer {
+    const packet = Buffer.allocUnsafe(DATA_HEADER_BYTES + payload.length);
+    writeDataHeader(packet, 0, payload.length);
+    payload.copy(packet, DATA_HEADER_BYTES);
+    return httpChunk(packet);
   }
 
   protected parse(chunk: Buffer): void {

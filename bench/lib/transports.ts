@@ -23,8 +23,11 @@ const MAX_QUEUED_BYTES = 4 * 1024 * 1024;
 
 /** Tunnel payload both ways, whatever carries it. */
 export interface BenchStream {
-  /** Queues payload; false when the caller should wait for `drain()`. */
-  write(data: Buffer): boolean;
+  /**
+   * Queues payload; false when the caller should wait for `drain()`. With `unchanging`, the caller promises never
+   * to change these bytes, so a stream may reuse what it built around them when they are written again.
+   */
+  write(data: Buffer, unchanging?: boolean): boolean;
   drain(): Promise<void>;
   /** The next payload bytes received (any split); rejects on timeout or when the stream closed. */
   read(timeoutMs: number): Promise<Buffer>;
@@ -365,6 +368,6 @@ export async function writeBulk(stream: BenchStream, block: Buffer, total: numbe
   while (left > 0) {
     const n = Math.min(size, left);
     left -= n;
-    if (!stream.write(n === size ? block.subarray(0, size) : block.subarray(0, n))) await stream.drain();
+    if (!stream.write(n === size ? block.subarray(0, size) : block.subarray(0, n), true)) await stream.drain();
   }
 }
