@@ -352,4 +352,15 @@ describe('PAA tokens: an independent implementation (node:crypto, by hand)', () 
     const respaced = Buffer.from(JSON.stringify(claims, null, 1)).toString('base64url');
     await assertRefused(`${h}.${respaced}.${s}`, 'bad-signature');
   });
+
+  it('refuses a correctly signed JWT that requires a JWS extension it does not know (crit)', async () => {
+    await assertRefused(signByHand({ ...header(), crit: ['exp'] }, claimsAt(), nodePrivateKey), 'malformed');
+  });
+
+  it('refuses a correctly signed JWT whose lifetime claims are not numbers', async () => {
+    for (const claim of ['exp', 'nbf', 'iat']) {
+      const claims = { ...claimsAt(), [claim]: '9999999999' };
+      await assertRefused(signByHand(header(), claims, nodePrivateKey), 'missing-claim');
+    }
+  });
 });
