@@ -16,6 +16,7 @@ import type { TLSSocket } from 'node:tls';
 import { unmaskInPlace } from '../../main/gateway/transport/websocket-frames.ts';
 import { MAX_DATA_PAYLOAD_BYTES, PacketType } from '../../main/gateway/tsgu/constants.ts';
 import type { LegacyTsguClient } from '../../test/helpers/legacy-client.ts';
+import type { TsguClient } from '../../test/helpers/tsgu-client.ts';
 import { describeTls, type BenchStream } from './transports.ts';
 
 /** Received payload queued above which the socket stops being read (the reader is faster). */
@@ -226,11 +227,10 @@ export class LeanWebSocketStream extends QueuedStream {
   #maskOffset = 0;
   readonly #memo = new FrameMemo(16, (payload) => this.#dataFrame(payload));
 
-  /** Takes over the socket of a tunnel whose channel is open (`openLeanWebSocketTunnel`). */
-  constructor(socket: TLSSocket, timeoutMs: number) {
-    super(socket, timeoutMs);
-    this.#socket = socket;
-    this.tls = describeTls(socket);
+  constructor(client: TsguClient, timeoutMs: number) {
+    super(client.socket, timeoutMs);
+    this.#socket = client.socket;
+    this.tls = describeTls(client.socket);
     this.#packets = new PacketParser(
       (payload) => this.deliver(payload),
       (type) => {

@@ -11,9 +11,9 @@ import { fileURLToPath } from 'node:url';
 import { MAX_DATA_PAYLOAD_BYTES } from '../../main/gateway/tsgu/constants.ts';
 import { openLegacyTunnel } from '../../test/helpers/legacy-client.ts';
 import { encodePreconnectionPdu } from '../../main/relay/pcb.ts';
+import { openTunnel } from '../../test/helpers/tsgu-client.ts';
 import { Command, COMMAND_BYTES } from '../target-server.ts';
 import { TARGET_HOST_NAME, type GatewayProcess } from './gateway.ts';
-import { openLeanWebSocketTunnel } from './lean-setup.ts';
 import { LeanLegacyStream, LeanWebSocketStream } from './lean-streams.ts';
 import type { NginxRelay } from './nginx.ts';
 
@@ -235,24 +235,23 @@ export const TRANSPORTS: readonly Transport[] = [
       const gateway = context.gateway as GatewayProcess;
       const session = context.tlsSessions?.get('homegate-websocket');
       const secureContext = context.clientTls.get('homegate-websocket');
-      const socket = await openLeanWebSocketTunnel({
-        tls: {
+      const client = await openTunnel(
+        {
           host: '127.0.0.1',
           port: gateway.port,
           ca: gateway.caPem,
           servername: 'localhost',
+          timeoutMs: context.timeoutMs,
           ...(secureContext ? { secureContext } : {}),
           ...(session ? { session } : {}),
         },
-        servername: 'localhost',
-        token: context.nextToken('paa'),
-        target: { name: TARGET_HOST_NAME, port: context.targetPort },
-        timeoutMs: context.timeoutMs,
-      });
+        context.nextToken('paa'),
+        { name: TARGET_HOST_NAME, port: context.targetPort },
+      );
       // By now (four round trips after the handshake) the server's session ticket has arrived.
-      const ticket = context.tlsSessions ? socket.getSession() : undefined;
+      const ticket = context.tlsSessions ? client.socket.getSession() : undefined;
       if (ticket) context.tlsSessions?.set('homegate-websocket', ticket);
-      return new LeanWebSocketStream(socket, context.timeoutMs);
+      return new LeanWebSocketStream(client, context.timeoutMs);
     },
   },
   {
