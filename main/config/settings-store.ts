@@ -1,14 +1,13 @@
-import { watch, type FSWatcher } from 'node:fs';
 import { copyFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from '../logging/logger.ts';
 import { writeFileAtomic } from '../util/fs-atomic.ts';
+import { watchFile, type StopWatching } from '../util/watch-file.ts';
 import { SettingsFileSchema, defaultSettings, describeIssues, type Settings } from './schema.ts';
 
 export const SETTINGS_FILE_NAME = 'settings.json';
 /** A settings file larger than this is not a settings file; refusing it keeps a stray file from eating memory. */
 export const MAX_SETTINGS_FILE_BYTES = 4 * 1024 * 1024;
-const RELOAD_DEBOUNCE_MS = 100;
 
 /** The settings file could not be used. The file is left as it is, and `backupPath` holds a copy when one was made. */
 export class SettingsError extends Error {
@@ -34,8 +33,7 @@ export class SettingsStore {
   #current: Settings;
   #serialized: string;
   #listeners = new Set<SettingsListener>();
-  #watcher: FSWatcher | undefined;
-  #reloadTimer: NodeJS.Timeout | undefined;
+  #stopWatching: StopWatching | undefined;
   #queue: Promise<unknown> = Promise.resolve();
 
   private constructor(path: string, settings: Settings, serialized: string, logger: Logger) {
@@ -104,21 +102,14 @@ export class SettingsStore {
 
   /** Starts following changes other processes make to the file. A bad edit is reported and the last good settings stay. */
   watch(): void {
-    if (this.#watcher) return;
-    // Atomic writes replace the file, so watch the directory, not the file's inode.
-    this.#watcher = watch(join(this.#path, '..'), { persistent: false }, (_event, fileName) => {
-      if (fileName !== SETTINGS_FILE_NAME) return;
-      clearTimeout(this.#reloadTimer);
-      this.#reloadTimer = setTimeout(() => {
-        this.#queue = this.#queue.then(() => this.#reloadFromDisk()).catch(() => undefined);
-      }, RELOAD_DEBOUNCE_MS);
+    this.#stopWatching ??= watchFile(this.#path, () => {
+      this.#queue = this.#queue.then(() => this.#reloadFromDisk()).catch(() => undefined);
     });
   }
 
   close(): void {
-    clearTimeout(this.#reloadTimer);
-    this.#watcher?.close();
-    this.#watcher = undefined;
+    this.#stopWatching?.();
+    this.#stopWatching = undefined;
     this.#listeners.clear();
   }
 

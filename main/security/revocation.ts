@@ -1,15 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import { watch, type FSWatcher } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { basename, dirname } from 'node:path';
 import type { Logger } from '../logging/logger.ts';
 import { writeFileAtomic } from '../util/fs-atomic.ts';
+import { watchFile, type StopWatching } from '../util/watch-file.ts';
 import { JrlClaimsSchema, NIL_UUID, type JrlClaims, type RevocationSubject } from './tokens.ts';
 
 export const JRL_FILE_NAME = 'jrl.json';
 /** Larger than any list within MAX_JRL_VALUES; a bigger file is not ours. */
 export const MAX_JRL_FILE_BYTES = 4 * 1024 * 1024;
-const RELOAD_DEBOUNCE_MS = 100;
 
 /** The list in force before any JRL was received: revokes nothing (Devolutions reports the nil UUID and iat 0). */
 export const EMPTY_JRL: JrlClaims = Object.freeze({ jti: NIL_UUID, iat: 0, jrl: {} });
@@ -53,8 +51,7 @@ export class RevocationList {
   #index: ReadonlyMap<string, ReadonlySet<string>>;
   #listeners = new Set<RevocationListener>();
   #queue: Promise<unknown> = Promise.resolve();
-  #watcher: FSWatcher | undefined;
-  #reloadTimer: NodeJS.Timeout | undefined;
+  #stopWatching: StopWatching | undefined;
 
   private constructor(path: string, current: JrlClaims, logger: Logger) {
     this.#path = path;
@@ -149,22 +146,14 @@ export class RevocationList {
 
   /** Follows edits of the file by another process (`homegate revoke` while `serve` runs). */
   watch(): void {
-    if (this.#watcher) return;
-    const name = basename(this.#path);
-    // Atomic writes replace the file, so watch the directory, not the file's inode.
-    this.#watcher = watch(dirname(this.#path), { persistent: false }, (_event, fileName) => {
-      if (fileName !== name) return;
-      clearTimeout(this.#reloadTimer);
-      this.#reloadTimer = setTimeout(() => {
-        this.#queue = this.#queue.then(() => this.#reloadFromDisk()).catch(() => undefined);
-      }, RELOAD_DEBOUNCE_MS);
+    this.#stopWatching ??= watchFile(this.#path, () => {
+      this.#queue = this.#queue.then(() => this.#reloadFromDisk()).catch(() => undefined);
     });
   }
 
   close(): void {
-    clearTimeout(this.#reloadTimer);
-    this.#watcher?.close();
-    this.#watcher = undefined;
+    this.#stopWatching?.();
+    this.#stopWatching = undefined;
     this.#listeners.clear();
   }
 
