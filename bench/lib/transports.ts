@@ -15,11 +15,10 @@ import { openTunnel } from '../../test/helpers/tsgu-client.ts';
 import { Command, COMMAND_BYTES } from '../target-server.ts';
 import { TARGET_HOST_NAME, type GatewayProcess } from './gateway.ts';
 import { LeanLegacyStream, LeanWebSocketStream } from './lean-streams.ts';
+import { QueuedStream, describeTls } from './queued-stream.ts';
 import type { NginxRelay } from './nginx.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-/** Received bytes queued by a socket stream above which it stops reading (the reader is always faster). */
-const MAX_QUEUED_BYTES = 4 * 1024 * 1024;
 
 /** Tunnel payload both ways, whatever carries it. */
 export interface BenchStream {
@@ -65,92 +64,32 @@ export interface Transport {
   open(context: TransportContext): Promise<BenchStream>;
 }
 
-class SocketStream implements BenchStream {
-  readonly #socket: Socket;
-  readonly #chunks: Buffer[] = [];
-  #queued = 0;
-  #wake: (() => void) | undefined;
-  #ended: Error | undefined;
-  readonly #timeoutMs: number;
+/** Whatever the socket receives is payload (direct TCP, nginx). */
+class SocketStream extends QueuedStream {
   readonly tls: BenchStream['tls'];
+  readonly #socket: Socket;
 
   constructor(socket: Socket, timeoutMs: number, tls?: TLSSocket) {
+    super(socket, timeoutMs);
     this.#socket = socket;
-    this.#timeoutMs = timeoutMs;
     this.tls = tls ? describeTls(tls) : undefined;
-    socket.on('data', (chunk: Buffer) => {
-      this.#chunks.push(chunk);
-      this.#queued += chunk.length;
-      if (this.#queued > MAX_QUEUED_BYTES) socket.pause();
-      this.#wake?.();
-    });
-    socket.on('error', (error) => {
-      this.#ended ??= error;
-    });
-    socket.on('close', () => {
-      this.#ended ??= new Error('the connection closed');
-      this.#wake?.();
-    });
   }
 
   write(data: Buffer): boolean {
     return this.#socket.write(data);
   }
 
-  drain(): Promise<void> {
-    if (!this.#socket.writableNeedDrain) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#socket.off('drain', onDrain);
-        reject(new Error(`the socket did not drain within ${this.#timeoutMs} ms`));
-      }, this.#timeoutMs);
-      const onDrain = (): void => {
-        clearTimeout(timer);
-        resolve();
-      };
-      this.#socket.once('drain', onDrain);
-    });
-  }
-
-  read(timeoutMs: number): Promise<Buffer> {
-    const chunk = this.#take();
-    if (chunk) return Promise.resolve(chunk);
-    if (this.#ended) return Promise.reject(this.#ended);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.#wake = undefined;
-        reject(new Error(`nothing received within ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.#wake = () => {
-        const next = this.#take();
-        if (!next && !this.#ended) return;
-        clearTimeout(timer);
-        this.#wake = undefined;
-        if (next) resolve(next);
-        else reject(this.#ended ?? new Error('the connection closed'));
-      };
-    });
-  }
-
   destroy(): void {
     this.#socket.destroy();
   }
 
-  #take(): Buffer | undefined {
-    const chunk = this.#chunks.shift();
-    if (chunk === undefined) return undefined;
-    this.#queued -= chunk.length;
-    if (this.#queued <= MAX_QUEUED_BYTES / 2 && this.#socket.isPaused()) this.#socket.resume();
-    return chunk;
+  protected get sink(): Socket {
+    return this.#socket;
   }
-}
 
-export function describeTls(socket: TLSSocket): NonNullable<BenchStream['tls']> {
-  return {
-    protocol: socket.getProtocol() ?? '?',
-    cipher: socket.getCipher().standardName,
-    resumed: socket.isSessionReused(),
-  };
+  protected parse(chunk: Buffer): void {
+    this.deliver(chunk);
+  }
 }
 
 function ticketFrom(socket: TLSSocket, timeoutMs: number): Promise<Buffer> {
