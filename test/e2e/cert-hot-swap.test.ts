@@ -30,6 +30,7 @@ import {
   type ShadowServerHandle,
   type TempDir,
   waitForAudit,
+  allowHost,
 } from './harness/index.ts';
 
 const skip = skipUnlessTools([...new Set([...SHADOW_SERVER_TOOLS, ...XFREERDP_TOOLS, 'openssl'])]);
@@ -68,7 +69,7 @@ describe(
       shadow = await startShadowServer();
       data = await makeTempDir('cert-swap');
       fixtures = await makeTempDir('cert-swap-fx');
-      await homegateOk(data.path, ['hosts', 'add', '--name', 'shadow', '--address', `127.0.0.1:${shadow.port}`]);
+      await allowHost(data.path, 'shadow', shadow.port);
       serve = await startHomegateServe(data.path);
     });
 

@@ -25,6 +25,7 @@ import {
   type ShadowServerHandle,
   type XfreerdpResult,
   waitForAudit,
+  allowHost,
 } from './harness/index.ts';
 
 const skip = skipUnlessTools([...new Set([...SHADOW_SERVER_TOOLS, ...XFREERDP_TOOLS])]);
@@ -58,7 +59,7 @@ describe('live xfreerdp sessions the gateway ends (homegate serve)', { skip, tim
   async function dataDirWith(t: { after(fn: () => Promise<void>): void }, lifecycle: Partial<LifecycleSettings>) {
     const data = await makeTempDir('lifecycle');
     t.after(() => data.remove());
-    await homegateOk(data.path, ['hosts', 'add', '--name', 'shadow', '--address', `127.0.0.1:${shadow.port}`]);
+    await allowHost(data.path, 'shadow', shadow.port);
     const context = await openContext(data.path, silentLogger);
     try {
       await context.settings.update((s) => ({ ...s, lifecycle: { ...s.lifecycle, ...lifecycle } }));

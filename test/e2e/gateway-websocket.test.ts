@@ -34,6 +34,7 @@ import {
   type TempDir,
   waitForAudit,
   countingListener,
+  allowHost,
 } from './harness/index.ts';
 import { verifyRdpSignature } from '../helpers/rdp-signature.ts';
 
@@ -57,8 +58,8 @@ describe('xfreerdp through homegate serve (MS-TSGU over WebSocket)', { skip, tim
     decoy = await countingListener();
     stray = await countingListener();
     data = await makeTempDir('gateway');
-    await homegateOk(data.path, ['hosts', 'add', '--name', 'shadow', '--address', `127.0.0.1:${shadow.port}`]);
-    await homegateOk(data.path, ['hosts', 'add', '--name', 'decoy', '--address', `127.0.0.1:${decoy.port}`]);
+    await allowHost(data.path, 'shadow', shadow.port);
+    await allowHost(data.path, 'decoy', decoy.port);
     serve = await startHomegateServe(data.path);
   });
 
@@ -129,7 +130,7 @@ describe('xfreerdp through homegate serve (MS-TSGU over WebSocket)', { skip, tim
   );
 
   test('a host added while serve runs is reachable without a restart', { timeout: TEST_TIMEOUT_MS }, async () => {
-    await homegateOk(data.path, ['hosts', 'add', '--name', 'late', '--address', `127.0.0.1:${shadow.port}`]);
+    await allowHost(data.path, 'late', shadow.port);
     await serve.process.waitForLine(/settings reloaded/, 10_000);
     const token = (await homegateOk(data.path, ['token', 'paa', '--host', 'late'])).trim();
     const result = await runXfreerdp(

@@ -29,26 +29,16 @@ import {
   startXfreerdp,
   withTimeout,
   xfreerdpTarget,
-  type AuditRecord,
   type HomegateServe,
   type ShadowServerHandle,
   type TempDir,
+  allowHost,
+  waitForAudit,
 } from './harness/index.ts';
 
 const skip = skipUnlessTools([...new Set([...SHADOW_SERVER_TOOLS, ...XFREERDP_TOOLS])]);
 const CLIENT_TIMEOUT_MS = 30_000;
 const TEST_TIMEOUT_MS = 90_000;
-
-/** The first audit record after the first `skip` ones that matches, re-reading the log for up to 10 s. */
-async function waitForAudit(dir: string, predicate: (record: AuditRecord) => boolean, skip = 0): Promise<AuditRecord> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const found = (await readAuditLog(dir)).slice(skip).find(predicate);
-    if (found) return found;
-    if (Date.now() > deadline) throw new Error('the expected audit record did not appear within 10 s');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
 
 describe('xfreerdp through homegate serve (MS-TSGU over legacy HTTP)', { skip, timeout: 4 * TEST_TIMEOUT_MS }, () => {
   let shadow: ShadowServerHandle;
@@ -58,7 +48,7 @@ describe('xfreerdp through homegate serve (MS-TSGU over legacy HTTP)', { skip, t
   before(async () => {
     shadow = await startShadowServer();
     data = await makeTempDir('legacy');
-    await homegateOk(data.path, ['hosts', 'add', '--name', 'shadow', '--address', `127.0.0.1:${shadow.port}`]);
+    await allowHost(data.path, 'shadow', shadow.port);
     serve = await startHomegateServe(data.path);
   });
 

@@ -34,6 +34,8 @@ import {
   type NginxHandle,
   type ShadowServerHandle,
   type TempDir,
+  allowHost,
+  waitForAudit,
 } from './harness/index.ts';
 
 const skip = skipUnlessTools([...new Set([...SHADOW_SERVER_TOOLS, ...XFREERDP_TOOLS, ...NGINX_TOOLS])]);
@@ -65,20 +67,6 @@ function renderSite(template: string, port: number, upstreamPort: number, tlsDir
   return site;
 }
 
-async function waitForAudit(
-  dir: string,
-  predicate: (record: AuditRecord) => boolean,
-  skipRecords: number,
-): Promise<AuditRecord> {
-  const deadline = Date.now() + 10_000;
-  for (;;) {
-    const found = (await readAuditLog(dir)).slice(skipRecords).find(predicate);
-    if (found) return found;
-    if (Date.now() > deadline) throw new Error('the expected audit record did not appear within 10 s');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 async function setTrustedProxies(dataDir: string, trustedProxies: readonly string[]): Promise<void> {
   const path = join(dataDir, 'settings.json');
   const settings = JSON.parse(await readFile(path, 'utf8')) as { http?: Record<string, unknown> };
@@ -98,7 +86,7 @@ describe(
     before(async () => {
       shadow = await startShadowServer();
       data = await makeTempDir('nginx-gateway');
-      await homegateOk(data.path, ['hosts', 'add', '--name', 'shadow', '--address', `127.0.0.1:${shadow.port}`]);
+      await allowHost(data.path, 'shadow', shadow.port);
       await setTrustedProxies(data.path, [PROXY_ADDRESS]);
       serve = await startHomegateServe(data.path, { extraArgs: ['--plain-listen', '127.0.0.1:0'] });
       const upstreamPort = serve.plainPort;

@@ -36,6 +36,7 @@ import {
   type TempDir,
   waitForAudit,
   countingListener,
+  allowHost,
 } from './harness/index.ts';
 
 const skip = skipUnlessTools([...new Set([...SHADOW_SERVER_TOOLS, ...XFREERDP_TOOLS])]);
@@ -60,10 +61,10 @@ describe('xfreerdp /pcb through the homegate TCP relay', { skip, timeout: 12 * T
     replayTarget = await countingListener();
     const deadPort = await freePort();
     data = await makeTempDir('relay');
-    await homegateOk(data.path, ['hosts', 'add', '--name', 'shadow', '--address', `127.0.0.1:${shadow.port}`]);
-    await homegateOk(data.path, ['hosts', 'add', '--name', 'decoy', '--address', `127.0.0.1:${decoy.port}`]);
-    await homegateOk(data.path, ['hosts', 'add', '--name', 'replay', '--address', `127.0.0.1:${replayTarget.port}`]);
-    await homegateOk(data.path, ['hosts', 'add', '--name', 'dead', '--address', `127.0.0.1:${deadPort}`]);
+    await allowHost(data.path, 'shadow', shadow.port);
+    await allowHost(data.path, 'decoy', decoy.port);
+    await allowHost(data.path, 'replay', replayTarget.port);
+    await allowHost(data.path, 'dead', deadPort);
     const context = await openContext(data.path, silentLogger);
     try {
       await context.settings.update((s) => ({ ...s, relay: { ...s.relay, reuseWindowSeconds: REUSE_WINDOW_SECONDS } }));

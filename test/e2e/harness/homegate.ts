@@ -52,6 +52,11 @@ export async function homegateOk(dataDir: string, args: readonly string[]): Prom
   return result.stdout;
 }
 
+/** Allows `name` at 127.0.0.1:`port` with the CLI, as a user would (`homegate hosts add`). */
+export async function allowHost(dataDir: string, name: string, port: number): Promise<void> {
+  await homegateOk(dataDir, ['hosts', 'add', '--name', name, '--address', `127.0.0.1:${port}`]);
+}
+
 export interface HomegateServe {
   readonly port: number;
   readonly fingerprint: string;
@@ -129,11 +134,18 @@ export async function readAuditLog(dataDir: string): Promise<AuditRecord[]> {
     .map((line) => JSON.parse(line) as AuditRecord);
 }
 
-/** Waits (bounded, 10 s) until the audit log holds a record matching `predicate`. */
-export async function waitForAudit(dir: string, predicate: (record: AuditRecord) => boolean): Promise<AuditRecord> {
+/**
+ * Waits (bounded, 10 s) until the audit log holds a record matching `predicate`, after its first `skip` records
+ * (what the log held before the step being checked).
+ */
+export async function waitForAudit(
+  dir: string,
+  predicate: (record: AuditRecord) => boolean,
+  skip = 0,
+): Promise<AuditRecord> {
   const deadline = Date.now() + 10_000;
   for (;;) {
-    const found = (await readAuditLog(dir)).find(predicate);
+    const found = (await readAuditLog(dir)).slice(skip).find(predicate);
     if (found) return found;
     if (Date.now() > deadline) throw new Error('the expected audit record did not appear within 10 s');
     await new Promise((resolve) => setTimeout(resolve, 50));
