@@ -132,8 +132,8 @@ export function runTunnel<Grant extends TunnelGrant>(
   let closeTimer: NodeJS.Timeout | undefined;
   let ticker: NodeJS.Timeout | undefined;
   let markDone: () => void = () => undefined;
-  // Writes to the target in one tick are corked into one writev: a DATA payload arrives in pieces, as the client's
-  // TLS records and frames cut it.
+  // Writes to the target in one event-loop turn are corked into one writev: a DATA payload arrives in pieces, as
+  // the client's TLS records and frames cut it, and Node hands each TLS record to JavaScript on its own.
   let targetCorked = false;
   const uncorkTarget = (): void => {
     if (!targetCorked) return;

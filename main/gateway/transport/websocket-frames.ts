@@ -84,16 +84,14 @@ export class ClientFrameParser {
       const bytes = chunk.subarray(offset, offset + take);
       offset += take;
       unmaskInPlace(bytes, this.#mask, this.#unmasked);
-      if (this.#opcode >= Opcode.CLOSE) {
-        bytes.copy(this.#control, this.#unmasked);
-        this.#unmasked += take;
-        this.#remaining -= take;
-        if (this.#remaining === 0) this.#endFrame();
-      } else {
-        this.#unmasked += take;
-        this.#remaining -= take;
+      if (this.#opcode >= Opcode.CLOSE) bytes.copy(this.#control, this.#unmasked);
+      this.#unmasked += take;
+      this.#remaining -= take;
+      if (this.#opcode < Opcode.CLOSE) {
         if (this.#remaining === 0) this.#remaining = -1;
         this.#handlers.data(bytes);
+      } else if (this.#remaining === 0) {
+        this.#endFrame();
       }
     }
   }
@@ -265,11 +263,6 @@ export function serverFrame(opcode: number, payload: Buffer): Buffer {
   writeFrameHeader(frame, opcode, payload.length);
   payload.copy(frame, headerBytes);
   return frame;
-}
-
-/** A server's binary frame around `payload` in one buffer (tests and small packets). */
-export function binaryFrame(payload: Buffer): Buffer {
-  return serverFrame(Opcode.BINARY, payload);
 }
 
 /** A close frame with `code` and a reason cut to fit the 125-byte control payload. */

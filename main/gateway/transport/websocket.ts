@@ -181,7 +181,8 @@ export class WebSocketTransport implements PacketTransport {
 
   /** Fails the connection (RFC 6455 §7.1.7): the close code goes out, the socket is closed after it. */
   #fail(code: number, message: string): void {
-    if (!this.#closeSent) this.#sendClose(code, code === CloseCode.UNSUPPORTED_DATA ? 'binary frames only' : undefined);
+    // The reason tells the client what it did wrong (cut to the 123 bytes a close frame has for it).
+    if (!this.#closeSent) this.#sendClose(code, message);
     this.#socket.end();
     this.#finish(new Error(message));
   }

@@ -6,8 +6,7 @@
  */
 import { decodeDataHeader } from './codec.ts';
 import { DATA_HEADER_BYTES, MAX_PACKET_BYTES, PACKET_HEADER_BYTES, PacketType } from './constants.ts';
-import type { TsguError } from './errors.ts';
-import { TsguFramingError } from './errors.ts';
+import { TsguFramingError, type TsguError } from './errors.ts';
 
 export interface PacketFramerOptions {
   /** Largest `packetLength` accepted; default MAX_PACKET_BYTES (one full DATA packet plus headroom). */
@@ -69,8 +68,9 @@ export class PacketFramer {
 
   /**
    * Adds `chunk` and delivers to `sink`, in order, every packet now complete and, for each DATA packet the sink
-   * chooses to stream, the payload bytes now available. Throws as `push` does, and also TsguDecodeError when a DATA header's cbDataLen disagrees with its
-   * packetLength (the stream is then failed as well). An exception from the sink leaves the framer consistent.
+   * chooses to stream, the payload bytes now available. Throws as `push` does, and also TsguDecodeError when a DATA
+   * header's cbDataLen disagrees with its packetLength (the stream is then failed as well). An exception from the
+   * sink leaves the framer consistent.
    */
   feed(chunk: Buffer, sink: PacketSink): void {
     this.#run(chunk, sink);

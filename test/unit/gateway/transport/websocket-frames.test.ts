@@ -4,9 +4,9 @@ import { describe, it } from 'node:test';
 import {
   ClientFrameParser,
   Opcode,
-  binaryFrame,
   closeFrame,
   dataFrameHeader,
+  serverFrame,
   unmaskInPlace,
 } from '../../../../main/gateway/transport/websocket-frames.ts';
 import { encodeDataPacket } from '../../../../main/gateway/tsgu/codec.ts';
@@ -157,7 +157,7 @@ describe('ClientFrameParser', () => {
   }
 });
 
-describe('binaryFrame', () => {
+describe('serverFrame', () => {
   it('uses the shortest length form: 7 bits to 125, 16 bits to 65535, 64 bits above', () => {
     for (const [length, header] of [
       [0, '8200'],
@@ -168,7 +168,7 @@ describe('binaryFrame', () => {
       [65545, '827f0000000000010009'],
     ] as const) {
       const payload = randomBytes(length);
-      const frame = binaryFrame(payload);
+      const frame = serverFrame(Opcode.BINARY, payload);
       assert.equal(frame.subarray(0, header.length / 2).toString('hex'), header, `length ${length}`);
       assert.ok(frame.subarray(header.length / 2).equals(payload), `payload of ${length}`);
     }
@@ -193,7 +193,7 @@ describe('dataFrameHeader', () => {
       const payload = randomBytes(length);
       assert.deepEqual(
         Buffer.concat([dataFrameHeader(length), payload]),
-        binaryFrame(encodeDataPacket(payload)),
+        serverFrame(Opcode.BINARY, encodeDataPacket(payload)),
         `payload of ${length}`,
       );
     }
