@@ -6,19 +6,16 @@ import {
   eventChannel,
   type EventName,
   type EventPayload,
-  type HomegateApi,
 } from '../shared/ipc/contract.ts';
-import { unwrapReply, type IpcReply } from '../shared/ipc/ipc-reply.ts';
+import type { HomegateBridge } from '../shared/ipc/ipc-reply.ts';
 
 /**
  * `window.homegate`, built from the contract's names and nothing else: the page gets one function per call and a
- * way to listen to contract events, never `ipcRenderer` itself.
+ * way to listen to contract events, never `ipcRenderer` itself. A call answers main's reply envelope as it came:
+ * the renderer's IPC transport maps it to a value or an error.
  */
 const calls = Object.fromEntries(
-  CALL_NAMES.map((name) => [
-    name,
-    async (input: unknown) => unwrapReply((await ipcRenderer.invoke(callChannel(name), input)) as IpcReply),
-  ]),
+  CALL_NAMES.map((name) => [name, (input: unknown): Promise<unknown> => ipcRenderer.invoke(callChannel(name), input)]),
 );
 
 const api = {
@@ -32,6 +29,6 @@ const api = {
       ipcRenderer.removeListener(channel, handler);
     };
   },
-} as HomegateApi;
+} as HomegateBridge;
 
 contextBridge.exposeInMainWorld('homegate', api);

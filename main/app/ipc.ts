@@ -8,8 +8,8 @@ import type { IpcReply } from '../../shared/ipc/ipc-reply.ts';
 /**
  * Serves the contract over Electron IPC. A call is answered only when it comes from the main frame of one of our
  * own windows showing our own page (a foreign frame, an iframe or a page navigated elsewhere gets nothing), and
- * its input is validated before the handler runs. The answer is an envelope, so that a refusal reaches the page
- * as `{ code, message }` rather than as Electron's wrapped error text.
+ * its input is validated before the handler runs. The answer is always an envelope (the handler never throws), so
+ * that a refusal reaches the page as `{ code, message }` rather than as Electron's wrapped error text.
  */
 export function serveContractOverIpc(
   handlers: CallHandlers,
@@ -27,7 +27,8 @@ export function serveContractOverIpc(
         return { ok: true, result: await dispatchCall(handlers, name, input, logger, { via: 'app' }) };
       } catch (error) {
         if (error instanceof ContractCallError) return { ok: false, error: error.toJSON() };
-        throw error;
+        logger.error('IPC call failed', { call: name, error });
+        return { ok: false, error: { code: 'internal', message: 'the call failed' } };
       }
     });
   }

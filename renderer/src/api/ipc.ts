@@ -1,48 +1,39 @@
 import { CALL_NAMES, type CallName, type HomegateApi } from '../../../shared/ipc/contract.ts';
+import type { HomegateBridge } from '../../../shared/ipc/ipc-reply.ts';
 import { ApiError, isContractCode } from './errors.ts';
 import type { HomegateTransport } from './transport.ts';
 
 /**
- * How a refused call reaches the page: preload unwraps main's `{ ok, error }` reply and rejects with the contract's
- * `{ code, message }`. Crossing contextBridge may keep that as an object with a `code`, or flatten it to an Error
- * whose custom properties are gone; then main's `[code] ` prefix on the message, if present, still carries it.
- * Anything else (Electron's own `Error invoking remote method 'CHANNEL': NAME: MESSAGE`) is reported as `internal`.
+ * A call's result from main's reply envelope as preload hands it over untouched: `{ ok: true, result }`, or
+ * `{ ok: false, error: { code, message } }`, which becomes an `ApiError` with that code. Anything else (a reply that
+ * is not an envelope, an envelope with an unknown code) is reported as `internal`.
  */
-const ELECTRON_PREFIX = /^Error invoking remote method '[^']*': /;
-const ERROR_NAME = /^[A-Za-z]*Error: /;
-const CODE_PREFIX = /^\[([a-z-]+)\] /;
-
-export function fromIpcError(error: unknown): ApiError {
-  if (error instanceof ApiError) return error;
-  const carried = typeof error === 'object' && error !== null ? (error as { code?: unknown }).code : undefined;
-  const raw =
-    error instanceof Error
-      ? error.message
-      : typeof (error as { message?: unknown } | null)?.message === 'string'
-        ? (error as { message: string }).message
-        : String(error);
-  let message = raw.replace(ELECTRON_PREFIX, '').replace(ERROR_NAME, '');
-  let code: ApiError['code'] = isContractCode(carried) ? carried : 'internal';
-  const tagged = CODE_PREFIX.exec(message);
-  if (tagged && isContractCode(tagged[1])) {
-    if (!isContractCode(carried)) code = tagged[1];
-    message = message.slice(tagged[0].length);
-  } else if (message === 'forbidden' && !isContractCode(carried)) {
-    code = 'forbidden';
+export function fromIpcReply(reply: unknown): unknown {
+  if (typeof reply === 'object' && reply !== null) {
+    const { ok, result, error } = reply as { ok?: unknown; result?: unknown; error?: unknown };
+    if (ok === true) return result;
+    if (ok === false && typeof error === 'object' && error !== null) {
+      const { code, message } = error as { code?: unknown; message?: unknown };
+      const text = typeof message === 'string' && message !== '' ? message : 'the call failed';
+      throw new ApiError(isContractCode(code) ? code : 'internal', text);
+    }
   }
-  return new ApiError(code, message || 'the call failed');
+  throw new ApiError('internal', 'the app answered in a form this page does not know');
 }
 
-/** The app's transport: `window.homegate` from preload, with its errors mapped to `ApiError`. */
-export function createIpcTransport(bridge: HomegateApi): HomegateTransport {
+/**
+ * The app's transport: `window.homegate` from preload, its envelopes mapped to values or `ApiError`. A call that
+ * rejects never reached main's handler (main always answers an envelope): the IPC itself failed.
+ */
+export function createIpcTransport(bridge: HomegateBridge): HomegateTransport {
   const calls = Object.fromEntries(
     CALL_NAMES.map((name: CallName) => {
       const call = bridge[name] as (input: unknown) => Promise<unknown>;
       return [
         name,
         (input: unknown) =>
-          call(input).catch((error: unknown) => {
-            throw fromIpcError(error);
+          call(input).then(fromIpcReply, () => {
+            throw new ApiError('internal', 'the app did not answer the call');
           }),
       ];
     }),

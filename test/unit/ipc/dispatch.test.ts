@@ -6,7 +6,6 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { CALL_NAMES, type CallName } from '../../../shared/ipc/contract.ts';
 import { ContractCallError, dispatchCall, type CallHandlers } from '../../../main/ipc/dispatch.ts';
-import { unwrapReply } from '../../../shared/ipc/ipc-reply.ts';
 import { silentLogger } from '../../../main/logging/logger.ts';
 
 const UUID = '0d3c9a52-4c8e-4a36-9f3b-2f1d8e6b7a10';
@@ -170,20 +169,5 @@ describe('dispatchCall', () => {
       code: 'conflict',
       message: 'a host named "desk" already exists',
     });
-  });
-});
-
-describe('IPC replies', () => {
-  test('preload unwraps a result, and rejects with the code carried on the Error and in its message', () => {
-    assert.equal(unwrapReply({ ok: true, result: 42 }), 42);
-    assert.throws(
-      () => unwrapReply({ ok: false, error: { code: 'conflict', message: 'a host named "desk" already exists' } }),
-      (error: unknown) => {
-        assert.ok(error instanceof Error);
-        assert.equal(error.message, '[conflict] a host named "desk" already exists');
-        assert.equal((error as { code?: string }).code, 'conflict');
-        return true;
-      },
-    );
   });
 });
