@@ -1,11 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
 import { createJetApi, type ListenerInfo } from './api/jet-api.ts';
 import { CertificateReloader } from './certs/certificate-reloader.ts';
 import { loadOrCreateCertificates, type TlsMaterial } from './certs/certificate-store.ts';
 import type { SecretCodec } from './certs/secret-files.ts';
+import { dataPaths } from './config/data-dir.ts';
 import type { LifecycleSettings } from './config/schema.ts';
 import { SettingsStore } from './config/settings-store.ts';
 import { createClientAddressResolver } from './gateway/http/forwarded.ts';
@@ -33,16 +33,15 @@ import type { Logger } from './logging/logger.ts';
 import { createConnector } from './relay/connector.ts';
 import { RelayRefusal, RelayServer } from './relay/listener.ts';
 import { createAssociationPolicy } from './security/association-policy.ts';
-import { ISSUED_TOKENS_FILE_NAME, IssuedTokenRegistry } from './security/issued-tokens.ts';
+import { IssuedTokenRegistry } from './security/issued-tokens.ts';
 import { createPaaPolicy, type PaaGrant } from './security/paa-policy.ts';
 import { ReplayCache } from './security/replay-cache.ts';
-import { JRL_FILE_NAME, RevocationList } from './security/revocation.ts';
+import { RevocationList } from './security/revocation.ts';
 import { createKeyLookup } from './security/trusted-keys.ts';
 import { loadOrCreateSigningKey, type SigningKey } from './security/signing-key.ts';
-import { AUDIT_LOG_FILE_NAME, AuditLog, type AuditSink } from './sessions/audit-log.ts';
+import { AuditLog, type AuditSink } from './sessions/audit-log.ts';
 import { SessionRegistry } from './sessions/registry.ts';
 import { TypedEmitter } from './util/typed-emitter.ts';
-import { ADMIN_PASSWORD_FILE_NAME } from './web/admin-password.ts';
 import { openWebAdmin, type WebAdmin } from './web/web-admin.ts';
 import packageJson from '../package.json' with { type: 'json' };
 
@@ -51,18 +50,6 @@ export const GATEWAY_PATH = '/remotedesktopgateway/';
 export const SHUTDOWN_DRAIN_TIMEOUT_MS = 5_000;
 /** What a client is told while the gateway is paused. */
 export const PAUSED_MESSAGE = 'the gateway is paused: it accepts no new connections for now';
-
-/** Where each kind of file lives inside the data directory. */
-export function dataPaths(dataDir: string) {
-  return {
-    keys: join(dataDir, 'keys'),
-    tls: join(dataDir, 'tls'),
-    auditLog: join(dataDir, AUDIT_LOG_FILE_NAME),
-    jrl: join(dataDir, JRL_FILE_NAME),
-    issuedTokens: join(dataDir, ISSUED_TOKENS_FILE_NAME),
-    adminPassword: join(dataDir, ADMIN_PASSWORD_FILE_NAME),
-  };
-}
 
 /** What every command needs: the settings and the token signing key (created on first run). */
 export interface HomegateContext {

@@ -1,5 +1,5 @@
 /** `homegate admin set-password`: the web admin page's password (only its scrypt hash is stored). */
-import { dataPaths } from '../service.ts';
+import { dataPaths } from '../config/data-dir.ts';
 import { AdminPasswordPolicyError, MIN_ADMIN_PASSWORD_CHARS, setAdminPassword } from '../web/admin-password.ts';
 import { CliError, UsageError } from './cli-error.ts';
 import type { CommandEnv } from './commands.ts';

@@ -11,7 +11,7 @@ import {
 import { fingerprintSha256OfDer } from '../certs/fingerprint.ts';
 import { SettingsStore } from '../config/settings-store.ts';
 import type { Settings } from '../config/schema.ts';
-import { dataPaths } from '../service.ts';
+import { dataPaths } from '../config/data-dir.ts';
 import { CliError, UsageError } from './cli-error.ts';
 import type { CommandEnv } from './commands.ts';
 import { firstLine } from './output.ts';

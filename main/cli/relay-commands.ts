@@ -17,7 +17,7 @@ import {
   type JrlClaims,
   type Scope,
 } from '../security/tokens.ts';
-import { dataPaths } from '../service.ts';
+import { dataPaths } from '../config/data-dir.ts';
 import { CliError, UsageError } from './cli-error.ts';
 import {
   findHost,

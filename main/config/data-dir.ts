@@ -1,5 +1,9 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { ISSUED_TOKENS_FILE_NAME } from '../security/issued-tokens.ts';
+import { JRL_FILE_NAME } from '../security/revocation.ts';
+import { AUDIT_LOG_FILE_NAME } from '../sessions/audit-log.ts';
+import { ADMIN_PASSWORD_FILE_NAME } from '../web/admin-password.ts';
 
 export const APP_DIR_NAME = 'Homegate';
 
@@ -29,4 +33,16 @@ function platformAppDataDir(env: NodeJS.ProcessEnv, platform: NodeJS.Platform): 
       // Empty means unset (XDG Base Directory spec), as Electron's app.getPath('appData') reads it.
       return env.XDG_CONFIG_HOME || join(homedir(), '.config');
   }
+}
+
+/** Where each kind of file lives inside the data directory. */
+export function dataPaths(dataDir: string) {
+  return {
+    keys: join(dataDir, 'keys'),
+    tls: join(dataDir, 'tls'),
+    auditLog: join(dataDir, AUDIT_LOG_FILE_NAME),
+    jrl: join(dataDir, JRL_FILE_NAME),
+    issuedTokens: join(dataDir, ISSUED_TOKENS_FILE_NAME),
+    adminPassword: join(dataDir, ADMIN_PASSWORD_FILE_NAME),
+  };
 }

@@ -10,7 +10,8 @@ import type { PairingLimits } from '../../main/gateway/transport/legacy-pairing.
 import { createLogger, type Logger } from '../../main/logging/logger.ts';
 import { loadOrCreateSigningKey, type SigningKey } from '../../main/security/signing-key.ts';
 import { issuePaaToken, type PaaClaims, type TokenSigner } from '../../main/security/tokens.ts';
-import { dataPaths, startGateway, type GatewayService } from '../../main/service.ts';
+import { dataPaths } from '../../main/config/data-dir.ts';
+import { startGateway, type GatewayService } from '../../main/service.ts';
 import type { Host } from '../../shared/model/hosts.ts';
 import type { TsguClientOptions } from './tsgu-client.ts';
 import { within } from './wait.ts';

@@ -19,7 +19,7 @@ import { createCallHandlers, dispatchCall, type CallHandlers } from '../../main/
 import { encodePreconnectionPdu } from '../../main/relay/pcb.ts';
 import { watchContractEvents } from '../../main/ipc/events.ts';
 import { silentLogger } from '../../main/logging/logger.ts';
-import { dataPaths } from '../../main/service.ts';
+import { dataPaths } from '../../main/config/data-dir.ts';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 import { makeLeaf, makeTestCa } from '../helpers/openssl-certs.ts';
 import { verifyRdpSignature } from '../helpers/rdp-signature.ts';

@@ -12,7 +12,7 @@ import { after, before, describe, it } from 'node:test';
 import { WebSocket } from 'ws';
 import { WEB_ADMIN_CSP } from '../../main/web/web-admin.ts';
 import { setAdminPassword } from '../../main/web/admin-password.ts';
-import { dataPaths } from '../../main/service.ts';
+import { dataPaths } from '../../main/config/data-dir.ts';
 import { ADMIN_LOGIN_MAX_FAILURES } from '../../main/web/web-admin.ts';
 import type { SessionInfo } from '../../shared/model/sessions.ts';
 import { CSRF_HEADER, type EventMessage } from '../../shared/web/protocol.ts';

@@ -11,7 +11,7 @@ import { after, before, describe, it } from 'node:test';
 import { decodeJwt } from 'jose';
 import { createCallHandlers, dispatchCall } from '../../main/ipc/dispatch.ts';
 import { silentLogger } from '../../main/logging/logger.ts';
-import { dataPaths } from '../../main/service.ts';
+import { dataPaths } from '../../main/config/data-dir.ts';
 import { setAdminPassword } from '../../main/web/admin-password.ts';
 import { CONNECT_MAX_PER_WINDOW } from '../../main/web/connect-route.ts';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';

@@ -1,5 +1,5 @@
 import { readAuditTail } from '../../sessions/audit-tail.ts';
-import { dataPaths } from '../../service.ts';
+import { dataPaths } from '../../config/data-dir.ts';
 import type { CallHandlers, HandlerDeps } from '../dispatch.ts';
 
 export function auditHandlers({ service }: HandlerDeps): Pick<CallHandlers, 'audit.list'> {

@@ -3,7 +3,7 @@ import type { CertificateInfo } from '../../../shared/model/ui.ts';
 import { prepareImport, type ImportSource } from '../../certs/certificate-import.ts';
 import { loadOrCreateCertificates, storeImportedCertificate, type TlsMaterial } from '../../certs/certificate-store.ts';
 import { CertificateImportError, CertificateStoreBusyError } from '../../certs/errors.ts';
-import { dataPaths } from '../../service.ts';
+import { dataPaths } from '../../config/data-dir.ts';
 import { ContractCallError, actor, type CallHandlers, type HandlerDeps } from '../dispatch.ts';
 
 type CertificateCalls = 'certs.info' | 'certs.regenerate' | 'certs.import' | 'certs.exportCa';

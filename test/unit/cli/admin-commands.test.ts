@@ -7,7 +7,7 @@ import { main } from '../../../main/cli.ts';
 import { createSealedSecretCodec } from '../../../main/certs/sealed-secret-codec.ts';
 import { silentLogger } from '../../../main/logging/logger.ts';
 import { loadOrCreateSigningKey } from '../../../main/security/signing-key.ts';
-import { dataPaths } from '../../../main/service.ts';
+import { dataPaths } from '../../../main/config/data-dir.ts';
 import { readAdminPassword, verifyAdminPassword } from '../../../main/web/admin-password.ts';
 
 interface Run {
