@@ -50,6 +50,8 @@ export interface GatewayServerOptions {
   readonly onHttpUpgrade?: (request: IncomingMessage, socket: Socket, head: Buffer) => void;
   /** Resolves `GatewayRequest.remoteAddress`; the TCP peer when absent. */
   readonly clientAddress?: ClientAddressResolver;
+  /** How long a client may take over its TLS handshake; `REQUEST_HEAD_TIMEOUT_MS` when absent. */
+  readonly handshakeTimeoutMs?: number;
 }
 
 /**
@@ -83,14 +85,17 @@ export class GatewayServer {
       ...secureContextOptions(options.tls),
       // HTTP/1.1 only: MS-TSGU has no HTTP/2 mapping, and clients that negotiate h2 would break.
       ALPNProtocols: ['http/1.1'],
-      handshakeTimeout: REQUEST_HEAD_TIMEOUT_MS,
+      handshakeTimeout: options.handshakeTimeoutMs ?? REQUEST_HEAD_TIMEOUT_MS,
       // RDP input and screen updates are small and latency-bound: no Nagle delay on top of the client's delayed
       // ACK, on either transport.
       noDelay: true,
     });
     this.#tls.maxConnections = MAX_CONNECTIONS;
     this.#tls.on('secureConnection', (socket) => this.#accept(socket));
+    // A plain tls.Server only reports a failed or timed-out handshake (https.Server is what destroys the socket):
+    // left open, a client that never finishes its handshake would hold a connection slot for ever.
     this.#tls.on('tlsClientError', (error, socket) => {
+      socket.destroy();
       options.logger.debug('TLS handshake failed', { client: socket.remoteAddress, error });
     });
   }
