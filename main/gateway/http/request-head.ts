@@ -62,8 +62,11 @@ export function parseRequestHead(head: Buffer): RequestHead {
     const name = colon > 0 ? line.slice(0, colon) : '';
     // A header name with white space before the colon is a request-smuggling vector: refuse it (RFC 9112 5.1).
     if (!TOKEN.test(name)) throw new RequestHeadError(400, 'malformed header field');
-    const value = line.slice(colon + 1).trim();
-    if (/[\0\r\n]/.test(value)) throw new RequestHeadError(400, 'malformed header value');
+    const raw = line.slice(colon + 1);
+    // Checked before trimming: a bare LF at either end of a value is a line break to a lenient parser.
+    if (/[\0\r\n]/.test(raw)) throw new RequestHeadError(400, 'malformed header value');
+    // Optional white space is SP and HTAB only (RFC 9110 5.6.3); String.trim() would also eat VT, FF and NBSP.
+    const value = raw.replace(/^[ \t]+|[ \t]+$/g, '');
     const key = name.toLowerCase();
     const existing = headers.get(key);
     headers.set(key, existing === undefined ? value : `${existing}, ${value}`);

@@ -170,6 +170,9 @@ describe('parseRequestHead: refusals', () => {
     ['a bare CR in the value', 'X-A: one\rtwo'],
     ['a bare LF in the value', 'X-A: one\ntwo'],
     ['a NUL in the value', 'X-A: one\0two'],
+    // Found by fuzzing: trimmed away before the check, a bare LF at either end of a value was accepted.
+    ['a bare LF leading the value', 'X-A: \nTransfer-Encoding: chunked'],
+    ['a bare LF ending the value', 'X-A: one\n'],
   ];
   for (const [label, line] of badHeaders) {
     it(`answers 400 to a header with ${label}`, () => {
@@ -190,6 +193,14 @@ describe('parseRequestHead: header values', () => {
     assert.equal(request.headers.get('x-padded'), 'spaced out');
     assert.equal(request.headers.get('x-empty'), '');
     assert.equal(request.headers.get('x-colon'), 'a: b');
+  });
+
+  it('trims only SP and HTAB (RFC 9110 optional white space), not VT, FF or NBSP', () => {
+    const request = parseRequestHead(
+      Buffer.from('GET / HTTP/1.1\r\nTransfer-Encoding:\xa0chunked\r\nX-A: \x0bone\x0c\r\n\r\n', 'latin1'),
+    );
+    assert.equal(request.headers.get('transfer-encoding'), '\u00a0chunked');
+    assert.equal(request.headers.get('x-a'), '\x0bone\x0c');
   });
 
   it('joins repeated headers with ", " in order, whatever the case of their names', () => {
