@@ -1,36 +1,25 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo, Socket } from 'node:net';
+import type { IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { hostname } from 'node:os';
 import { createJetApi, type ListenerInfo } from './api/jet-api.ts';
 import { CertificateReloader } from './certs/certificate-reloader.ts';
 import { loadOrCreateCertificates, type TlsMaterial } from './certs/certificate-store.ts';
 import type { SecretCodec } from './certs/secret-files.ts';
 import { dataPaths } from './config/data-dir.ts';
-import type { LifecycleSettings } from './config/schema.ts';
+import type { LifecycleSettings, Settings } from './config/schema.ts';
 import { SettingsStore } from './config/settings-store.ts';
 import { createClientAddressResolver } from './gateway/http/forwarded.ts';
-import { GatewayServer, type GatewayRequest } from './gateway/http/gateway-server.ts';
+import { GatewayServer } from './gateway/http/gateway-server.ts';
 import { LegacyHttpRouter } from './gateway/http/legacy-router.ts';
-import { headerHasToken } from './gateway/http/request-head.ts';
 import type { PairingLimits } from './gateway/transport/legacy-pairing.ts';
 import type { PacketTransport } from './gateway/transport/packet-transport.ts';
-import {
-  WebSocketTransport,
-  isAcceptableWebSocketKey,
-  switchingProtocolsResponse,
-} from './gateway/transport/websocket.ts';
-import {
-  runTunnel,
-  type TunnelDeps,
-  type TunnelHandle,
-  type TunnelLifecycle,
-  type TunnelPolicy,
-} from './gateway/tunnel.ts';
+import { WebSocketRouter, routeGatewayRequest } from './gateway/http/websocket-router.ts';
+import { runTunnel, type TunnelHandle, type TunnelLifecycle, type TunnelPolicy } from './gateway/tunnel.ts';
 import { HResult } from './gateway/tsgu/constants.ts';
 import { TunnelRefusal } from './gateway/tsgu/session.ts';
 import { LogRing, teeLogger } from './logging/log-ring.ts';
 import type { Logger } from './logging/logger.ts';
-import { createConnector } from './relay/connector.ts';
+import { createConnector, type Connector } from './relay/connector.ts';
 import { RelayRefusal, RelayServer } from './relay/listener.ts';
 import { createAssociationPolicy } from './security/association-policy.ts';
 import { IssuedTokenRegistry } from './security/issued-tokens.ts';
@@ -45,7 +34,6 @@ import { TypedEmitter } from './util/typed-emitter.ts';
 import { openWebAdmin, type WebAdmin } from './web/web-admin.ts';
 import packageJson from '../package.json' with { type: 'json' };
 
-export const GATEWAY_PATH = '/remotedesktopgateway/';
 /** How long a graceful stop waits for tunnels to say goodbye before dropping them. */
 export const SHUTDOWN_DRAIN_TIMEOUT_MS = 5_000;
 /** What a client is told while the gateway is paused. */
@@ -114,14 +102,78 @@ export interface GatewayService {
   stop(): Promise<void>;
 }
 
-/** The composition root: builds the whole gateway from a data directory. The CLI and the Electron app both call it. */
+type Disposer = () => void | Promise<void>;
+
+/** What the setup steps share: the stores opened from the data directory. */
+interface GatewayCore {
+  readonly logger: Logger;
+  /** Recent log lines, secrets removed, for GET /jet/diagnostics/logs. */
+  readonly logs: LogRing;
+  readonly context: HomegateContext;
+  readonly settings: SettingsStore;
+  readonly tls: TlsMaterial;
+  readonly audit: AuditLog;
+  readonly sessions: SessionRegistry;
+  readonly revocation: RevocationList;
+  readonly issuedTokens: IssuedTokenRegistry;
+}
+
+/** What the listeners route to: the MS-TSGU tunnels, the relay, the /jet API and (headless) the web admin. */
+interface GatewayRoutes {
+  readonly server: GatewayServer;
+  readonly legacy: LegacyHttpRouter;
+  readonly relay: RelayServer;
+  readonly tunnels: Set<TunnelHandle>;
+  readonly listeners: ListenerInfo[];
+  webAdmin: WebAdmin | undefined;
+}
+
+interface GatewayAddresses {
+  readonly address: AddressInfo;
+  readonly relayAddress: AddressInfo | undefined;
+  readonly plainAddress: AddressInfo | undefined;
+}
+
+/**
+ * The composition root: builds the whole gateway from a data directory. The CLI and the Electron app both call it.
+ * An explicit list of setup steps, each pushing its disposer; `stop()` (or a failed start) disposes in reverse, so
+ * the listeners stop and the tunnels drain before the stores close and the audit log is flushed last.
+ */
 export async function startGateway(options: StartGatewayOptions): Promise<GatewayService> {
-  const { dataDir } = options;
-  // Recent log lines, secrets removed, for GET /jet/diagnostics/logs.
+  const disposers: Disposer[] = [];
+  try {
+    const core = await openCore(options, disposers);
+    const pause = new PauseSwitch(core.logger);
+    const routes = createRoutes(core, pause, options);
+    const addresses = await listen(core, routes, options, disposers);
+    const certificates = followChanges(core, routes.server, options, disposers);
+    let stopping: Promise<void> | undefined;
+    const stop = (): Promise<void> => {
+      stopping ??= disposeAll(disposers).then(() => core.logger.info('gateway stopped'));
+      return stopping;
+    };
+    const service = serviceOf(core, addresses, certificates, pause, stop);
+    if (options.webAdmin) {
+      routes.webAdmin = await startWebAdmin(service, core, options.webAdmin);
+      disposers.push(() => routes.webAdmin?.close());
+    }
+    return service;
+  } catch (error) {
+    for (const dispose of disposers.reverse()) await Promise.resolve(dispose()).catch(() => undefined);
+    throw error;
+  }
+}
+
+async function disposeAll(disposers: Disposer[]): Promise<void> {
+  for (const dispose of disposers.reverse()) await dispose();
+}
+
+/** The settings, keys, certificate, audit log, session registry, revocation list and issued-token registry. */
+async function openCore(options: StartGatewayOptions, disposers: Disposer[]): Promise<GatewayCore> {
   const logs = new LogRing();
   const logger = teeLogger(options.logger, logs);
-  const paths = dataPaths(dataDir);
-  const context = await openContext(dataDir, logger, options.secretCodec);
+  const paths = dataPaths(options.dataDir);
+  const context = await openContext(options.dataDir, logger, options.secretCodec);
   const { settings } = context;
   const tls = await loadOrCreateCertificates(paths.tls, {
     publicNames: settings.get().publicNames,
@@ -129,87 +181,96 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
     secretCodec: options.secretCodec,
   });
   const audit = await AuditLog.open(paths.auditLog, logger);
+  disposers.push(() => audit.close());
+  disposers.push(() => settings.close());
   const sessions = new SessionRegistry({ audit, logger });
+  disposers.push(() => sessions.close());
   const revocation = await RevocationList.open(paths.jrl, logger);
-  const keys = createKeyLookup(context.signingKey, () => settings.get().tokens.provisionerKeys, logger);
+  disposers.push(() => revocation.close());
+  const issuedTokens = await IssuedTokenRegistry.open(paths.issuedTokens, logger);
+  return { logger, logs, context, settings, tls, audit, sessions, revocation, issuedTokens };
+}
+
+/** Pausing refuses new tunnels and relay connections; live sessions carry on. Not saved: a restart resumes. */
+class PauseSwitch {
+  readonly #logger: Logger;
+  readonly #events: TypedEmitter<{ changed: boolean }>;
+  #paused = false;
+
+  constructor(logger: Logger) {
+    this.#logger = logger;
+    this.#events = new TypedEmitter((error) => logger.error('pause listener failed', { error }));
+  }
+
+  get paused(): boolean {
+    return this.#paused;
+  }
+
+  set(next: boolean): void {
+    if (next === this.#paused) return;
+    this.#paused = next;
+    this.#logger.info(next ? 'gateway paused: new connections are refused' : 'gateway resumed');
+    this.#events.emit('changed', next);
+  }
+
+  onChange(listener: (paused: boolean) => void): () => void {
+    return this.#events.on('changed', listener);
+  }
+}
+
+/**
+ * The gateway's policies over the core: PAA for MS-TSGU tunnels and ASSOCIATION for the relay, both refusing while
+ * paused (at tunnel create with E_PROXY_MAXCONNECTIONSREACHED, what RD Gateway answers when new connections are
+ * disabled). Single-use tokens get the relay's reconnection window (clients reconnect during security negotiation),
+ * one replay cache per kind of token, configured here once.
+ */
+function createPolicies(core: GatewayCore, pause: PauseSwitch, connector: Connector) {
+  const { settings, revocation, logger } = core;
+  const keys = createKeyLookup(core.context.signingKey, () => settings.get().tokens.provisionerKeys, logger);
   const isRevoked = (claims: Readonly<Record<string, unknown>>): boolean => revocation.isRevoked(claims);
-  const connector = createConnector({
-    logger,
-    wake: () => {
-      const { wakeOnLan } = settings.get();
+  const replayCache = (): ReplayCache =>
+    new ReplayCache({
+      reuseWindowSeconds: () => settings.get().relay.reuseWindowSeconds,
+      maxReuses: () => settings.get().relay.maxReuses,
+    });
+  const paaDeps = { settings: () => settings.get(), signingKey: core.context.signingKey, keys, isRevoked, connector };
+  const paaReplay = replayCache();
+  const association = createAssociationPolicy({ settings: paaDeps.settings, keys, isRevoked, replay: replayCache() });
+  return {
+    keys,
+    /** The MS-TSGU policy for one client: single-use tokens are bound to that client's address. */
+    tunnelPolicyFor(clientAddress: string): TunnelPolicy<PaaGrant> {
+      const policy = createPaaPolicy({ ...paaDeps, replay: paaReplay, clientAddress });
       return {
-        address: wakeOnLan.broadcastAddress,
-        port: wakeOnLan.port,
-        bootWaitMs: wakeOnLan.bootWaitSeconds * 1000,
+        ...policy,
+        authenticate: async (token) => {
+          if (pause.paused) throw new TunnelRefusal(HResult.E_PROXY_MAXCONNECTIONSREACHED, 'paused', PAUSED_MESSAGE);
+          return policy.authenticate(token);
+        },
       };
     },
-  });
-  const issuedTokens = await IssuedTokenRegistry.open(paths.issuedTokens, logger);
-  let paused = false;
-  const pauseEvents = new TypedEmitter<{ changed: boolean }>((error) =>
-    logger.error('pause listener failed', { error }),
-  );
-  const paaPolicyDeps = {
-    settings: () => settings.get(),
-    signingKey: context.signingKey,
-    keys,
-    isRevoked,
-    connector,
-    // Single-use PAA tokens get the relay's reconnection window (clients reconnect during security negotiation).
-    replay: new ReplayCache({
-      reuseWindowSeconds: () => settings.get().relay.reuseWindowSeconds,
-      maxReuses: () => settings.get().relay.maxReuses,
-    }),
-  };
-  /**
-   * The MS-TSGU policy for one client: refused at tunnel create while paused (E_PROXY_MAXCONNECTIONSREACHED, what RD
-   * Gateway answers when new connections are disabled), and single-use tokens bound to that client's address.
-   */
-  function tunnelPolicyFor(clientAddress: string): TunnelPolicy<PaaGrant> {
-    const policy = createPaaPolicy({ ...paaPolicyDeps, clientAddress });
-    return {
-      ...policy,
-      authenticate: async (token) => {
-        if (paused) throw new TunnelRefusal(HResult.E_PROXY_MAXCONNECTIONSREACHED, 'paused', PAUSED_MESSAGE);
-        return policy.authenticate(token);
-      },
-    };
-  }
-  // A new revocation list also ends the live sessions (MS-TSGU and relay) whose tokens it lists.
-  revocation.onChange((jrl) => {
-    const ended = sessions.disconnectWhere(isRevoked, 'revoked');
-    const values = Object.values(jrl.jrl).reduce((sum, list) => sum + list.length, 0);
-    audit.record({ event: 'jrl.updated', jti: jrl.jti, iat: jrl.iat, values, endedSessions: ended });
-    logger.info('revocation list in force', { jti: jrl.jti, iat: jrl.iat, values, endedSessions: ended.length });
-  });
-  const associationPolicy = createAssociationPolicy({
-    settings: () => settings.get(),
-    keys,
-    isRevoked,
-    replay: new ReplayCache({
-      reuseWindowSeconds: () => settings.get().relay.reuseWindowSeconds,
-      maxReuses: () => settings.get().relay.maxReuses,
-    }),
-  });
-  const relay = new RelayServer({
-    policy: {
-      authorize: async (token, clientAddress) => {
-        if (paused) throw new RelayRefusal('token', 'paused', PAUSED_MESSAGE);
-        return associationPolicy.authorize(token, clientAddress);
+    relay: {
+      authorize: async (token: string, clientAddress: string) => {
+        if (pause.paused) throw new RelayRefusal('token', 'paused', PAUSED_MESSAGE);
+        return association.authorize(token, clientAddress);
       },
     },
-    connector,
-    sessions,
-    audit,
-    logger,
-  });
+  };
+}
+
+/** The listeners and what they route to; nothing listens yet. */
+function createRoutes(core: GatewayCore, pause: PauseSwitch, options: StartGatewayOptions): GatewayRoutes {
+  const { settings, sessions, audit, logger } = core;
+  const connector = createConnector({ logger, wake: () => wakeOnLanTarget(settings.get()) });
+  const policies = createPolicies(core, pause, connector);
+  const relay = new RelayServer({ policy: policies.relay, connector, sessions, audit, logger });
   const listeners: ListenerInfo[] = [];
   const api = createJetApi({
     settings: () => settings.get(),
     sessions,
-    revocation,
-    keys,
-    logs,
+    revocation: core.revocation,
+    keys: policies.keys,
+    logs: core.logs,
     listeners: () => listeners,
     audit,
     logger,
@@ -217,123 +278,96 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
     hostname: hostname(),
   });
   const tunnels = new Set<TunnelHandle>();
-  /** What every MS-TSGU tunnel runs with, whatever carries it; limits and messages are read when a tunnel starts. */
-  const tunnelDeps: Omit<TunnelDeps<PaaGrant>, 'policy'> = {
-    sessions,
-    audit,
-    logger,
-    lifecycle: () => tunnelLifecycle(settings.get().lifecycle),
-  };
-
-  const server = new GatewayServer({
-    tls,
-    logger,
-    onGatewayRequest: (request) => handleGatewayRequest(request),
-    onHttpRequest: (request, response) => handleHttpRequest(request, response),
-    onHttpUpgrade: (request, socket, head) => handleHttpUpgrade(request, socket, head),
-    // Sessions, the audit log and legacy pairing see the client behind trusted proxies, not the proxy.
-    clientAddress: createClientAddressResolver(() => settings.get().http),
-  });
-  const legacy = new LegacyHttpRouter({
-    ...options.legacy,
-    logger,
-    startTunnel: (transport) => startTunnel(transport),
-  });
-
-  /** Runs one MS-TSGU tunnel over any transport; settles when it has ended. */
-  function startTunnel(transport: PacketTransport): Promise<void> {
-    const tunnel = runTunnel(transport, { ...tunnelDeps, policy: tunnelPolicyFor(transport.remoteAddress) });
+  /** Runs one MS-TSGU tunnel over any transport; settles when it has ended. Limits are read when it starts. */
+  const startTunnel = (transport: PacketTransport): Promise<void> => {
+    const tunnel = runTunnel(transport, {
+      sessions,
+      audit,
+      logger,
+      lifecycle: () => tunnelLifecycle(settings.get().lifecycle),
+      policy: policies.tunnelPolicyFor(transport.remoteAddress),
+    });
     tunnels.add(tunnel);
     return tunnel.done.then(() => {
       tunnels.delete(tunnel);
     });
-  }
+  };
+  const legacy = new LegacyHttpRouter({ ...options.legacy, logger, startTunnel });
+  const websocket = new WebSocketRouter({ logger, startTunnel });
+  const routes: GatewayRoutes = {
+    server: new GatewayServer({
+      tls: core.tls,
+      logger,
+      onGatewayRequest: (request) => routeGatewayRequest(request, { websocket, legacy, logger }),
+      // `/` and `/admin/…` go to the web admin page when it is on; everything else is the /jet API.
+      onHttpRequest: (request, response) =>
+        routes.webAdmin?.handles(request)
+          ? routes.webAdmin.handleRequest(request, response)
+          : api.handle(request, response),
+      // Standard WebSocket upgrades (GET): only the web admin's event stream takes them.
+      onHttpUpgrade: (request, socket, head) =>
+        routes.webAdmin
+          ? routes.webAdmin.handleUpgrade(request, socket, head)
+          : socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n'),
+      // Sessions, the audit log and legacy pairing see the client behind trusted proxies, not the proxy.
+      clientAddress: createClientAddressResolver(() => settings.get().http),
+    }),
+    legacy,
+    relay,
+    tunnels,
+    listeners,
+    webAdmin: undefined,
+  };
+  return routes;
+}
 
-  function handleGatewayRequest(request: GatewayRequest): void {
-    const { head, socket, rest, remoteAddress } = request;
-    const reject = (status: string): void => {
-      logger.info('gateway request refused', {
-        client: remoteAddress,
-        method: head.method,
-        target: head.target,
-        status,
-      });
-      socket.end(`HTTP/1.1 ${status}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
-    };
-    if (head.target.toLowerCase().split('?')[0] !== GATEWAY_PATH) return reject('404 Not Found');
-    const wantsWebSocket =
-      head.method === 'RDG_OUT_DATA' &&
-      headerHasToken(head.headers.get('connection'), 'upgrade') &&
-      head.headers.get('upgrade')?.toLowerCase() === 'websocket';
-    if (!wantsWebSocket) return legacy.handle(request);
-    const key = head.headers.get('sec-websocket-key');
-    if (head.headers.get('sec-websocket-version') !== '13' || !isAcceptableWebSocketKey(key)) {
-      return reject('400 Bad Request');
-    }
-    socket.write(switchingProtocolsResponse(key));
-    void startTunnel(new WebSocketTransport(socket, rest, remoteAddress));
-    socket.resume();
-  }
+function wakeOnLanTarget(settings: Settings): { address: string; port: number; bootWaitMs: number } {
+  const { wakeOnLan } = settings;
+  return { address: wakeOnLan.broadcastAddress, port: wakeOnLan.port, bootWaitMs: wakeOnLan.bootWaitSeconds * 1000 };
+}
 
-  let webAdmin: WebAdmin | undefined;
-  /** `/` and `/admin/…` go to the web admin page when it is on; everything else is the /jet API. */
-  function handleHttpRequest(request: IncomingMessage, response: ServerResponse): void {
-    if (webAdmin?.handles(request)) return webAdmin.handleRequest(request, response);
-    api.handle(request, response);
-  }
-
-  /** Standard WebSocket upgrades (GET): only the web admin's event stream takes them. */
-  function handleHttpUpgrade(request: IncomingMessage, socket: Socket, head: Buffer): void {
-    if (webAdmin) return webAdmin.handleUpgrade(request, socket, head);
-    socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
-  }
-
+/**
+ * Opens the TLS listener, then the relay and the plain listener when they are on. Its disposer stops accepting,
+ * tells every client, and waits (bounded) for the tunnels and relay connections to close.
+ */
+async function listen(
+  core: GatewayCore,
+  routes: GatewayRoutes,
+  options: StartGatewayOptions,
+  disposers: Disposer[],
+): Promise<GatewayAddresses> {
+  const { settings, logger } = core;
+  const { server, relay, tunnels } = routes;
+  disposers.push(async () => {
+    await server.stopAccepting();
+    server.destroyPending();
+    routes.legacy.close();
+    relay.stopAccepting();
+    for (const tunnel of tunnels) tunnel.terminate('shutdown');
+    relay.terminateAll('shutdown');
+    await Promise.race([
+      Promise.all([...[...tunnels].map((tunnel) => tunnel.done), relay.drained()]),
+      new Promise((resolve) => setTimeout(resolve, SHUTDOWN_DRAIN_TIMEOUT_MS).unref()),
+    ]);
+    if (tunnels.size > 0) logger.warn('tunnels still open after the drain timeout', { open: tunnels.size });
+  });
   const listen = options.listen ?? settings.get().listen;
   const relayListen = options.relayListen ?? settings.get().relay.listen;
   const plainListen = options.plainListen ?? settings.get().http.plainListen;
-  let address: AddressInfo;
-  let relayAddress: AddressInfo | undefined;
-  let plainAddress: AddressInfo | undefined;
-  try {
-    address = await server.listen(listen.host, listen.port);
-    if (relayListen) relayAddress = await relay.listen(relayListen.host, relayListen.port);
-    if (plainListen) plainAddress = await server.listenPlain(plainListen.host, plainListen.port);
-  } catch (error) {
-    await server.stopAccepting();
-    sessions.close();
-    await audit.close();
-    throw error;
-  }
+  const address = await server.listen(listen.host, listen.port);
+  const relayAddress = relayListen ? await relay.listen(relayListen.host, relayListen.port) : undefined;
+  const plainAddress = plainListen ? await server.listenPlain(plainListen.host, plainListen.port) : undefined;
   const externalName = settings.get().publicNames[0] ?? hostname();
-  listeners.push({
-    internalUrl: `https://${urlHost(address.address)}:${address.port}`,
-    externalUrl: `https://${urlHost(externalName)}:${address.port}`,
-  });
+  routes.listeners.push(listenerInfo('https', address, externalName));
   if (relayAddress) {
-    listeners.push({
-      internalUrl: `tcp://${urlHost(relayAddress.address)}:${relayAddress.port}`,
-      externalUrl: `tcp://${urlHost(externalName)}:${relayAddress.port}`,
-    });
+    routes.listeners.push(listenerInfo('tcp', relayAddress, externalName));
     logger.info('relay listening', { host: relayAddress.address, port: relayAddress.port });
   }
-  settings.watch();
-  revocation.watch();
-  // Certificate changes (daily renewal, new public names, `homegate cert ...`) reach new handshakes only.
-  const certificates = new CertificateReloader({
-    dir: paths.tls,
-    initial: tls,
-    publicNames: () => settings.get().publicNames,
-    logger,
-    ...(options.secretCodec ? { secretCodec: options.secretCodec } : {}),
+  logger.info('gateway listening', {
+    host: address.address,
+    port: address.port,
+    fingerprint: core.tls.fingerprintSha256,
   });
-  certificates.onChange((material) => server.setTlsMaterial(material));
-  settings.onChange((next, previous) => {
-    if (next.publicNames.join('\n') !== previous.publicNames.join('\n')) {
-      void certificates.reload('public-names-changed');
-    }
-  });
-  certificates.start();
-  logger.info('gateway listening', { host: address.address, port: address.port, fingerprint: tls.fingerprintSha256 });
   if (plainAddress) {
     // Without TLS anyone on the path reads and changes the tunnel, tokens included: only a trusted proxy may reach it.
     logger.warn('plain HTTP listener on: it must only be reachable by a trusted TLS-terminating reverse proxy', {
@@ -342,74 +376,95 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
       trustedProxies: settings.get().http.trustedProxies,
     });
   }
+  return { address, relayAddress, plainAddress };
+}
 
-  let stopping: Promise<void> | undefined;
-  const stop = (): Promise<void> => {
-    stopping ??= (async () => {
-      webAdmin?.close();
-      await server.stopAccepting();
-      server.destroyPending();
-      legacy.close();
-      relay.stopAccepting();
-      for (const tunnel of tunnels) tunnel.terminate('shutdown');
-      relay.terminateAll('shutdown');
-      await Promise.race([
-        Promise.all([...[...tunnels].map((tunnel) => tunnel.done), relay.drained()]),
-        new Promise((resolve) => setTimeout(resolve, SHUTDOWN_DRAIN_TIMEOUT_MS).unref()),
-      ]);
-      if (tunnels.size > 0) logger.warn('tunnels still open after the drain timeout', { open: tunnels.size });
-      certificates.close();
-      revocation.close();
-      sessions.close();
-      settings.close();
-      await audit.close();
-      logger.info('gateway stopped');
-    })();
-    return stopping;
+function listenerInfo(scheme: 'https' | 'tcp', address: AddressInfo, externalName: string): ListenerInfo {
+  return {
+    internalUrl: `${scheme}://${urlHost(address.address)}:${address.port}`,
+    externalUrl: `${scheme}://${urlHost(externalName)}:${address.port}`,
   };
+}
 
-  const service: GatewayService = {
-    context,
-    address,
+/**
+ * Follows edits from other processes: the settings, the revocation list (a new list ends the live sessions, MS-TSGU
+ * and relay, whose tokens it lists) and the certificate (daily renewal, new public names, `homegate cert ...`),
+ * which reaches new handshakes only.
+ */
+function followChanges(
+  core: GatewayCore,
+  server: GatewayServer,
+  options: StartGatewayOptions,
+  disposers: Disposer[],
+): CertificateReloader {
+  const { settings, revocation, sessions, audit, logger } = core;
+  revocation.onChange((jrl) => {
+    const ended = sessions.disconnectWhere((claims) => revocation.isRevoked(claims), 'revoked');
+    const values = Object.values(jrl.jrl).reduce((sum, list) => sum + list.length, 0);
+    audit.record({ event: 'jrl.updated', jti: jrl.jti, iat: jrl.iat, values, endedSessions: ended });
+    logger.info('revocation list in force', { jti: jrl.jti, iat: jrl.iat, values, endedSessions: ended.length });
+  });
+  settings.watch();
+  revocation.watch();
+  const certificates = new CertificateReloader({
+    dir: dataPaths(options.dataDir).tls,
+    initial: core.tls,
+    publicNames: () => settings.get().publicNames,
+    logger,
+    ...(options.secretCodec ? { secretCodec: options.secretCodec } : {}),
+  });
+  disposers.push(() => certificates.close());
+  certificates.onChange((material) => server.setTlsMaterial(material));
+  settings.onChange((next, previous) => {
+    if (next.publicNames.join('\n') !== previous.publicNames.join('\n')) {
+      void certificates.reload('public-names-changed');
+    }
+  });
+  certificates.start();
+  return certificates;
+}
+
+function serviceOf(
+  core: GatewayCore,
+  addresses: GatewayAddresses,
+  certificates: CertificateReloader,
+  pause: PauseSwitch,
+  stop: () => Promise<void>,
+): GatewayService {
+  return {
+    context: core.context,
+    ...addresses,
     get tls() {
       return certificates.current;
     },
     certificates,
-    sessions,
-    relayAddress,
-    plainAddress,
-    revocation,
-    issuedTokens,
-    audit,
+    sessions: core.sessions,
+    revocation: core.revocation,
+    issuedTokens: core.issuedTokens,
+    audit: core.audit,
     get paused() {
-      return paused;
+      return pause.paused;
     },
-    pause: () => setPaused(true),
-    resume: () => setPaused(false),
-    onPausedChange: (listener) => pauseEvents.on('changed', listener),
+    pause: () => pause.set(true),
+    resume: () => pause.set(false),
+    onPausedChange: (listener) => pause.onChange(listener),
     stop,
   };
-  function setPaused(next: boolean): void {
-    if (next === paused) return;
-    paused = next;
-    logger.info(paused ? 'gateway paused: new connections are refused' : 'gateway resumed');
-    pauseEvents.emit('changed', paused);
-  }
-  if (options.webAdmin) {
-    const resolveClient = createClientAddressResolver(() => settings.get().http);
-    try {
-      webAdmin = await openWebAdmin(service, {
-        logger,
-        ...options.webAdmin,
-        passwordFile: paths.adminPassword,
-        clientAddress: (request) => resolveClient(request.socket.remoteAddress ?? '', headerMap(request)),
-      });
-    } catch (error) {
-      await stop();
-      throw error;
-    }
-  }
-  return service;
+}
+
+/** The web admin page (headless `serve`), seeing the client behind trusted proxies as the gateway does. */
+function startWebAdmin(
+  service: GatewayService,
+  core: GatewayCore,
+  options: NonNullable<StartGatewayOptions['webAdmin']>,
+): Promise<WebAdmin> {
+  const resolveClient = createClientAddressResolver(() => core.settings.get().http);
+  return openWebAdmin(service, {
+    logger: core.logger,
+    ...options,
+    passwordFile: dataPaths(core.context.dataDir).adminPassword,
+    clientAddress: (request) => resolveClient(request.socket.remoteAddress ?? '', headerMap(request)),
+  });
 }
 
 /** Request headers as the forwarded-address resolver reads them (lower-case names, repeated values joined). */

@@ -17,13 +17,12 @@ import {
 import type { CallInput, CallName, CallOutput } from '../../shared/ipc/contract.ts';
 import { createSealedSecretCodec, sealPlainSecrets } from '../certs/sealed-secret-codec.ts';
 import { isSealedSecret, type SecretCodec } from '../certs/secret-files.ts';
-import { resolveDataDir } from '../config/data-dir.ts';
 import { createCallHandlers, dispatchCall, type CallHandlers } from '../ipc/dispatch.ts';
 import { watchContractEvents } from '../ipc/events.ts';
 import { gatewayStatus } from '../ipc/handlers/gateway.ts';
 import { createLogger, type Logger } from '../logging/logger.ts';
 import { SIGNING_KEY_FILE } from '../security/signing-key.ts';
-import { dataPaths } from '../config/data-dir.ts';
+import { dataPaths, resolveDataDir } from '../config/data-dir.ts';
 import { startGateway, type GatewayService } from '../service.ts';
 import { loadStaticFiles } from '../web/static-files.ts';
 import { createAppProtocolHandler } from './app-protocol.ts';
