@@ -12,7 +12,7 @@ import { HResult } from '../../../main/gateway/tsgu/constants.ts';
 import { TunnelRefusal } from '../../../main/gateway/tsgu/session.ts';
 import { silentLogger } from '../../../main/logging/logger.ts';
 import { DialError } from '../../../main/relay/dial.ts';
-import { createPaaPolicy, type PaaGrant } from '../../../main/security/paa-policy.ts';
+import { createPaaPolicy, type PaaGrant } from '../../../main/gateway/paa-policy.ts';
 import { authorizeTarget, type TargetDecision } from '../../../main/security/policy.ts';
 import { loadOrCreateSigningKey, type SigningKey } from '../../../main/security/signing-key.ts';
 import { issuePaaToken, TokenKind } from '../../../main/security/tokens.ts';

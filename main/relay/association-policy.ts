@@ -1,11 +1,11 @@
 import type { Host } from '../../shared/model/hosts.ts';
 import type { Settings } from '../config/schema.ts';
-import { RelayRefusal, type RelayGrant, type RelayPolicy } from '../relay/listener.ts';
-import { findAllowedHost } from './policy.ts';
-import type { ReplayCache } from './replay-cache.ts';
-import { DEFAULT_TARGET_SCHEME, formatTargetAddr } from './target-addr.ts';
-import { TokenError } from './token-errors.ts';
-import { verifyAssociationToken, type RevocationSubject, type VerificationKeyLookup } from './tokens.ts';
+import { RelayRefusal, type RelayGrant, type RelayPolicy } from './listener.ts';
+import { findAllowedHost } from '../security/policy.ts';
+import type { ReplayCache } from '../security/replay-cache.ts';
+import { DEFAULT_TARGET_SCHEME, formatTargetAddr } from '../security/target-addr.ts';
+import { TokenError } from '../security/token-errors.ts';
+import { verifyAssociationToken, type RevocationSubject, type VerificationKeyLookup } from '../security/tokens.ts';
 
 /** The relay reads an RDP preconnection PDU, so the only application protocol it carries is RDP. */
 export const RELAY_APPLICATION_PROTOCOL = 'rdp';

@@ -1,16 +1,16 @@
 import type { Socket } from 'node:net';
 import type { Host } from '../../shared/model/hosts.ts';
 import type { Settings } from '../config/schema.ts';
-import type { TunnelGrant, TunnelPolicy } from '../gateway/tunnel.ts';
-import { HResult } from '../gateway/tsgu/constants.ts';
-import { TunnelRefusal } from '../gateway/tsgu/session.ts';
+import type { TunnelGrant, TunnelPolicy } from './tunnel.ts';
+import { HResult } from './tsgu/constants.ts';
+import { TunnelRefusal } from './tsgu/session.ts';
 import type { Connector } from '../relay/connector.ts';
 import { DialError, dialTarget } from '../relay/dial.ts';
-import { authorizeTarget } from './policy.ts';
-import type { ReplayCache } from './replay-cache.ts';
-import type { SigningKey } from './signing-key.ts';
-import { TokenError } from './token-errors.ts';
-import { verifyPaaToken, type RevocationSubject, type VerificationKeyLookup } from './tokens.ts';
+import { authorizeTarget } from '../security/policy.ts';
+import type { ReplayCache } from '../security/replay-cache.ts';
+import type { SigningKey } from '../security/signing-key.ts';
+import { TokenError } from '../security/token-errors.ts';
+import { verifyPaaToken, type RevocationSubject, type VerificationKeyLookup } from '../security/tokens.ts';
 
 export interface PaaGrant extends TunnelGrant {
   readonly hosts: readonly string[];
