@@ -272,7 +272,6 @@ function createRoutes(core: GatewayCore, pause: PauseSwitch, options: StartGatew
     keys: policies.keys,
     logs: core.logs,
     listeners: () => listeners,
-    audit,
     logger,
     version: packageJson.version,
     hostname: hostname(),
@@ -398,11 +397,11 @@ function followChanges(
   disposers: Disposer[],
 ): CertificateReloader {
   const { settings, revocation, sessions, audit, logger } = core;
-  revocation.onChange((jrl) => {
+  revocation.onChange(({ pushed, local, values, source, client }) => {
     const ended = sessions.disconnectWhere((claims) => revocation.isRevoked(claims), 'revoked');
-    const values = Object.values(jrl.jrl).reduce((sum, list) => sum + list.length, 0);
-    audit.record({ event: 'jrl.updated', jti: jrl.jti, iat: jrl.iat, values, endedSessions: ended });
-    logger.info('revocation list in force', { jti: jrl.jti, iat: jrl.iat, values, endedSessions: ended.length });
+    const fields = { source, ...(client === undefined ? {} : { client }), jti: pushed.jti, iat: pushed.iat, values };
+    audit.record({ event: 'jrl.updated', ...fields, localValues: local.length, endedSessions: ended });
+    logger.info('revocation list in force', { ...fields, localValues: local.length, endedSessions: ended.length });
   });
   settings.watch();
   revocation.watch();

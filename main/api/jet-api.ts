@@ -13,7 +13,6 @@ import {
   type VerificationKeyLookup,
   type VerifyOptions,
 } from '../security/tokens.ts';
-import type { AuditSink } from '../sessions/audit-log.ts';
 import type { SessionRegistry } from '../sessions/registry.ts';
 import { FailureLimiter } from './failure-limiter.ts';
 import { ApiError, bearerToken, mediaType, readBody, sendError, sendJson, sendText } from './http.ts';
@@ -36,7 +35,6 @@ export interface JetApiDeps {
   readonly keys: VerificationKeyLookup;
   readonly logs: LogRing;
   readonly listeners: () => readonly ListenerInfo[];
-  readonly audit: AuditSink;
   readonly logger: Logger;
   readonly version: string;
   readonly hostname: string;
@@ -163,14 +161,12 @@ export function createJetApi(deps: JetApiDeps): JetApi {
       throw unauthorized(error.failure, error.message);
     }
     try {
-      await deps.revocation.replace(claims);
+      // The list's change listener writes the one `jrl.updated` audit line (with the sessions it ended).
+      await deps.revocation.replace(claims, { client });
     } catch (error) {
       if (error instanceof StaleJrlError) throw new ApiError(409, 'stale-jrl', error.message);
       throw error;
     }
-    const values = Object.values(claims.jrl).reduce((sum, list) => sum + list.length, 0);
-    deps.audit.record({ event: 'jrl.updated', source: 'api', client, jti: claims.jti, iat: claims.iat, values });
-    deps.logger.info('revocation list updated', { client, jti: claims.jti, iat: claims.iat, values });
     sendJson(response, 200, { jti: claims.jti, iat: claims.iat });
   }
 

@@ -17,6 +17,10 @@ const RETRY_MS = 25;
 export interface LockOptions {
   readonly timeoutMs?: number;
   readonly staleMs?: number;
+  /** The lock file's name inside `dir` (LOCK_FILE unless given). */
+  readonly lockFile?: string;
+  /** What to throw when the lock stays held (the certificate folder's error unless given). */
+  readonly busyError?: (lockFile: string, waitedMs: number) => Error;
 }
 
 /**
@@ -25,7 +29,8 @@ export interface LockOptions {
  * half of a certificate/key pair. Works across processes and across async calls in one process.
  */
 export async function withStoreLock<T>(dir: string, body: () => Promise<T>, options: LockOptions = {}): Promise<T> {
-  const path = join(dir, LOCK_FILE);
+  const path = join(dir, options.lockFile ?? LOCK_FILE);
+  const busyError = options.busyError ?? ((lockFile, waitedMs) => new CertificateStoreBusyError(lockFile, waitedMs));
   const timeoutMs = options.timeoutMs ?? LOCK_TIMEOUT_MS;
   const staleMs = options.staleMs ?? STALE_LOCK_MS;
   const started = Date.now();
@@ -43,7 +48,7 @@ export async function withStoreLock<T>(dir: string, body: () => Promise<T>, opti
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
     if (await removeIfStale(path, staleMs)) continue;
-    if (Date.now() - started >= timeoutMs) throw new CertificateStoreBusyError(path, Date.now() - started);
+    if (Date.now() - started >= timeoutMs) throw busyError(path, Date.now() - started);
     await delay(RETRY_MS);
   }
   try {

@@ -123,7 +123,7 @@ export async function tokenJrlCommand(env: CommandEnv, flags: Flags): Promise<vo
   const jtis = jtiList(flags);
   await withContext(env, async ({ settings, signingKey, dataDir }) => {
     const list = await RevocationList.open(dataPaths(dataDir).jrl, env.logger);
-    const { iat, jrl } = extendedList(list.current, jtis);
+    const { iat, jrl } = extendedList(list.effective, jtis);
     const { token } = await issueJrlToken(signingKey, { gatewayId: settings.get().gatewayId, iat, jrl });
     env.io.out(`${token}\n`);
   });

@@ -20,6 +20,7 @@ import { encodePreconnectionPdu } from '../../main/relay/pcb.ts';
 import { watchContractEvents } from '../../main/ipc/events.ts';
 import { silentLogger } from '../../main/logging/logger.ts';
 import { dataPaths } from '../../main/config/data-dir.ts';
+import { LOCAL_REVOCATIONS_FILE_NAME } from '../../main/security/revocation.ts';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 import { makeLeaf, makeTestCa } from '../helpers/openssl-certs.ts';
 import { verifyRdpSignature } from '../helpers/rdp-signature.ts';
@@ -247,8 +248,10 @@ describe('contract handlers against a real gateway', { timeout: 120_000 }, () =>
       const listed = (await call('tokens.list', undefined)).find((entry) => entry.jti === issued.jti);
       assert.ok(listed?.revokedAt, 'listed as revoked');
       assert.equal(await call('tokens.revoke', { jti: issued.jti }), false, 'already revoked');
-      const jrl = JSON.parse(await readFile(dataPaths(gateway.dataDir).jrl, 'utf8')) as { jrl: { jti: string[] } };
-      assert.ok(jrl.jrl.jti.includes(issued.jti));
+      const local = JSON.parse(await readFile(join(gateway.dataDir, LOCAL_REVOCATIONS_FILE_NAME), 'utf8')) as {
+        jti: string[];
+      };
+      assert.ok(local.jti.includes(issued.jti), 'saved in the local set, which a pushed list cannot replace');
       await gateway.waitForAudit((line) => line.event === 'token.revoked' && line.tokenId === issued.jti);
     });
   });

@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { OPENAPI_DOCUMENT } from '../../main/api/openapi.ts';
 import { JRL_FILE_NAME } from '../../main/security/revocation.ts';
+import { AUDIT_LOG_FILE_NAME } from '../../main/sessions/audit-log.ts';
 import {
   KNOWN_SCOPES,
   NIL_UUID,
@@ -201,7 +202,6 @@ describe('/jet API', { timeout: 60_000 }, () => {
         keys: () => undefined,
         logs: { lines: () => [] } as never,
         listeners: () => [],
-        audit: { record: () => undefined },
         logger: { debug() {}, info() {}, warn() {}, error() {}, child: () => undefined as never },
         version: '0',
         hostname: 'h',
@@ -556,6 +556,36 @@ describe('/jet API', { timeout: 60_000 }, () => {
       );
       assert.equal((await call('POST', '/jet/jrl', { token: cleared })).status, 200);
       assert.equal(gateway.service.revocation.isRevoked({ jti: revokedJti }), false);
+    });
+
+    it('POST /jet/jrl never undoes a local revocation, and writes one jrl.updated audit line', async () => {
+      const local = randomUUID();
+      await gateway.service.revocation.revokeTokenIds([local]);
+      const { token, claims } = await issueJrlToken(gateway.service.context.signingKey, {
+        jrl: {},
+        iat: gateway.service.revocation.current.iat + 1,
+      });
+      const from = freshAddress();
+      assert.equal((await call('POST', '/jet/jrl', { token, from })).status, 200);
+      assert.equal(gateway.service.revocation.isRevoked({ jti: local }), true, 'the local revocation holds');
+      const auditPath = join(gateway.dataDir, AUDIT_LOG_FILE_NAME);
+      // The log is written in order: once a marker recorded after the push is on disk, so is all the push wrote.
+      const marker = randomUUID();
+      gateway.service.audit.record({ event: 'settings.updated', marker });
+      const records = async (): Promise<Record<string, unknown>[]> =>
+        (await readFile(auditPath, 'utf8'))
+          .split('\n')
+          .filter((line) => line.length > 0)
+          .map((line) => JSON.parse(line) as Record<string, unknown>);
+      for (let attempt = 0; attempt < 500; attempt += 1) {
+        if ((await records()).some((record) => record.marker === marker)) break;
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+      const lines = (await records()).filter((record) => record.event === 'jrl.updated' && record.jti === claims.jti);
+      assert.equal(lines.length, 1, JSON.stringify(lines));
+      assert.equal(lines[0]?.source, 'api');
+      assert.equal(lines[0]?.client, from);
+      assert.equal(lines[0]?.values, 1);
     });
 
     it('knows every scope the routes use', () => {

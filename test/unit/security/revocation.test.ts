@@ -9,6 +9,7 @@ import {
   EMPTY_JRL,
   JRL_FILE_NAME,
   JrlFileError,
+  LOCAL_REVOCATIONS_FILE_NAME,
   RevocationList,
   StaleJrlError,
 } from '../../../main/security/revocation.ts';
@@ -112,7 +113,7 @@ describe('RevocationList (JRL)', () => {
   it('tells listeners about each new list, with the previous one', async () => {
     const list = await open();
     const seen: [number, number][] = [];
-    list.onChange((next, previous) => seen.push([next.iat, previous.iat]));
+    list.onChange(({ pushed, previous }) => seen.push([pushed.iat, previous.iat]));
     await list.replace(jrl(5, {}));
     await list.replace(jrl(6, {}));
     assert.deepStrictEqual(seen, [
@@ -159,5 +160,59 @@ describe('RevocationList (JRL)', () => {
     await waitFor('the newer list', () => list.current.iat === 401);
     assert.equal(list.isRevoked({ jti }), true);
     assert.equal(changes, 1);
+  });
+
+  it('keeps local revocations when a pushed list replaces the provisioner list, and reloads both at start', async () => {
+    const list = await open();
+    const local = randomUUID();
+    const pushed = randomUUID();
+    await list.revokeTokenIds([local]);
+    await list.replace(jrl(500, { jti: [pushed] }));
+    assert.equal(list.isRevoked({ jti: local }), true, 'a pushed list must not undo a local revocation');
+    assert.equal(list.isRevoked({ jti: pushed }), true);
+    await list.replace(jrl(501, {}));
+    assert.equal(list.isRevoked({ jti: local }), true, 'an empty pushed list must not undo a local revocation');
+    assert.equal(list.isRevoked({ jti: pushed }), false, 'the provisioner can un-revoke what it pushed');
+    assert.deepStrictEqual((JSON.parse(await readFile(path, 'utf8')) as JrlClaims).jrl, {});
+    const reopened = await open();
+    assert.equal(reopened.isRevoked({ jti: local }), true);
+    assert.equal(reopened.size, 1);
+    assert.deepStrictEqual(reopened.effective.jrl, { jti: [local] });
+  });
+
+  it('tells listeners where a change came from: api (with the client), local, or another process', async () => {
+    const list = await open();
+    list.watch();
+    const seen: string[] = [];
+    list.onChange(({ source, client, values }) => seen.push(`${source} ${client ?? '-'} ${values}`));
+    await list.replace(jrl(10, { jti: [randomUUID()] }), { client: '192.0.2.7' });
+    await list.revokeTokenIds([randomUUID()]);
+    const other = await open();
+    await other.revokeTokenIds([randomUUID()]);
+    await waitFor("the other process's revocation", () => list.size === 3);
+    assert.deepStrictEqual(seen, ['api 192.0.2.7 1', 'local - 2', 'file - 3']);
+  });
+
+  it('two processes revoking at once both keep their revocation (each re-reads the saved set under a lock)', async () => {
+    const ui = await open();
+    const cli = await open();
+    ui.watch();
+    const jtis = Array.from({ length: 6 }, () => randomUUID());
+    await Promise.all(jtis.map((jti, i) => (i % 2 === 0 ? ui : cli).revokeTokenIds([jti])));
+    const saved = JSON.parse(await readFile(join(dir, LOCAL_REVOCATIONS_FILE_NAME), 'utf8')) as { jti: string[] };
+    assert.deepStrictEqual([...saved.jti].sort(), [...jtis].sort());
+    await waitFor('the watcher to see every revocation', () => jtis.every((jti) => ui.isRevoked({ jti })));
+    const reopened = await open();
+    for (const jti of jtis) assert.equal(reopened.isRevoked({ jti }), true, jti);
+  });
+
+  it("a data directory from before the local set: the JRL file's token ids become local once", async () => {
+    const old = randomUUID();
+    await writeFile(path, JSON.stringify(jrl(700, { jti: [old], jet_aid: [randomUUID()] })));
+    const list = await open();
+    assert.deepStrictEqual(list.local, [old]);
+    await list.replace(jrl(701, {}));
+    assert.equal(list.isRevoked({ jti: old }), true);
+    assert.deepStrictEqual((await open()).local, [old]);
   });
 });
