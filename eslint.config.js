@@ -3,8 +3,77 @@ import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
+/*
+ * The layers of docs/architecture.md, held by no-restricted-imports. A file matched by several blocks gets the last
+ * block's options only, so every block restates the electron rule. test/unit/lint/layers.test.ts proves each fires.
+ */
+const electron = { name: 'electron', message: 'only main/index.ts, main/app/ and preload/ may import electron' };
+const nodeIo = {
+  regex: '^(node:)?(fs|net|tls|http|https|http2|dgram|dns|child_process|stream|worker_threads|cluster|readline)(/|$)',
+  message: 'main/gateway/tsgu/ is pure: no Node I/O (it decodes and encodes bytes it is given)',
+};
+const layers = [
+  {
+    files: ['main/**', 'shared/**', 'renderer/**'],
+    ignores: ['main/index.ts', 'main/app/**'],
+    patterns: [],
+  },
+  {
+    files: ['main/gateway/tsgu/**'],
+    patterns: [
+      nodeIo,
+      {
+        regex: '(^|/)(transport|http|security|config)/|/tunnel\\.ts$',
+        message: 'main/gateway/tsgu/ knows nothing of sockets, tokens or settings',
+      },
+    ],
+  },
+  {
+    files: ['main/security/**'],
+    patterns: [
+      {
+        regex: '(^|/)(gateway|relay)/',
+        message: 'main/security/ imports nothing from gateway/ or relay/: their policy adapters live on their side',
+      },
+    ],
+  },
+  {
+    files: ['main/gateway/transport/**'],
+    patterns: [
+      {
+        group: ['**/tsgu/codec.ts'],
+        allowImportNames: ['encodeDataHeader', 'writeDataHeaderAt'],
+        message:
+          'a transport writes only the DATA header itself (sendData, docs/architecture.md); packets belong to the tunnel',
+      },
+      {
+        regex: '/tsgu/(session|framer)\\.ts$|(^|/)security/',
+        message: 'a transport knows nothing of what a packet means, nor of tokens',
+      },
+    ],
+  },
+  {
+    files: ['renderer/**'],
+    patterns: [
+      {
+        regex: '^(?!\\.|react(-dom)?(/|$)|zustand(/|$))',
+        message:
+          'the renderer imports only React, zustand, shared/ and its own files (main is reached through bridge.ts)',
+      },
+      {
+        regex: '^(\\.\\./)+(main|preload|test|scripts|bench|bin)/',
+        message: 'the renderer reaches main only through its bridge (bridge.ts), never by importing it',
+      },
+    ],
+  },
+].map(({ files, ignores, patterns }) => ({
+  files,
+  ...(ignores ? { ignores } : {}),
+  rules: { 'no-restricted-imports': ['error', { paths: [electron], patterns }] },
+}));
+
 export default defineConfig(
-  { ignores: ['out/**', 'dist/**', 'node_modules/**', 'test-artifacts/**'] },
+  { ignores: ['out/**', 'dist/**', 'node_modules/**', 'test-artifacts/**', 'test/fixtures/lint/**'] },
   js.configs.recommended,
   tseslint.configs.recommendedTypeChecked,
   {
@@ -23,4 +92,5 @@ export default defineConfig(
   { files: ['renderer/**'], languageOptions: { globals: globals.browser } },
   { files: ['**/*.js', '**/*.mjs'], extends: [tseslint.configs.disableTypeChecked] },
   { files: ['test/**'], rules: { '@typescript-eslint/no-floating-promises': 'off' } },
+  ...layers,
 );
