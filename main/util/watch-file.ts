@@ -10,8 +10,9 @@ export type StopWatching = () => void;
 /**
  * Calls `changed` (debounced) whenever `path` is written or replaced, by this process or another. Atomic writes
  * replace the file with a new inode, so the directory is watched, not the file. The watcher keeps no process alive.
+ * `onError` hears the watcher's later failures (a failure to start throws).
  */
-export function watchFile(path: string, changed: () => void): StopWatching {
+export function watchFile(path: string, changed: () => void, onError?: (error: Error) => void): StopWatching {
   const name = basename(path);
   let timer: NodeJS.Timeout | undefined;
   const watcher: FSWatcher = watch(dirname(path), { persistent: false }, (_event, fileName) => {
@@ -19,6 +20,7 @@ export function watchFile(path: string, changed: () => void): StopWatching {
     clearTimeout(timer);
     timer = setTimeout(changed, CHANGE_DEBOUNCE_MS);
   });
+  if (onError) watcher.on('error', onError);
   return () => {
     clearTimeout(timer);
     watcher.close();

@@ -12,24 +12,16 @@ import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:
 import type { ExportedFile } from '../../shared/model/ui.ts';
 import { FailureLimiter } from '../api/failure-limiter.ts';
 import { ApiError } from '../api/http.ts';
-import type { ContractError } from '../../shared/ipc/contract.ts';
 import { ContractCallError, dispatchCall, type CallHandlers } from '../ipc/dispatch.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { AdminSession } from './admin-sessions.ts';
+import { CONTRACT_ERROR_STATUS } from './web-http.ts';
 
 export const CONNECT_PATH = '/connect';
 export const ADMIN_CONNECT_PATH = '/admin/connect';
 /** Files one admin session may download per window. */
 export const CONNECT_MAX_PER_WINDOW = 10;
 export const CONNECT_WINDOW_MS = 60_000;
-
-const STATUS_OF: Record<ContractError['code'], number> = {
-  'invalid-input': 400,
-  forbidden: 403,
-  'not-found': 404,
-  conflict: 409,
-  internal: 500,
-};
 
 export interface ConnectRouteDeps {
   readonly handlers: CallHandlers;
@@ -80,7 +72,8 @@ export function createConnectRoute(deps: ConnectRouteDeps): ConnectRoute {
         client: session.client,
       })) as ExportedFile;
     } catch (error) {
-      if (error instanceof ContractCallError) throw new ApiError(STATUS_OF[error.code], error.code, error.message);
+      if (error instanceof ContractCallError)
+        throw new ApiError(CONTRACT_ERROR_STATUS[error.code], error.code, error.message);
       throw error;
     }
     const body = Buffer.from(file.contentBase64, 'base64');

@@ -13,7 +13,7 @@ import { WebSocket } from 'ws';
 import { WEB_ADMIN_CSP } from '../../main/web/web-admin.ts';
 import { setAdminPassword } from '../../main/web/admin-password.ts';
 import { dataPaths } from '../../main/config/data-dir.ts';
-import { ADMIN_LOGIN_MAX_FAILURES } from '../../main/web/web-admin.ts';
+import { ADMIN_LOGIN_MAX_FAILURES } from '../../main/web/admin-login.ts';
 import type { SessionInfo } from '../../shared/model/sessions.ts';
 import { CSRF_HEADER, type EventMessage } from '../../shared/web/protocol.ts';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { loadStaticFiles, lookupStaticFile } from '../../../main/web/static-files.ts';
-import { crossOriginRefusal, stripMetaCsp } from '../../../main/web/web-admin.ts';
+import { crossOriginRefusal } from '../../../main/web/same-origin.ts';
+import { stripMetaCsp } from '../../../main/web/web-admin.ts';
 import type { IncomingMessage } from 'node:http';
 
 describe('static files allowlist', () => {
