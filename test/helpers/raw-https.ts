@@ -7,6 +7,8 @@ import { within } from './wait.ts';
 
 export interface RawResponse {
   readonly status: number;
+  /** The status line's reason phrase. */
+  readonly reason: string;
   readonly headers: ReadonlyMap<string, string>;
   readonly body: Buffer;
   /** The negotiated ALPN protocol, or false. */
@@ -60,12 +62,12 @@ function parseResponse(bytes: Buffer): Omit<RawResponse, 'alpnProtocol'> {
   const end = bytes.indexOf('\r\n\r\n');
   if (end === -1) throw new Error(`no complete response head in ${JSON.stringify(bytes.toString('latin1'))}`);
   const lines = bytes.subarray(0, end).toString('latin1').split('\r\n');
-  const match = /^HTTP\/1\.[01] (\d{3})/.exec(lines[0] ?? '');
+  const match = /^HTTP\/1\.[01] (\d{3}) ?(.*)$/.exec(lines[0] ?? '');
   if (!match) throw new Error(`malformed status line ${JSON.stringify(lines[0])}`);
   const headers = new Map<string, string>();
   for (const line of lines.slice(1)) {
     const colon = line.indexOf(':');
     if (colon > 0) headers.set(line.slice(0, colon).trim().toLowerCase(), line.slice(colon + 1).trim());
   }
-  return { status: Number(match[1]), headers, body: bytes.subarray(end + 4) };
+  return { status: Number(match[1]), reason: match[2] ?? '', headers, body: bytes.subarray(end + 4) };
 }

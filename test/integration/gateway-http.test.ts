@@ -129,6 +129,12 @@ describe('non-tunnel HTTP on the gateway port', { timeout: 30_000 }, () => {
     assert.equal(response.status, 431);
   });
 
+  it('an unsupported HTTP version answers 505 with its own reason phrase (found by fuzzing: it said Bad Request)', async () => {
+    const response = await raw('RDG_OUT_DATA /remoteDesktopGateway/ HTTP/2.0\r\n\r\n');
+    assert.equal(response.status, 505);
+    assert.equal(response.reason, 'HTTP Version Not Supported');
+  });
+
   it('a malformed request line answers 400', async () => {
     const response = await raw('RDG_OUT_DATA  /remoteDesktopGateway/ HTTP/1.1\r\n\r\n');
     assert.equal(response.status, 400);

@@ -1,4 +1,4 @@
-import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { STATUS_CODES, createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import { createServer as createTlsServer, type SecureContextOptions } from 'node:tls';
 import { normalizeIpAddress } from '../../../shared/model/ip-address.ts';
@@ -172,7 +172,7 @@ export class GatewayServer {
         const status = error instanceof RequestHeadError ? error.status : 400;
         this.#options.logger.info('bad request head', { client: peerAddress, status, error });
         socket.end(
-          `HTTP/1.1 ${status} ${status === 431 ? 'Request Header Fields Too Large' : 'Bad Request'}\r\n` +
+          `HTTP/1.1 ${status} ${STATUS_CODES[status] ?? 'Bad Request'}\r\n` +
             'Connection: close\r\nContent-Length: 0\r\n\r\n',
         );
         return;
