@@ -1,7 +1,8 @@
 // Bundles every entry point with esbuild into out/ (never committed): the headless CLI, the Electron main
-// process and preload, and the renderer page.
+// process and preload, the renderer page, and the icons (scripts/icons.mjs).
 import { copyFile, mkdir } from 'node:fs/promises';
 import { build } from 'esbuild';
+import { buildIcons } from './icons.mjs';
 
 // Bundled CommonJS dependencies (ws) call `require`; give the ESM bundles one.
 const esmRequire = {
@@ -51,4 +52,5 @@ await Promise.all([
   }),
   copyFile('renderer/index.html', 'out/renderer/index.html'),
   copyFile('renderer/favicon.svg', 'out/renderer/favicon.svg'),
+  buildIcons(),
 ]);
