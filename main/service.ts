@@ -28,7 +28,7 @@ import { ReplayCache } from './security/replay-cache.ts';
 import { RevocationList } from './security/revocation.ts';
 import { createKeyLookup } from './security/trusted-keys.ts';
 import { loadOrCreateSigningKey, type SigningKey } from './security/signing-key.ts';
-import { AuditLog, type AuditSink } from './sessions/audit-log.ts';
+import { AuditLog, type AuditEntryRecord, type AuditSink } from './sessions/audit-log.ts';
 import { SessionRegistry } from './sessions/registry.ts';
 import { TypedEmitter } from './util/typed-emitter.ts';
 import { openWebAdmin, type WebAdmin } from './web/web-admin.ts';
@@ -93,6 +93,8 @@ export interface GatewayService {
   /** The tokens issued through the UI (metadata only), for listing and revoking. */
   readonly issuedTokens: IssuedTokenRegistry;
   readonly audit: AuditSink;
+  /** Follows the audit log's new lines (connects, refusals, ends, admin actions). */
+  onAuditRecord(listener: (record: AuditEntryRecord) => void): () => void;
   /** True while new tunnels and relay connections are refused; live sessions carry on. */
   readonly paused: boolean;
   pause(): void;
@@ -441,6 +443,7 @@ function serviceOf(
     revocation: core.revocation,
     issuedTokens: core.issuedTokens,
     audit: core.audit,
+    onAuditRecord: (listener) => core.audit.onRecord(listener),
     get paused() {
       return pause.paused;
     },

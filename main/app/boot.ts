@@ -1,9 +1,9 @@
 import { writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { dirname, join } from 'node:path';
 import {
   BrowserWindow,
   Menu,
+  Notification,
   Tray,
   app,
   clipboard,
@@ -11,12 +11,14 @@ import {
   nativeImage,
   protocol,
   safeStorage,
+  screen,
   session,
   shell,
 } from 'electron';
 import type { CallInput, CallName, CallOutput } from '../../shared/ipc/contract.ts';
 import { createSealedSecretCodec, sealPlainSecrets } from '../certs/sealed-secret-codec.ts';
 import { isSealedSecret, type SecretCodec } from '../certs/secret-files.ts';
+import { restorableBounds, type DesktopState } from '../config/app-state.ts';
 import { createCallHandlers, dispatchCall, type CallHandlers } from '../ipc/dispatch.ts';
 import { watchContractEvents } from '../ipc/events.ts';
 import { gatewayStatus } from '../ipc/handlers/gateway.ts';
@@ -26,7 +28,18 @@ import { dataPaths, resolveDataDir } from '../config/data-dir.ts';
 import { startGateway, type GatewayService } from '../service.ts';
 import { loadStaticFiles } from '../web/static-files.ts';
 import { createAppProtocolHandler } from './app-protocol.ts';
+import { openDesktopState } from './app-state.ts';
+import { HIDDEN_ARG, autostartCommand, isAutostartEnabled, setAutostart } from './autostart.ts';
 import { serveContractOverIpc, sendEvent } from './ipc.ts';
+import {
+  connectionNotice,
+  createNoticeLimiter,
+  refusalFromAudit,
+  refusalNotice,
+  type DesktopNotice,
+  type NoticeTarget,
+} from './notifications.ts';
+import { trayIconFile, trayIconState, trayTooltip } from './tray-icons.ts';
 import { trayMenuTemplate, trayStatusLine, type TrayActions } from './tray-menu.ts';
 import {
   APP_ENTRY_URL,
@@ -36,10 +49,10 @@ import {
   mainWindowOptions,
 } from './window-options.ts';
 
-const here = fileURLToPath(new URL('.', import.meta.url));
-const PRELOAD_PATH = join(here, '../preload/index.cjs');
-const RENDERER_DIR = join(here, '../renderer');
-const TRAY_ICON_PATH = join(here, '../../resources/tray-icon.png');
+/** The built bundles, below the app's folder (the project in development, app.asar when packaged). */
+const built = (...parts: string[]): string => join(app.getAppPath(), 'out', ...parts);
+/** Saved window bounds are written at most this often while the window is moved or resized. */
+const SAVE_BOUNDS_DELAY_MS = 500;
 /** A token copied from the tray is wiped from the clipboard after this long, if it is still there. */
 const CLIPBOARD_CLEAR_MS = 2 * 60 * 1000;
 
@@ -47,7 +60,7 @@ type Disposer = () => void | Promise<void>;
 
 /** What main/index.ts keeps of the booted app: a second launch focuses the window. */
 export interface BootedApp {
-  showWindow(): void;
+  showWindow(target?: NoticeTarget): void;
 }
 
 /**
@@ -62,6 +75,7 @@ export async function boot(): Promise<BootedApp | undefined> {
     disposers.push(setupSecurity());
     disposers.push(await setupAppProtocol());
     const dataDir = resolveDataDir(undefined);
+    const state = openDesktopState({ cwd: app.getPath('userData'), logger });
     const secrets = setupSecrets(logger);
     const service = await startGateway({ dataDir, logger, secretCodec: secrets.codec });
     disposers.push(() => service.stop());
@@ -69,11 +83,12 @@ export async function boot(): Promise<BootedApp | undefined> {
     // CLI wrote plain are sealed now, after which the CLI can no longer use them.
     await secrets.sealPlainKeys(dataDir);
     const handlers = createCallHandlers(service, logger);
-    const windows = setupWindows();
+    const windows = setupWindows(state);
     disposers.push(windows.dispose);
     disposers.push(serveContractOverIpc(handlers, (sender) => sender === windows.current()?.webContents, logger));
-    const tray = setupTray(service, handlers, windows.show, logger);
+    const tray = await setupTray(service, handlers, state, windows.show, logger);
     disposers.push(tray.dispose);
+    disposers.push(setupNotifications(service, state, windows.show, logger));
     disposers.push(
       watchContractEvents(service, (name, payload) => {
         const window = windows.current();
@@ -82,7 +97,8 @@ export async function boot(): Promise<BootedApp | undefined> {
       }),
     );
     setupQuit(disposers);
-    windows.show();
+    // Started at login: the app lives in the tray until the user opens it.
+    if (!process.argv.includes(HIDDEN_ARG)) windows.show();
     return { showWindow: windows.show };
   } catch (error) {
     logger.error('Homegate could not start', { error });
@@ -122,8 +138,9 @@ function setupSecurity(): Disposer {
 
 /** Our page comes from homegate://app/, answered from the allowlist of built files (never file://). */
 async function setupAppProtocol(): Promise<Disposer> {
-  const files = await loadStaticFiles(RENDERER_DIR);
-  if (!files) throw new Error(`the window's page is missing from ${RENDERER_DIR} (run npm run build)`);
+  const rendererDir = built('renderer');
+  const files = await loadStaticFiles(rendererDir);
+  if (!files) throw new Error(`the window's page is missing from ${rendererDir} (run npm run build)`);
   protocol.handle(APP_SCHEME, createAppProtocolHandler(files));
   return () => protocol.unhandle(APP_SCHEME);
 }
@@ -168,62 +185,113 @@ function setupSecrets(logger: Logger): {
   };
 }
 
-/** One main window, created on demand; closing it leaves the app running in the tray. */
-function setupWindows(): { show: () => void; current: () => BrowserWindow | undefined; dispose: Disposer } {
+/**
+ * One main window, created on demand; closing it leaves the app running in the tray. It opens where it was last
+ * (electron-store), maximised if it was, and on a view when a notification asked for one.
+ */
+function setupWindows(state: DesktopState): {
+  show: (target?: NoticeTarget) => void;
+  current: () => BrowserWindow | undefined;
+  dispose: Disposer;
+} {
   let window: BrowserWindow | undefined;
-  const show = (): void => {
+  let saveTimer: NodeJS.Timeout | undefined;
+  const save = (from: BrowserWindow): void => {
+    clearTimeout(saveTimer);
+    saveTimer = undefined;
+    if (from.isDestroyed()) return;
+    state.setWindow({ bounds: from.getNormalBounds(), maximized: from.isMaximized() });
+  };
+  const saveSoon = (from: BrowserWindow): void => {
+    clearTimeout(saveTimer);
+    saveTimer = setTimeout(() => save(from), SAVE_BOUNDS_DELAY_MS);
+  };
+  const entryUrl = (target: NoticeTarget | undefined): string =>
+    target ? `${APP_ENTRY_URL}#${target.view}` : APP_ENTRY_URL;
+  const show = (target?: NoticeTarget): void => {
     if (window && !window.isDestroyed()) {
       if (window.isMinimized()) window.restore();
+      // Only the fragment changes: the page follows it as an in-page navigation, keeping its state.
+      if (target) void window.loadURL(entryUrl(target));
       window.show();
       window.focus();
       return;
     }
-    const created = new BrowserWindow(mainWindowOptions(PRELOAD_PATH));
+    const saved = state.getWindow();
+    const bounds = restorableBounds(
+      saved.bounds,
+      screen.getAllDisplays().map((display) => display.workArea),
+    );
+    const created = new BrowserWindow({ ...mainWindowOptions(built('preload', 'index.cjs')), ...bounds });
     window = created;
-    created.once('ready-to-show', () => created.show());
+    created.once('ready-to-show', () => {
+      if (saved.maximized) created.maximize();
+      created.show();
+    });
+    created.on('resize', () => saveSoon(created));
+    created.on('move', () => saveSoon(created));
+    created.on('maximize', () => saveSoon(created));
+    created.on('unmaximize', () => saveSoon(created));
+    created.on('close', () => save(created));
     created.on('closed', () => {
       if (window === created) window = undefined;
     });
-    void created.loadURL(APP_ENTRY_URL);
+    void created.loadURL(entryUrl(target));
   };
   // Closing the last window must not quit: the gateway lives in the tray.
   const keepRunning = (): void => undefined;
+  const activate = (): void => show();
   app.on('window-all-closed', keepRunning);
-  app.on('activate', show);
+  app.on('activate', activate);
   return {
     show,
     current: () => (window && !window.isDestroyed() ? window : undefined),
     dispose: () => {
       app.off('window-all-closed', keepRunning);
-      app.off('activate', show);
-      if (window && !window.isDestroyed()) window.destroy();
+      app.off('activate', activate);
+      if (window && !window.isDestroyed()) {
+        save(window);
+        window.destroy();
+      }
     },
   };
 }
 
-/** The tray: status, per-host RDP export and token copy, open, pause, start at login, quit. */
-function setupTray(
+/**
+ * The tray: status, per-host RDP export and token copy, open, pause, start at login, notification preferences,
+ * quit. Its icon and tooltip follow the gateway (accepting, live session, paused) and turn to "error" when a tray
+ * action failed, until the window is opened.
+ */
+async function setupTray(
   service: GatewayService,
   handlers: CallHandlers,
+  state: DesktopState,
   showWindow: () => void,
   logger: Logger,
-): { refresh: () => void; dispose: Disposer } {
-  const tray = new Tray(nativeImage.createFromPath(TRAY_ICON_PATH));
+): Promise<{ refresh: () => void; dispose: Disposer }> {
+  const iconsDir = built('icons');
+  const tray = new Tray(nativeImage.createFromPath(trayIconFile(iconsDir, 'accepting', process.platform)));
   // The tray's calls go through dispatchCall like the window's: same validation, same audit trail.
   const call = async <N extends CallName>(name: N, input: CallInput<N>): Promise<CallOutput<N>> =>
     (await dispatchCall(handlers, name, input, logger, { via: 'app' })) as CallOutput<N>;
+  let failure: string | undefined;
   const fail = (what: string) => (error: unknown) => {
     logger.error(`tray: ${what} failed`, { error });
+    failure = `${what} failed`;
+    refresh();
     dialog.showErrorBox(`Homegate: ${what} failed`, (error as Error).message ?? String(error));
   };
-  const loginItems = process.platform === 'darwin' || process.platform === 'win32';
+  // Login items are Electron's on macOS and Windows; Linux gets an XDG autostart entry.
+  const xdgAutostart = process.platform !== 'darwin' && process.platform !== 'win32';
+  let openAtLogin = xdgAutostart ? await isAutostartEnabled() : app.getLoginItemSettings().openAtLogin;
 
   const actions: TrayActions = {
     exportRdpFile: (host) => {
       void (async () => {
+        const folder = state.getLastExportFolder() ?? app.getPath('documents');
         const { canceled, filePath } = await dialog.showSaveDialog({
           title: `Export RDP file for ${host}`,
-          defaultPath: `${host}.rdp`,
+          defaultPath: join(folder, `${host}.rdp`),
           filters: [{ name: 'Remote Desktop connection', extensions: ['rdp'] }],
         });
         if (canceled || !filePath) return;
@@ -234,6 +302,7 @@ function setupTray(
         });
         // The file holds an access token: readable by its owner only.
         await writeFile(filePath, Buffer.from(file.contentBase64, 'base64'), { mode: 0o600 });
+        state.setLastExportFolder(dirname(filePath));
       })().catch(fail('Export RDP file'));
     },
     copyAccessToken: (host) => {
@@ -253,10 +322,22 @@ function setupTray(
         }, CLIPBOARD_CLEAR_MS).unref();
       })().catch(fail('Copy access token'));
     },
-    openWindow: showWindow,
+    openWindow: () => {
+      failure = undefined;
+      refresh();
+      showWindow();
+    },
     setPaused: (paused) => void call('gateway.setPaused', { paused }).then(refresh, fail('Pause gateway')),
-    setOpenAtLogin: (openAtLogin) => {
-      app.setLoginItemSettings({ openAtLogin });
+    setOpenAtLogin: (enabled) => {
+      void (async () => {
+        if (xdgAutostart) await setAutostart(enabled, autostartCommand());
+        else app.setLoginItemSettings({ openAtLogin: enabled, args: [HIDDEN_ARG] });
+        openAtLogin = enabled;
+        refresh();
+      })().catch(fail('Start at login'));
+    },
+    setNotify: (preferences) => {
+      state.setTray(preferences);
       refresh();
     },
     quit: () => app.quit(),
@@ -265,15 +346,20 @@ function setupTray(
   function refresh(): void {
     if (tray.isDestroyed()) return;
     const status = gatewayStatus(service);
-    const state = {
+    const icon = trayIconState(status, failure);
+    const menu = {
       status,
       hosts: service.context.settings.get().hosts.map((host) => host.name),
-      openAtLogin: loginItems ? app.getLoginItemSettings().openAtLogin : undefined,
+      openAtLogin,
+      notify: state.getTray(),
     };
-    tray.setToolTip(`Homegate — ${trayStatusLine(status)}`);
-    tray.setContextMenu(Menu.buildFromTemplate(trayMenuTemplate(state, actions)));
+    tray.setImage(nativeImage.createFromPath(trayIconFile(iconsDir, icon, process.platform)));
+    tray.setToolTip(trayTooltip(icon, trayStatusLine(status), failure));
+    tray.setContextMenu(Menu.buildFromTemplate(trayMenuTemplate(menu, actions)));
   }
 
+  // A click on the icon opens the window (on Linux many trays only show the menu, which has "Open Homegate").
+  tray.on('click', () => actions.openWindow());
   refresh();
   const stopFollowingHosts = service.context.settings.onChange(() => refresh());
   return {
@@ -282,6 +368,51 @@ function setupTray(
       stopFollowingHosts();
       tray.destroy();
     },
+  };
+}
+
+/**
+ * Native notifications, as the tray preferences ask: a client connected (a click opens the window on the sessions),
+ * a connection was refused, with why (a click opens the audit log). A flood is summed up (createNoticeLimiter).
+ */
+function setupNotifications(
+  service: GatewayService,
+  state: DesktopState,
+  showWindow: (target?: NoticeTarget) => void,
+  logger: Logger,
+): Disposer {
+  if (!Notification.isSupported()) {
+    logger.info('this desktop shows no notifications');
+    return () => undefined;
+  }
+  const limit = createNoticeLimiter();
+  // Kept until clicked or closed: a notification that is garbage-collected loses its click handler.
+  const shown = new Set<Notification>();
+  const raise = (notice: DesktopNotice): void => {
+    const passed = limit(notice);
+    if (!passed) return;
+    const notification = new Notification({ title: passed.title, body: passed.body });
+    shown.add(notification);
+    notification.on('click', () => {
+      shown.delete(notification);
+      showWindow(passed.target);
+    });
+    notification.on('close', () => shown.delete(notification));
+    notification.show();
+  };
+  const disposers = [
+    service.sessions.on('start', (session) => {
+      if (state.getTray().notifyOnConnection) raise(connectionNotice(session));
+    }),
+    service.onAuditRecord((record) => {
+      if (record.event !== 'tunnel.refused' || !state.getTray().notifyOnRefusal) return;
+      raise(refusalNotice(refusalFromAudit(record)));
+    }),
+  ];
+  return () => {
+    for (const dispose of disposers) dispose();
+    for (const notification of shown) notification.close();
+    shown.clear();
   };
 }
 

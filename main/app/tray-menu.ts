@@ -1,6 +1,7 @@
 import type { MenuItemConstructorOptions } from 'electron';
 import type { GatewayStatus } from '../../shared/ipc/contract.ts';
 import { formatHostAndPort } from '../../shared/model/hosts.ts';
+import type { TrayPreferences } from '../config/app-state.ts';
 
 /** Hosts listed in the tray menu; the window lists them all. */
 export const MAX_TRAY_HOSTS = 20;
@@ -9,8 +10,9 @@ export const MAX_TRAY_HOSTS = 20;
 export interface TrayState {
   readonly status: GatewayStatus;
   readonly hosts: readonly string[];
-  /** Whether the app starts at login; undefined where the platform has no such setting (Linux). */
-  readonly openAtLogin: boolean | undefined;
+  /** Whether the app starts at login (login items on macOS and Windows, an XDG autostart entry on Linux). */
+  readonly openAtLogin: boolean;
+  readonly notify: TrayPreferences;
 }
 
 /** What its entries do (boot.ts binds them to dialogs, the clipboard and the gateway). */
@@ -20,6 +22,7 @@ export interface TrayActions {
   openWindow(): void;
   setPaused(paused: boolean): void;
   setOpenAtLogin(openAtLogin: boolean): void;
+  setNotify(preferences: TrayPreferences): void;
   quit(): void;
 }
 
@@ -65,16 +68,24 @@ export function trayMenuTemplate(state: TrayState, actions: TrayActions): MenuIt
       checked: state.status.paused,
       click: (item) => actions.setPaused(item.checked),
     },
-    ...(state.openAtLogin === undefined
-      ? []
-      : [
-          {
-            label: 'Start at login',
-            type: 'checkbox',
-            checked: state.openAtLogin,
-            click: (item) => actions.setOpenAtLogin(item.checked),
-          } satisfies MenuItemConstructorOptions,
-        ]),
+    {
+      label: 'Start at login',
+      type: 'checkbox',
+      checked: state.openAtLogin,
+      click: (item) => actions.setOpenAtLogin(item.checked),
+    },
+    {
+      label: 'Notify when a client connects',
+      type: 'checkbox',
+      checked: state.notify.notifyOnConnection,
+      click: (item) => actions.setNotify({ ...state.notify, notifyOnConnection: item.checked }),
+    },
+    {
+      label: 'Notify when a connection is refused',
+      type: 'checkbox',
+      checked: state.notify.notifyOnRefusal,
+      click: (item) => actions.setNotify({ ...state.notify, notifyOnRefusal: item.checked }),
+    },
     { type: 'separator' },
     { label: 'Quit Homegate', click: () => actions.quit() },
   ];

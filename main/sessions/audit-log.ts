@@ -2,6 +2,7 @@ import { createWriteStream, type WriteStream } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Logger } from '../logging/logger.ts';
+import { TypedEmitter } from '../util/typed-emitter.ts';
 
 export const AUDIT_LOG_FILE_NAME = 'audit.log';
 
@@ -28,6 +29,9 @@ export interface AuditEvent {
   readonly [field: string]: unknown;
 }
 
+/** An event as written: with its time. */
+export type AuditEntryRecord = AuditEvent & { readonly time: string };
+
 export interface AuditSink {
   record(event: AuditEvent): void;
 }
@@ -40,11 +44,13 @@ export class AuditLog implements AuditSink {
   readonly #stream: WriteStream;
   readonly #logger: Logger;
   readonly #now: () => Date;
+  readonly #events: TypedEmitter<{ record: AuditEntryRecord }>;
 
   private constructor(stream: WriteStream, logger: Logger, now: () => Date) {
     this.#stream = stream;
     this.#logger = logger;
     this.#now = now;
+    this.#events = new TypedEmitter((error) => logger.error('audit listener failed', { error }));
     stream.on('error', (error) => logger.error('audit log write failed', { path: stream.path, error }));
   }
 
@@ -63,7 +69,14 @@ export class AuditLog implements AuditSink {
       this.#logger.warn('audit event after close', { event: event.event });
       return;
     }
-    this.#stream.write(`${JSON.stringify({ time: this.#now().toISOString(), ...event })}\n`);
+    const line: AuditEntryRecord = { time: this.#now().toISOString(), ...event };
+    this.#stream.write(`${JSON.stringify(line)}\n`);
+    this.#events.emit('record', line);
+  }
+
+  /** Follows what is recorded from now on (the desktop app's refusal notifications). */
+  onRecord(listener: (record: AuditEntryRecord) => void): () => void {
+    return this.#events.on('record', listener);
   }
 
   close(): Promise<void> {

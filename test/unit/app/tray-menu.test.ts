@@ -22,6 +22,7 @@ function recorder(): { actions: TrayActions; done: string[] } {
     openWindow: () => done.push('open'),
     setPaused: (paused) => done.push(`paused:${paused}`),
     setOpenAtLogin: (open) => done.push(`login:${open}`),
+    setNotify: (notify) => done.push(`notify:${notify.notifyOnConnection}/${notify.notifyOnRefusal}`),
     quit: () => done.push('quit'),
   };
   return { actions, done };
@@ -29,6 +30,8 @@ function recorder(): { actions: TrayActions; done: string[] } {
 
 const click = (item: MenuItemConstructorOptions | undefined, checked?: boolean): void =>
   (item?.click as (item: { checked?: boolean }) => void)({ checked });
+
+const NOTIFY = { notifyOnConnection: true, notifyOnRefusal: true };
 
 const labelled = (items: MenuItemConstructorOptions[], label: string) => items.find((item) => item.label === label);
 
@@ -43,7 +46,10 @@ describe('tray menu', () => {
 
   test('one Export entry per host, a Copy access token submenu, open, pause, start at login, quit', () => {
     const { actions, done } = recorder();
-    const menu = trayMenuTemplate({ status: STATUS, hosts: ['desk', 'nas'], openAtLogin: false }, actions);
+    const menu = trayMenuTemplate(
+      { status: STATUS, hosts: ['desk', 'nas'], openAtLogin: false, notify: NOTIFY },
+      actions,
+    );
     assert.equal(menu[0]?.label, trayStatusLine(STATUS));
     assert.equal(menu[0]?.enabled, false);
     click(labelled(menu, 'Export RDP file for desk…'));
@@ -63,19 +69,36 @@ describe('tray menu', () => {
     const login = labelled(menu, 'Start at login');
     assert.equal(login?.type, 'checkbox');
     click(login, true);
+    const onConnection = labelled(menu, 'Notify when a client connects');
+    assert.equal(onConnection?.checked, true);
+    click(onConnection, false);
+    click(labelled(menu, 'Notify when a connection is refused'), false);
     click(labelled(menu, 'Quit Homegate'));
-    assert.deepEqual(done, ['export:desk', 'export:nas', 'copy:nas', 'open', 'paused:true', 'login:true', 'quit']);
+    assert.deepEqual(done, [
+      'export:desk',
+      'export:nas',
+      'copy:nas',
+      'open',
+      'paused:true',
+      'login:true',
+      'notify:false/true',
+      'notify:true/false',
+      'quit',
+    ]);
   });
 
-  test('without hosts it says so; where there is no login item setting it is left out; long lists are cut', () => {
+  test('without hosts it says so; long lists are cut', () => {
     const { actions } = recorder();
-    const empty = trayMenuTemplate({ status: { ...STATUS, paused: true }, hosts: [], openAtLogin: undefined }, actions);
+    const empty = trayMenuTemplate(
+      { status: { ...STATUS, paused: true }, hosts: [], openAtLogin: true, notify: NOTIFY },
+      actions,
+    );
     assert.ok(empty.some((item) => item.label === 'No hosts yet: add one in Homegate' && item.enabled === false));
     assert.equal(labelled(empty, 'Copy access token'), undefined);
-    assert.equal(labelled(empty, 'Start at login'), undefined);
+    assert.equal(labelled(empty, 'Start at login')?.checked, true);
     assert.equal(labelled(empty, 'Pause gateway')?.checked, true);
     const many = Array.from({ length: MAX_TRAY_HOSTS + 3 }, (_, index) => `host${index}`);
-    const long = trayMenuTemplate({ status: STATUS, hosts: many, openAtLogin: true }, actions);
+    const long = trayMenuTemplate({ status: STATUS, hosts: many, openAtLogin: true, notify: NOTIFY }, actions);
     assert.equal(long.filter((item) => item.label?.startsWith('Export RDP file')).length, MAX_TRAY_HOSTS);
     assert.ok(labelled(long, '3 more in the window…'));
   });
