@@ -48,16 +48,21 @@ function send(
   contentType: string,
   headers: OutgoingHttpHeaders = {},
 ): void {
+  sendPayload(response, status, text, { ...COMMON_HEADERS, ...headers, 'content-type': contentType });
+}
+
+/** Answers `text` with `headers` and its length; a response whose headers went out already is dropped instead. */
+export function sendPayload(
+  response: ServerResponse,
+  status: number,
+  text: string,
+  headers: OutgoingHttpHeaders,
+): void {
   if (response.headersSent) {
     response.destroy();
     return;
   }
-  response.writeHead(status, {
-    ...COMMON_HEADERS,
-    ...headers,
-    'content-type': contentType,
-    'content-length': Buffer.byteLength(text),
-  });
+  response.writeHead(status, { ...headers, 'content-length': Buffer.byteLength(text) });
   response.end(text);
 }
 

@@ -1,24 +1,6 @@
 import type { BrowserWindowConstructorOptions, CustomScheme } from 'electron';
 
-/**
- * The renderer's Content-Security-Policy, exactly as renderer/index.html states it in its meta tag (a test holds the
- * two together): only our own bundled scripts and styles, no inline script, no eval, no remote anything.
- * `connect-src 'self'` is for the same bundle served as the web admin page (fetch and WebSocket to its own origin);
- * in the app 'self' is homegate://app, which answers no fetch, and the page talks to main through preload alone.
- */
-export const RENDERER_CSP = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "font-src 'self'",
-  "connect-src 'self'",
-  "base-uri 'none'",
-  "form-action 'none'",
-].join('; ');
-
-/** The same policy as a response header, which can also forbid framing (a meta tag cannot). */
-export const APP_CSP_HEADER = `${RENDERER_CSP}; frame-ancestors 'none'`;
+export { RENDERER_CSP, RENDERER_CSP_HEADER as APP_CSP_HEADER } from '../web/static-files.ts';
 
 /**
  * The window loads the bundle from our own scheme, not file:// (Electron's checklist: a file:// page may read any

@@ -7,6 +7,29 @@ import { createHash } from 'node:crypto';
 import { lstat, readFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 
+/**
+ * The renderer's Content-Security-Policy, exactly as renderer/index.html states it in its meta tag (a test holds the
+ * two together): only our own bundled scripts and styles, no inline script, no eval, no remote anything.
+ * `connect-src 'self'` is for the same bundle served as the web admin page (fetch and WebSocket to its own origin);
+ * in the app 'self' is homegate://app, which answers no fetch, and the page talks to main through preload alone.
+ */
+export const RENDERER_CSP = [
+  "default-src 'none'",
+  "script-src 'self'",
+  "style-src 'self'",
+  "img-src 'self' data:",
+  "font-src 'self'",
+  "connect-src 'self'",
+  "base-uri 'none'",
+  "form-action 'none'",
+].join('; ');
+
+/**
+ * The same policy as a response header, which can also forbid framing (a meta tag cannot): the app's protocol and the
+ * web admin page both serve it.
+ */
+export const RENDERER_CSP_HEADER = `${RENDERER_CSP}; frame-ancestors 'none'`;
+
 /** The only kinds of file served; anything else in the folder (source maps, dotfiles) is left out. */
 export const STATIC_CONTENT_TYPES: Readonly<Record<string, string>> = {
   '.html': 'text/html; charset=utf-8',

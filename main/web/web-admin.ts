@@ -36,21 +36,11 @@ import { ADMIN_CONNECT_PATH, CONNECT_PATH, connectRedirectTarget, createConnectR
 import { EventSockets } from './event-sockets.ts';
 import { AdminPasswordFollower } from './password-follower.ts';
 import { crossOriginRefusal } from './same-origin.ts';
-import { loadStaticFiles, lookupStaticFile, type StaticFiles } from './static-files.ts';
+import { RENDERER_CSP_HEADER, loadStaticFiles, lookupStaticFile, type StaticFiles } from './static-files.ts';
 import { SECURITY_HEADERS, pathOf, redirect, sendError } from './web-http.ts';
 
-/** The page's policy: our own files only, no inline script, no framing; it talks to its own origin alone. */
-export const WEB_ADMIN_CSP = [
-  "default-src 'none'",
-  "script-src 'self'",
-  "style-src 'self'",
-  "img-src 'self' data:",
-  "font-src 'self'",
-  "connect-src 'self'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ');
+/** The page's policy (the renderer's, as a header): our own files only, no inline script, no framing. */
+export const WEB_ADMIN_CSP = RENDERER_CSP_HEADER;
 
 export interface WebAdminDeps {
   readonly handlers: CallHandlers;

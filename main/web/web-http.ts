@@ -2,7 +2,7 @@
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
 import type { ContractError } from '../../shared/ipc/contract.ts';
 import type { ErrorResponse } from '../../shared/web/protocol.ts';
-import { ApiError, mediaType, readBody } from '../api/http.ts';
+import { ApiError, mediaType, readBody, sendPayload } from '../api/http.ts';
 
 /** How long a client may take to send a request body. */
 export const ADMIN_BODY_TIMEOUT_MS = 10_000;
@@ -58,24 +58,12 @@ export function redirect(response: ServerResponse, status: 301 | 302, location: 
   response.writeHead(status, { ...SECURITY_HEADERS, location, 'content-length': 0 }).end();
 }
 
-export function sendJson(
-  response: ServerResponse,
-  status: number,
-  body: unknown,
-  headers: OutgoingHttpHeaders = {},
-): void {
-  const text = JSON.stringify(body);
-  if (response.headersSent) {
-    response.destroy();
-    return;
-  }
-  response.writeHead(status, {
+export function sendJson(response: ServerResponse, status: number, body: unknown, headers?: OutgoingHttpHeaders): void {
+  sendPayload(response, status, JSON.stringify(body), {
     ...API_HEADERS,
     ...headers,
     'content-type': 'application/json; charset=utf-8',
-    'content-length': Buffer.byteLength(text),
   });
-  response.end(text);
 }
 
 export function sendError(
