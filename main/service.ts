@@ -312,6 +312,7 @@ function createRoutes(core: GatewayCore, pause: PauseSwitch, options: StartGatew
           : socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\nContent-Length: 0\r\n\r\n'),
       // Sessions, the audit log and legacy pairing see the client behind trusted proxies, not the proxy.
       clientAddress: createClientAddressResolver(() => settings.get().http),
+      limits: () => settings.get().limits,
     }),
     legacy,
     relay,

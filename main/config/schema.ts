@@ -98,6 +98,60 @@ export const HttpSchema = z
   })
   .strict();
 
+/** A deadline in seconds; fractional values allowed (tests use sub-second ones). */
+const DeadlineSchema = z.number().min(0.05).max(300);
+const CapSchema = z.number().int().min(1).max(65_536);
+
+/** Pairs of limits where the first may not exceed the second (a part may not be larger than the whole). */
+const ORDERED_LIMITS = [
+  ['tlsHandshakeSeconds', 'requestHeadSeconds'],
+  ['maxPendingConnections', 'maxConnections'],
+  ['maxPendingConnectionsPerAddress', 'maxPendingConnections'],
+  ['maxPendingRelayConnections', 'maxRelayConnections'],
+  ['maxPendingRelayConnectionsPerAddress', 'maxPendingRelayConnections'],
+  ['maxHalfOpenLegacyPairsPerAddress', 'maxHalfOpenLegacyPairs'],
+] as const;
+
+/**
+ * Every bound on what a client that has not yet proven anything can hold: how long each step before a token may take
+ * (absolute deadlines from accept, not idle timers) and how many such connections are held at once, in all and per
+ * client address (per /64 for IPv6). Sized for a home gateway: a family's clients need a handful at a time and
+ * each holds one for milliseconds, so the per-address caps are small and the global caps are far below what the
+ * process can carry.
+ */
+export const LimitsSchema = z
+  .object({
+    /** From TCP accept to a finished TLS handshake. */
+    tlsHandshakeSeconds: DeadlineSchema.default(10),
+    /** From TCP accept to a complete first request head (the handshake included); later heads get it afresh. */
+    requestHeadSeconds: DeadlineSchema.default(20),
+    /** Connections on the HTTPS (and plain-HTTP) listener, of every kind. */
+    maxConnections: CapSchema.default(4096),
+    /** Of those, connections still in their handshake or first request head. */
+    maxPendingConnections: CapSchema.default(512),
+    maxPendingConnectionsPerAddress: CapSchema.default(16),
+    /** From TCP accept to a complete preconnection PDU on the relay. */
+    relayPduSeconds: DeadlineSchema.default(10),
+    /** Relay connections of every kind. */
+    maxRelayConnections: CapSchema.default(1024),
+    /** Relay connections still reading their PDU or having its token checked. */
+    maxPendingRelayConnections: CapSchema.default(256),
+    maxPendingRelayConnectionsPerAddress: CapSchema.default(8),
+    /** How long the first channel of a legacy (two-request) tunnel waits for its partner. */
+    legacyPairSeconds: DeadlineSchema.default(15),
+    /** Legacy channels waiting for their partner. */
+    maxHalfOpenLegacyPairs: CapSchema.default(256),
+    maxHalfOpenLegacyPairsPerAddress: CapSchema.default(8),
+  })
+  .strict()
+  .superRefine((limits, ctx) => {
+    for (const [low, high] of ORDERED_LIMITS) {
+      if (limits[low] > limits[high]) ctx.addIssue({ code: 'custom', path: [low], message: `may not exceed ${high}` });
+    }
+  });
+
+export type LimitsSettings = Readonly<z.infer<typeof LimitsSchema>>;
+
 /** The settings file as stored on disk (`settings.json`). Every field has a default so older files keep loading. */
 export const SettingsFileSchema = z
   .object({
@@ -117,6 +171,7 @@ export const SettingsFileSchema = z
     relay: RelaySchema.default(() => RelaySchema.parse({})),
     wakeOnLan: WakeOnLanSchema.default(() => WakeOnLanSchema.parse({})),
     http: HttpSchema.default(() => HttpSchema.parse({})),
+    limits: LimitsSchema.default(() => LimitsSchema.parse({})),
   })
   .strict()
   .superRefine((settings, ctx) => {
@@ -144,6 +199,7 @@ export function defaultSettings(): Settings {
     relay: RelaySchema.parse({}),
     wakeOnLan: WakeOnLanSchema.parse({}),
     http: HttpSchema.parse({}),
+    limits: LimitsSchema.parse({}),
   };
 }
 

@@ -3,12 +3,22 @@ import { createServer as createNetServer, type AddressInfo, type Server as NetSe
 import { createServer as createTlsServer, type SecureContextOptions } from 'node:tls';
 import { normalizeIpAddress } from '../../../shared/model/ip-address.ts';
 import type { Logger } from '../../logging/logger.ts';
+import { PendingLimiter } from '../../util/pending-limiter.ts';
 import { RequestHeadError, findHeadEnd, parseRequestHead, type RequestHead } from './request-head.ts';
 
-/** A client must finish its TLS handshake and send a request head within this time. */
-export const REQUEST_HEAD_TIMEOUT_MS = 10_000;
-/** Connections held before the listener stops accepting; protects the process, not a per-user quota. */
-export const MAX_CONNECTIONS = 4096;
+/**
+ * The front door's limits, read for each new connection (the settings' `limits`; see main/config/schema.ts). Every
+ * deadline runs from TCP accept and is absolute: bytes trickling in do not extend it.
+ */
+export interface GatewayLimits {
+  readonly tlsHandshakeSeconds: number;
+  /** To a complete first request head; a later head on a kept-alive connection gets this long afresh. */
+  readonly requestHeadSeconds: number;
+  readonly maxConnections: number;
+  /** Connections still in their handshake or first request head, in all and per address (/64 for IPv6). */
+  readonly maxPendingConnections: number;
+  readonly maxPendingConnectionsPerAddress: number;
+}
 
 export interface TlsMaterialInput {
   readonly chainPem: string;
@@ -50,8 +60,18 @@ export interface GatewayServerOptions {
   readonly onHttpUpgrade?: (request: IncomingMessage, socket: Socket, head: Buffer) => void;
   /** Resolves `GatewayRequest.remoteAddress`; the TCP peer when absent. */
   readonly clientAddress?: ClientAddressResolver;
-  /** How long a client may take over its TLS handshake; `REQUEST_HEAD_TIMEOUT_MS` when absent. */
-  readonly handshakeTimeoutMs?: number;
+  /** Read at every accept, so a settings change applies to the next connection. */
+  readonly limits: () => GatewayLimits;
+}
+
+/** A connection accepted but not yet past its first request head: its place and its deadlines. */
+interface Admission {
+  /** The TCP socket (under TLS, the raw one). */
+  readonly socket: Socket;
+  /** Clears the deadlines and frees the place; safe to call twice. */
+  readonly release: () => void;
+  /** Clears the handshake deadline (the head deadline still runs). */
+  readonly secured: () => void;
 }
 
 /**
@@ -68,12 +88,28 @@ export class GatewayServer {
   #plain: NetServer | undefined;
   readonly #options: GatewayServerOptions;
   readonly #sockets = new Set<Socket>();
+  readonly #pending: PendingLimiter;
+  /** TLS connections in their handshake, by peer address and port, until `secureConnection` claims them. */
+  readonly #handshaking = new Map<string, Admission>();
+  /** Connections open on both listeners, of every kind. */
+  #open = 0;
   #accepting = true;
 
   constructor(options: GatewayServerOptions) {
     this.#options = options;
+    this.#pending = new PendingLimiter(() => {
+      const limits = options.limits();
+      return { max: limits.maxPendingConnections, maxPerAddress: limits.maxPendingConnectionsPerAddress };
+    });
+    const headMs = options.limits().requestHeadSeconds * 1000;
     this.#http = createHttpServer(
-      { requestTimeout: 30_000, headersTimeout: REQUEST_HEAD_TIMEOUT_MS, maxHeaderSize: 16 * 1024 },
+      {
+        requestTimeout: Math.max(30_000, headMs),
+        // Later requests on a kept-alive connection are Node's to read: the same head deadline, checked every second.
+        headersTimeout: headMs,
+        connectionsCheckingInterval: 1_000,
+        maxHeaderSize: 16 * 1024,
+      },
       options.onHttpRequest,
     );
     const onUpgrade = options.onHttpUpgrade;
@@ -85,13 +121,27 @@ export class GatewayServer {
       ...secureContextOptions(options.tls),
       // HTTP/1.1 only: MS-TSGU has no HTTP/2 mapping, and clients that negotiate h2 would break.
       ALPNProtocols: ['http/1.1'],
-      handshakeTimeout: options.handshakeTimeoutMs ?? REQUEST_HEAD_TIMEOUT_MS,
+      handshakeTimeout: options.limits().tlsHandshakeSeconds * 1000,
       // RDP input and screen updates are small and latency-bound: no Nagle delay on top of the client's delayed
       // ACK, on either transport.
       noDelay: true,
     });
-    this.#tls.maxConnections = MAX_CONNECTIONS;
-    this.#tls.on('secureConnection', (socket) => this.#accept(socket));
+    // Runs after tls.Server's own 'connection' listener has wrapped the socket; destroying it ends the TLS socket too.
+    this.#tls.on('connection', (socket: Socket) => {
+      const admission = this.#admit(socket, true);
+      if (admission) this.#handshaking.set(peerKey(socket), admission);
+    });
+    this.#tls.on('secureConnection', (socket: Socket) => {
+      const key = peerKey(socket);
+      const admission = this.#handshaking.get(key);
+      this.#handshaking.delete(key);
+      if (!admission) {
+        socket.destroy();
+        return;
+      }
+      admission.secured();
+      this.#accept(socket, admission);
+    });
     // A plain tls.Server only reports a failed or timed-out handshake (https.Server is what destroys the socket):
     // left open, a client that never finishes its handshake would hold a connection slot for ever.
     this.#tls.on('tlsClientError', (error, socket) => {
@@ -112,8 +162,10 @@ export class GatewayServer {
   listenPlain(host: string, port: number): Promise<AddressInfo> {
     if (this.#plain) return Promise.reject(new Error('the plain-HTTP listener is already started'));
     const plain = createNetServer({ allowHalfOpen: false });
-    plain.maxConnections = MAX_CONNECTIONS;
-    plain.on('connection', (socket) => this.#accept(socket));
+    plain.on('connection', (socket) => {
+      const admission = this.#admit(socket, false);
+      if (admission) this.#accept(socket, admission);
+    });
     this.#plain = plain;
     return listenOn(plain, host, port);
   }
@@ -134,13 +186,60 @@ export class GatewayServer {
     return Promise.resolve();
   }
 
-  /** Destroys every connection that has not become a tunnel (pending heads, HTTP keep-alive). */
+  /** Destroys every connection that has not become a tunnel (handshakes, pending heads, HTTP keep-alive). */
   destroyPending(): void {
+    for (const admission of this.#handshaking.values()) admission.socket.destroy();
     for (const socket of this.#sockets) socket.destroy();
     this.#http.closeAllConnections();
   }
 
-  #accept(socket: Socket): void {
+  /**
+   * Counts a new TCP connection against the caps and starts its deadlines, or destroys it at once. A refusal is
+   * logged at debug level only: under a flood a line per connection would flood the log itself.
+   */
+  #admit(socket: Socket, tls: boolean): Admission | undefined {
+    socket.on('error', () => undefined);
+    const limits = this.#options.limits();
+    const client = socket.remoteAddress;
+    if (!this.#accepting || client === undefined) {
+      socket.destroy();
+      return undefined;
+    }
+    const slot = this.#open < limits.maxConnections ? this.#pending.admit(client, () => socket.destroy()) : undefined;
+    if (!slot) {
+      this.#options.logger.debug('connection refused: too many connections', { client });
+      socket.destroy();
+      return undefined;
+    }
+    this.#open += 1;
+    const expire = (): void => {
+      socket.destroy();
+    };
+    const headTimer = setTimeout(expire, limits.requestHeadSeconds * 1000).unref();
+    let handshakeTimer = tls ? setTimeout(expire, limits.tlsHandshakeSeconds * 1000).unref() : undefined;
+    const key = tls ? peerKey(socket) : undefined;
+    const release = (): void => {
+      clearTimeout(headTimer);
+      clearTimeout(handshakeTimer);
+      slot.release();
+    };
+    const admission: Admission = {
+      socket,
+      release,
+      secured: () => {
+        clearTimeout(handshakeTimer);
+        handshakeTimer = undefined;
+      },
+    };
+    socket.once('close', () => {
+      this.#open -= 1;
+      release();
+      if (key !== undefined && this.#handshaking.get(key) === admission) this.#handshaking.delete(key);
+    });
+    return admission;
+  }
+
+  #accept(socket: Socket, admission: Admission): void {
     // A TCP connection accepted before the stop can finish its TLS handshake after it; serving it then would start
     // a tunnel behind the shutdown's back (after the drain, with the audit log closed).
     if (!this.#accepting) {
@@ -150,13 +249,22 @@ export class GatewayServer {
     const peerAddress = normalizeIpAddress(socket.remoteAddress ?? '') ?? socket.remoteAddress ?? 'unknown';
     socket.once('close', () => this.#sockets.delete(socket));
     socket.on('error', () => undefined);
-    this.#readHead(socket, peerAddress, Buffer.alloc(0));
+    this.#readHead(socket, peerAddress, Buffer.alloc(0), admission.release);
   }
 
-  /** Reads one request head from `socket` (starting with `buffered`) and dispatches it. */
-  #readHead(socket: Socket, peerAddress: string, buffered: Buffer): void {
+  /** Reads a later request head on a kept-alive connection, with a fresh deadline of its own. */
+  #readNextHead(socket: Socket, peerAddress: string, buffered: Buffer): void {
+    const timer = setTimeout(() => socket.destroy(), this.#options.limits().requestHeadSeconds * 1000).unref();
+    socket.once('close', () => clearTimeout(timer));
+    this.#readHead(socket, peerAddress, buffered, () => clearTimeout(timer));
+  }
+
+  /**
+   * Reads one request head from `socket` (starting with `buffered`) and dispatches it; `headRead` ends the head's
+   * deadline once it is complete (or refused).
+   */
+  #readHead(socket: Socket, peerAddress: string, buffered: Buffer, headRead: () => void): void {
     this.#sockets.add(socket);
-    socket.setTimeout(REQUEST_HEAD_TIMEOUT_MS, () => socket.destroy());
 
     let finished = false;
     const tryDispatch = (): void => {
@@ -169,6 +277,7 @@ export class GatewayServer {
       } catch (error) {
         finished = true;
         socket.off('data', onData);
+        headRead();
         const status = error instanceof RequestHeadError ? error.status : 400;
         this.#options.logger.info('bad request head', { client: peerAddress, status, error });
         socket.end(
@@ -180,7 +289,7 @@ export class GatewayServer {
       finished = true;
       socket.off('data', onData);
       socket.pause();
-      socket.setTimeout(0);
+      headRead();
       if (head.method.startsWith('RDG_')) {
         this.#sockets.delete(socket);
         const rest = buffered.subarray(end);
@@ -191,7 +300,7 @@ export class GatewayServer {
           remoteAddress: this.#options.clientAddress?.(peerAddress, head.headers) ?? peerAddress,
           peerAddress,
           readNext: () => {
-            if (!socket.destroyed) this.#readHead(socket, peerAddress, rest);
+            if (!socket.destroyed) this.#readNextHead(socket, peerAddress, rest);
           },
         });
       } else {
@@ -210,6 +319,11 @@ export class GatewayServer {
     // After keep-alive the socket was left paused by the previous dispatch; a new one flows already.
     if (!finished) socket.resume();
   }
+}
+
+/** A live connection's peer, which its raw TCP socket and its TLS socket share. */
+function peerKey(socket: Socket): string {
+  return `${socket.remoteAddress ?? ''} ${socket.remotePort ?? ''}`;
 }
 
 function listenOn(server: NetServer, host: string, port: number): Promise<AddressInfo> {
