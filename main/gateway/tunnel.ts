@@ -13,8 +13,11 @@ import {
   TunnelSession,
   monotonicNow,
   type ChannelRequest,
+  type TunnelChecks,
   type TunnelEndReason,
+  type TunnelLifecycleOptions,
   type TunnelOutcome,
+  type TunnelOutputs,
 } from './tsgu/session.ts';
 
 /** A client must get from the first byte to an open channel within this time. */
@@ -120,130 +123,158 @@ export function runTunnel<Grant extends TunnelGrant>(
   transport: PacketTransport,
   deps: TunnelDeps<Grant>,
 ): TunnelHandle {
-  const { policy, sessions, audit } = deps;
-  const log = deps.logger.child({ client: transport.remoteAddress, transport: transport.kind });
-  const lifecycle = deps.lifecycle?.() ?? DEFAULT_TUNNEL_LIFECYCLE;
-  const framer = new PacketFramer();
-  let target: Socket | undefined;
-  let host: Host | undefined;
-  let session: SessionHandle | undefined;
+  const tunnel = new Tunnel(transport, deps);
+  return { terminate: (reason) => tunnel.terminate(reason), done: tunnel.done };
+}
+
+class Tunnel<Grant extends TunnelGrant> {
+  readonly done: Promise<void>;
+  readonly #transport: PacketTransport;
+  readonly #deps: TunnelDeps<Grant>;
+  readonly #log: Logger;
+  readonly #lifecycle: TunnelLifecycle;
+  readonly #framer = new PacketFramer();
+  readonly #session: TunnelSession<Grant>;
+  #target: Socket | undefined;
+  #host: Host | undefined;
+  #handle: SessionHandle | undefined;
   // Every timer of this tunnel: the setup deadline, the periodic lifecycle check once the channel is open, and the
-  // wait for the client's answer to CLOSE_CHANNEL. All unref'd, all cleared in finish().
-  let closeTimer: NodeJS.Timeout | undefined;
-  let ticker: NodeJS.Timeout | undefined;
-  let markDone: () => void = () => undefined;
+  // wait for the client's answer to CLOSE_CHANNEL. All unref'd, all cleared in #finish().
+  readonly #setupTimer: NodeJS.Timeout;
+  #closeTimer: NodeJS.Timeout | undefined;
+  #ticker: NodeJS.Timeout | undefined;
+  #markDone: () => void = () => undefined;
   // Writes to the target in one event-loop turn are corked into one writev: a DATA payload arrives in pieces, as
   // the client's TLS records and frames cut it, and Node hands each TLS record to JavaScript on its own.
-  let targetCorked = false;
-  const uncorkTarget = (): void => {
-    if (!targetCorked) return;
-    targetCorked = false;
-    target?.uncork();
+  #targetCorked = false;
+  readonly #uncorkTarget = (): void => {
+    if (!this.#targetCorked) return;
+    this.#targetCorked = false;
+    this.#target?.uncork();
   };
-  const done = new Promise<void>((resolve) => (markDone = resolve));
 
-  const tunnel: TunnelSession<Grant> = new TunnelSession<Grant>(
-    {
+  constructor(transport: PacketTransport, deps: TunnelDeps<Grant>) {
+    this.#transport = transport;
+    this.#deps = deps;
+    this.#log = deps.logger.child({ client: transport.remoteAddress, transport: transport.kind });
+    this.#lifecycle = deps.lifecycle?.() ?? DEFAULT_TUNNEL_LIFECYCLE;
+    this.done = new Promise<void>((resolve) => (this.#markDone = resolve));
+    this.#session = new TunnelSession<Grant>(this.#checks(), this.#outputs(), sessionOptions(this.#lifecycle, deps));
+    const { setupTimeoutMs } = this.#lifecycle;
+    this.#setupTimer = setTimeout(
+      () => this.#session.terminate('timeout', HResult.S_OK, `no open channel within ${setupTimeoutMs} ms`),
+      setupTimeoutMs,
+    );
+    this.#setupTimer.unref();
+    this.#startTransport();
+  }
+
+  /** Admin disconnect, shutdown: the client is told why with the reason's close status and notice. */
+  terminate(reason: TunnelEndReason): void {
+    const close = GATEWAY_CLOSE[reason];
+    this.#session.terminate(reason, close?.hresult ?? HResult.S_OK, undefined, close?.notice);
+  }
+
+  #checks(): TunnelChecks<Grant> {
+    const { policy } = this.#deps;
+    return {
       authenticate: (token) => policy.authenticate(token),
       openChannel: async (grant, request) => {
-        host = policy.authorize(grant, request);
-        target = await policy.dial(host);
-        if (tunnel.state === 'closed') target.destroy();
+        this.#host = policy.authorize(grant, request);
+        this.#target = await policy.dial(this.#host);
+        if (this.#session.state === 'closed') this.#target.destroy();
       },
-    },
-    {
+    };
+  }
+
+  #outputs(): TunnelOutputs {
+    return {
       send: (packet) => {
-        transport.send(encodeServerPacket(packet));
+        this.#transport.send(encodeServerPacket(packet));
       },
       channelOpened: () => {
-        clearTimeout(setupTimer);
-        session = startSession();
-        ticker = setInterval(() => tunnel.tick(), deps.tickMs ?? lifecycleTickMs(lifecycle));
-        ticker.unref();
+        clearTimeout(this.#setupTimer);
+        this.#handle = this.#openSession();
+        this.#ticker = setInterval(() => this.#session.tick(), this.#deps.tickMs ?? lifecycleTickMs(this.#lifecycle));
+        this.#ticker.unref();
       },
-      channelData: (data) => {
-        session?.countToTarget(data.length);
-        if (!target) return;
-        if (!targetCorked) {
-          targetCorked = true;
-          target.cork();
-          setImmediate(uncorkTarget);
+      channelData: (data) => this.#writeToTarget(data),
+      closing: () => this.#closing(),
+      ended: (outcome) => this.#finish(outcome),
+    };
+  }
+
+  #writeToTarget(data: Buffer): void {
+    this.#handle?.countToTarget(data.length);
+    const target = this.#target;
+    if (!target) return;
+    if (!this.#targetCorked) {
+      this.#targetCorked = true;
+      target.cork();
+      setImmediate(this.#uncorkTarget);
+    }
+    // Paused above the transport's own high-water mark rather than at write()'s false: a corked write
+    // reports false for anything above the socket's 16 KiB mark, and pausing every tick costs more than it saves.
+    target.write(data);
+    if (target.writableLength > SEND_HIGH_WATER_BYTES) this.#transport.pause();
+  }
+
+  #closing(): void {
+    clearInterval(this.#ticker);
+    // Bytes the client sent before its close go out before the target is dropped.
+    this.#uncorkTarget();
+    this.#target?.destroy();
+    // The client's answer must be read even if reading was paused for a slow target.
+    this.#transport.resume();
+    // A server-initiated close waits for the client's CLOSE_CHANNEL_RESPONSE, but not forever.
+    this.#closeTimer = setTimeout(() => {
+      this.#transport.destroy();
+      this.#session.transportClosed();
+    }, CLOSE_HANDSHAKE_TIMEOUT_MS);
+    this.#closeTimer.unref();
+  }
+
+  #startTransport(): void {
+    const session = this.#session;
+    const sink: PacketSink = {
+      packet: (packet) => session.receive(decodeClientPacket(packet)),
+      // Until the channel is open, DATA is decoded whole like any other packet (and refused as out of order).
+      streamData: () => session.state === 'channel-open',
+      data: (payload) => session.receive({ type: 'data', data: payload }),
+    };
+    this.#transport.start({
+      data: (chunk) => {
+        if (session.state === 'closed') return;
+        try {
+          this.#framer.feed(chunk, sink);
+        } catch (error) {
+          if (!(error instanceof TsguError)) throw error;
+          session.malformed(error);
         }
-        // Paused above the transport's own high-water mark rather than at write()'s false: a corked write
-        // reports false for anything above the socket's 16 KiB mark, and pausing every tick costs more than it saves.
-        target.write(data);
-        if (target.writableLength > SEND_HIGH_WATER_BYTES) transport.pause();
       },
-      closing: () => {
-        clearInterval(ticker);
-        // Bytes the client sent before its close go out before the target is dropped.
-        uncorkTarget();
-        target?.destroy();
-        // The client's answer must be read even if reading was paused for a slow target.
-        transport.resume();
-        // A server-initiated close waits for the client's CLOSE_CHANNEL_RESPONSE, but not forever.
-        closeTimer = setTimeout(() => {
-          transport.destroy();
-          tunnel.transportClosed();
-        }, CLOSE_HANDSHAKE_TIMEOUT_MS);
-        closeTimer.unref();
-      },
-      ended: (outcome) => finish(outcome),
-    },
-    {
-      keepaliveIntervalMs: lifecycle.keepaliveIntervalMs,
-      idleTimeoutMs: lifecycle.idleTimeoutMs,
-      maxSessionMs: lifecycle.maxSessionMs,
-      grantExpiresAt: lifecycle.endAtTokenExpiry ? (grant) => grant.expiresAtMs : undefined,
-      consentMessage: lifecycle.consentMessage || undefined,
-      serviceMessage: lifecycle.serviceMessage || undefined,
-      now: deps.now ?? monotonicNow,
-    },
-  );
+      drain: () => this.#target?.resume(),
+      closed: (error) => session.transportClosed(error),
+    });
+  }
 
-  const setupTimer = setTimeout(
-    () => tunnel.terminate('timeout', HResult.S_OK, `no open channel within ${lifecycle.setupTimeoutMs} ms`),
-    lifecycle.setupTimeoutMs,
-  );
-  setupTimer.unref();
-
-  const sink: PacketSink = {
-    packet: (packet) => tunnel.receive(decodeClientPacket(packet)),
-    // Until the channel is open, DATA is decoded whole like any other packet (and refused as out of order).
-    streamData: () => tunnel.state === 'channel-open',
-    data: (payload) => tunnel.receive({ type: 'data', data: payload }),
-  };
-  transport.start({
-    data: (chunk) => {
-      if (tunnel.state === 'closed') return;
-      try {
-        framer.feed(chunk, sink);
-      } catch (error) {
-        if (!(error instanceof TsguError)) throw error;
-        tunnel.malformed(error);
-      }
-    },
-    drain: () => target?.resume(),
-    closed: (error) => tunnel.transportClosed(error),
-  });
-
-  function startSession(): SessionHandle {
-    const socket = target as Socket;
-    const allowed = host as Host;
-    const handle = sessions.open({
+  #openSession(): SessionHandle {
+    const socket = this.#target as Socket;
+    const allowed = this.#host as Host;
+    const transport = this.#transport;
+    const session = this.#session;
+    const handle = this.#deps.sessions.open({
       transport: transport.kind,
       clientAddress: transport.remoteAddress,
-      clientName: tunnel.clientName,
-      tokenId: tunnel.grant?.tokenId ?? '',
+      clientName: session.clientName,
+      tokenId: session.grant?.tokenId ?? '',
       host: allowed.name,
       target: `${socket.remoteAddress ?? allowed.address}:${socket.remotePort ?? allowed.port}`,
-      terminate: (reason) => terminateFromGateway(reason),
+      terminate: (reason) => this.terminate(reason),
     });
-    log.info('tunnel open', { session: handle.id, host: allowed.name });
-
+    this.#log.info('tunnel open', { session: handle.id, host: allowed.name });
     socket.on('data', (chunk: Buffer) => {
       handle.countToClient(chunk.length);
-      tunnel.dataToClient();
+      session.dataToClient();
       let writable = true;
       for (let offset = 0; offset < chunk.length; offset += MAX_DATA_PAYLOAD_BYTES) {
         writable = transport.sendData(chunk.subarray(offset, offset + MAX_DATA_PAYLOAD_BYTES));
@@ -251,47 +282,60 @@ export function runTunnel<Grant extends TunnelGrant>(
       if (!writable) socket.pause();
     });
     socket.on('drain', () => transport.resume());
-    socket.on('end', () => tunnel.targetEnded());
-    socket.on('error', (error) => tunnel.targetEnded(error));
-    socket.on('close', () => tunnel.targetEnded());
+    socket.on('end', () => session.targetEnded());
+    socket.on('error', (error) => session.targetEnded(error));
+    socket.on('close', () => session.targetEnded());
     return handle;
   }
 
-  function finish(outcome: TunnelOutcome): void {
-    clearTimeout(setupTimer);
-    clearInterval(ticker);
-    clearTimeout(closeTimer);
-    uncorkTarget();
-    target?.destroy();
-    if (session) {
-      session.end(toSessionEndReason(outcome.reason), outcome.detail);
-      log.info('tunnel closed', { session: session.id, reason: outcome.reason, detail: outcome.detail });
+  #finish(outcome: TunnelOutcome): void {
+    clearTimeout(this.#setupTimer);
+    clearInterval(this.#ticker);
+    clearTimeout(this.#closeTimer);
+    this.#uncorkTarget();
+    this.#target?.destroy();
+    if (this.#handle) {
+      this.#handle.end(toSessionEndReason(outcome.reason), outcome.detail);
+      this.#log.info('tunnel closed', { session: this.#handle.id, reason: outcome.reason, detail: outcome.detail });
     } else {
-      audit.record({
-        event: 'tunnel.refused',
-        transport: transport.kind,
-        client: transport.remoteAddress,
-        stage: outcome.state,
-        reason: outcome.reason,
-        ...(outcome.hresult === undefined ? {} : { hresult: `0x${outcome.hresult.toString(16).padStart(8, '0')}` }),
-        ...(outcome.failure === undefined ? {} : { failure: outcome.failure }),
-        ...(outcome.detail === undefined ? {} : { detail: outcome.detail }),
-        ...(tunnel.grant ? { tokenId: tunnel.grant.tokenId } : {}),
-        ...(host ? { host: host.name } : {}),
-      });
-      log.info('tunnel refused', { stage: outcome.state, reason: outcome.reason, detail: outcome.detail });
+      this.#recordRefusal(outcome);
     }
-    transport.close();
-    markDone();
+    this.#transport.close();
+    this.#markDone();
   }
 
-  /** Admin disconnect, shutdown: the client is told why with the reason's close status and notice. */
-  function terminateFromGateway(reason: TunnelEndReason): void {
-    const close = GATEWAY_CLOSE[reason];
-    tunnel.terminate(reason, close?.hresult ?? HResult.S_OK, undefined, close?.notice);
+  #recordRefusal(outcome: TunnelOutcome): void {
+    const grant = this.#session.grant;
+    this.#deps.audit.record({
+      event: 'tunnel.refused',
+      transport: this.#transport.kind,
+      client: this.#transport.remoteAddress,
+      stage: outcome.state,
+      reason: outcome.reason,
+      ...(outcome.hresult === undefined ? {} : { hresult: `0x${outcome.hresult.toString(16).padStart(8, '0')}` }),
+      ...(outcome.failure === undefined ? {} : { failure: outcome.failure }),
+      ...(outcome.detail === undefined ? {} : { detail: outcome.detail }),
+      ...(grant ? { tokenId: grant.tokenId } : {}),
+      ...(this.#host ? { host: this.#host.name } : {}),
+    });
+    this.#log.info('tunnel refused', { stage: outcome.state, reason: outcome.reason, detail: outcome.detail });
   }
+}
 
-  return { terminate: terminateFromGateway, done };
+/** The state machine's limits and messages from the tunnel's lifecycle. */
+function sessionOptions<Grant extends TunnelGrant>(
+  lifecycle: TunnelLifecycle,
+  deps: TunnelDeps<Grant>,
+): TunnelLifecycleOptions<Grant> {
+  return {
+    keepaliveIntervalMs: lifecycle.keepaliveIntervalMs,
+    idleTimeoutMs: lifecycle.idleTimeoutMs,
+    maxSessionMs: lifecycle.maxSessionMs,
+    grantExpiresAt: lifecycle.endAtTokenExpiry ? (grant) => grant.expiresAtMs : undefined,
+    consentMessage: lifecycle.consentMessage || undefined,
+    serviceMessage: lifecycle.serviceMessage || undefined,
+    now: deps.now ?? monotonicNow,
+  };
 }
 
 function toSessionEndReason(reason: TunnelEndReason): SessionEndReason {
