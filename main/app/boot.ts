@@ -295,11 +295,7 @@ async function setupTray(
           filters: [{ name: 'Remote Desktop connection', extensions: ['rdp'] }],
         });
         if (canceled || !filePath) return;
-        const file = await call('rdp.export', {
-          host,
-          mode: 'gateway',
-          options: { screenMode: 'fullscreen', multiMonitor: false, clipboard: true, drives: false, audio: 'local' },
-        });
+        const file = await call('rdp.export', { host, mode: 'gateway' });
         // The file holds an access token: readable by its owner only.
         await writeFile(filePath, Buffer.from(file.contentBase64, 'base64'), { mode: 0o600 });
         state.setLastExportFolder(dirname(filePath));
@@ -312,7 +308,6 @@ async function setupTray(
           host,
           ttlSeconds,
           label: 'copied from the tray',
-          singleUse: false,
         });
         await clipboard.writeText(token);
         setTimeout(() => {

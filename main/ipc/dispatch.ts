@@ -1,6 +1,6 @@
 import {
   contract,
-  type CallInput,
+  type ParsedCallInput,
   type CallName,
   type CallOutput,
   type ContractError,
@@ -24,7 +24,7 @@ export interface CallContext {
 
 /** One handler per contract call; inputs arrive already validated. */
 export type CallHandlers = {
-  readonly [N in CallName]: (input: CallInput<N>, context: CallContext) => Promise<CallOutput<N>>;
+  readonly [N in CallName]: (input: ParsedCallInput<N>, context: CallContext) => Promise<CallOutput<N>>;
 };
 
 /** What the handlers work on: the running gateway (settings, keys, certificates, sessions) and a logger. */

@@ -61,6 +61,8 @@ const RdpOptionsSchema = z
   })
   .strict();
 export type RdpOptions = z.infer<typeof RdpOptionsSchema>;
+/** The client options an .rdp file gets when the caller names none. */
+export const defaultRdpOptions = (): RdpOptions => RdpOptionsSchema.parse({});
 
 const Empty = z.undefined();
 const ByName = z.object({ name: HostNameSchema }).strict();
@@ -98,7 +100,7 @@ const RdpExportRequest = z
       .min(30)
       .max(24 * 60 * 60)
       .optional(),
-    options: RdpOptionsSchema.default(() => RdpOptionsSchema.parse({})),
+    options: RdpOptionsSchema.default(defaultRdpOptions),
   })
   .strict();
 
@@ -166,7 +168,10 @@ export const contract = {
 export type Contract = typeof contract;
 export type CallName = keyof Contract['calls'];
 export type EventName = keyof Contract['events'];
-export type CallInput<N extends CallName> = z.infer<Contract['calls'][N]['input']>;
+/** What a caller sends: defaults may be left out (the schema's input). */
+export type CallInput<N extends CallName> = z.input<Contract['calls'][N]['input']>;
+/** What a handler receives: the input after validation, defaults filled in (the schema's output). */
+export type ParsedCallInput<N extends CallName> = z.output<Contract['calls'][N]['input']>;
 export type CallOutput<N extends CallName> = Contract['calls'][N]['output'];
 export type EventPayload<N extends EventName> = Contract['events'][N];
 

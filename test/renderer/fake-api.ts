@@ -11,6 +11,7 @@ import type {
   GatewayStatus,
   HomegateApi,
 } from '../../shared/ipc/contract.ts';
+import { contract } from '../../shared/ipc/contract.ts';
 import type { Host } from '../../shared/model/hosts.ts';
 import type { SessionInfo } from '../../shared/model/sessions.ts';
 import type { AuditEntry, CertificateInfo, IssuedToken } from '../../shared/model/ui.ts';
@@ -126,7 +127,8 @@ export class FakeGateway {
           host: input.host,
           label: input.label,
           device: input.device,
-          singleUse: input.singleUse,
+          // As a real gateway sees it: validated, defaults filled in.
+          singleUse: contract.calls['tokens.issue'].input.parse(input).singleUse,
           issuedAt: new Date(Date.now() + this.#nextJti).toISOString(),
           expiresAt: new Date(Date.now() + input.ttlSeconds * 1000).toISOString(),
           revokedAt: undefined,

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { contract, type RdpOptions } from '../../../shared/ipc/contract.ts';
+import { contract, defaultRdpOptions, type RdpOptions } from '../../../shared/ipc/contract.ts';
 import type { ExportedFile } from '../../../shared/model/ui.ts';
 import { errorMessage } from '../api/errors.ts';
 import { CheckField, Field, fieldErrors } from '../components/Field.tsx';
@@ -50,13 +50,7 @@ function ExportForm() {
   const [host, setHost] = useState(focusHost ?? '');
   const [mode, setMode] = useState<Mode>('gateway');
   const [ttl, setTtl] = useState<number | undefined>(undefined);
-  const [options, setOptions] = useState<RdpOptions>({
-    screenMode: 'fullscreen',
-    multiMonitor: false,
-    clipboard: true,
-    drives: false,
-    audio: 'local',
-  });
+  const [options, setOptions] = useState<RdpOptions>(defaultRdpOptions);
   const [username, setUsername] = useState('');
   const [submitted, setSubmitted] = useState(false);
   const [busy, setBusy] = useState(false);
