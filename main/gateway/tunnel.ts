@@ -31,7 +31,7 @@ export const LIFECYCLE_TICK_MS = 1_000;
 /** The shortest period, for the sub-second limits tests use. */
 const MIN_LIFECYCLE_TICK_MS = 20;
 
-/** What the client is told when the gateway ends a channel itself (tsgu.md §4.11; MS-TSGU's close statuses). */
+/** What the client is told when the gateway ends a channel itself (HTTP_CLOSE_PACKET's status, MS-TSGU §2.2.10). */
 const GATEWAY_CLOSE: Partial<Record<TunnelEndReason, { readonly hresult: number; readonly notice?: string }>> = {
   // MS-TSGU: E_PROXY_CONNECTIONABORTED is "returned when the RDG server administrator forcefully disconnects".
   'admin-disconnect': {

@@ -1,5 +1,5 @@
 /**
- * Signing .rdp files as rdpsign does ([MS-RDWR]-style `signscope` + `signature`), see shared/protocol/rdp-file.md §3.
+ * Signing .rdp files as rdpsign does ([MS-RDWR]-style `signscope` + `signature`).
  *
  * The secure settings present are hashed in the rdpsign table order: each `key:type:value` line + CRLF, then the
  * `signscope:s:` line + CRLF, as UTF-16LE followed by one UTF-16 NUL. The signature is a detached PKCS#7 SignedData

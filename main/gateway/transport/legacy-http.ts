@@ -1,6 +1,6 @@
 /**
- * MS-TSGU's legacy two-channel HTTP transport (tsgu.md §2.4, freerdp-observed.md §7): two long-lived requests on two
- * connections, paired by `RDG-Connection-Id`, together one `PacketTransport`.
+ * MS-TSGU's legacy two-channel HTTP transport (RDG_OUT_DATA and RDG_IN_DATA, MS-TSGU §2.2.3): two long-lived
+ * requests on two connections, paired by `RDG-Connection-Id`, together one `PacketTransport`.
  *
  *   OUT  RDG_OUT_DATA (no upgrade)  ← 200 without Content-Length, 10 random seed bytes, then the server's packets raw
  *   IN   RDG_IN_DATA                ← 200 + Content-Length: 0; the client then sends a second request head on the

@@ -1,7 +1,6 @@
 /**
  * MS-TSGU (HTTP transport) wire constants, named as the spec names them.
- * Pure data: no imports, no state. Section numbers refer to [MS-TSGU]; layouts and sources are in the team's
- * protocol notes (shared/protocol/tsgu.md beside the checkout).
+ * Pure data: no imports, no state. Section numbers refer to [MS-TSGU].
  */
 
 /** HTTP_PACKET_TYPE (2.2.5.3.3): the u16 `packetType` of every packet header. */
@@ -40,8 +39,8 @@ export const PacketType = {
 export type PacketTypeValue = (typeof PacketType)[keyof typeof PacketType];
 
 /**
- * HRESULT / status codes carried in `errorCode` / `statusCode` fields (tsgu.md §6; values checked against FreeRDP
- * `tsg.h`). FreeRDP tests handshake, tunnel and channel response codes with FAILED() (high bit set), so every code
+ * HRESULT / status codes carried in `errorCode` / `statusCode` fields (values checked against FreeRDP `tsg.h`).
+ * FreeRDP tests handshake, tunnel and channel response codes with FAILED() (high bit set), so every code
  * we may answer a request with is given in its 0x8007xxxx failure form. Codes used only as close statuses or in
  * the re-authentication flow keep the value the clients list.
  */

@@ -11,7 +11,7 @@ import type { TsguError } from './errors.ts';
 import { TsguDecodeError } from './errors.ts';
 
 /**
- * The server side of one MS-TSGU tunnel as an explicit state machine (MS-TSGU 3.3.5, tsgu.md §5).
+ * The server side of one MS-TSGU tunnel as an explicit state machine (MS-TSGU §3.3.5).
  * It knows nothing of sockets or tokens: it takes decoded packets, answers through `send`, and asks its owner's
  * injected checks whether a token is good and whether a channel may open. Every refusal answers with the
  * protocol's error code and then ends the tunnel — FreeRDP carries on after an error code alone.
@@ -287,7 +287,7 @@ export class TunnelSession<Grant> {
     return (this.#clientCaps & capability) !== 0;
   }
 
-  /** A SERVICE_MESSAGE, only on an open channel and only to a client that advertised it (tsgu.md §4.12). */
+  /** A SERVICE_MESSAGE, only on an open channel and only to a client that advertised it (MS-TSGU §2.2.10.13). */
   #sendServiceMessage(message: string): void {
     if (this.#state !== 'channel-open' || !this.#clientCan(Capability.MESSAGING_SERVICE_MSG)) return;
     this.#send({ type: 'service-message', message });
@@ -417,7 +417,7 @@ export class TunnelSession<Grant> {
         const consent = this.#clientCan(Capability.MESSAGING_CONSENT_SIGN) ? this.#lifecycle.consentMessage : undefined;
         // Server caps name what this gateway will do with this client: idle timeouts always, a messaging
         // capability only when its message is configured and the client takes it (rdpgw's plain 0x2 works with
-        // MSTSC; sending caps the server does not act on is unwise, tsgu.md §4.4).
+        // MSTSC; sending caps the server does not act on is unwise, MS-TSGU §2.2.10.20).
         const serviceMsg = this.#lifecycle.serviceMessage && this.#clientCan(Capability.MESSAGING_SERVICE_MSG);
         this.out.send({
           type: 'tunnel-response',
