@@ -190,6 +190,8 @@ export class TestGateway {
 
 /** Starts a gateway in a fresh data directory. Register `dispose` with `after`/`t.after`, or use `withGateway`. */
 export interface TestGatewayOptions {
+  /** Where the gateway listens (default 127.0.0.1 on a free port). */
+  readonly listen?: { readonly host: string; readonly port: number };
   /** Also start the TCP relay on 127.0.0.1, on a free port. */
   readonly relay?: boolean;
   /** Also start the plain-HTTP listener (for a TLS-terminating proxy) on 127.0.0.1, on a free port. */
@@ -217,7 +219,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
     const service = await startGateway({
       dataDir,
       logger,
-      listen: { host: '127.0.0.1', port: 0 },
+      listen: options.listen ?? { host: '127.0.0.1', port: 0 },
       ...(options.relay ? { relayListen: { host: '127.0.0.1', port: 0 } } : {}),
       ...(options.plain ? { plainListen: { host: '127.0.0.1', port: 0 } } : {}),
       ...(options.legacy ? { legacy: options.legacy } : {}),

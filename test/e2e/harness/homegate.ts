@@ -70,11 +70,13 @@ export interface HomegateServe {
 }
 
 export interface StartHomegateServeOptions {
+  /** `--listen HOST:PORT`; default `127.0.0.1:0` (a free port). */
+  readonly listen?: string;
   /** More `serve` arguments, for example `['--plain-listen', '127.0.0.1:0']`. */
   readonly extraArgs?: readonly string[];
 }
 
-/** Starts `homegate serve --listen 127.0.0.1:0` and waits for the URL and fingerprint it prints. */
+/** Starts `homegate serve --listen 127.0.0.1:0` (or `options.listen`) and waits for the URL and fingerprint it prints. */
 export async function startHomegateServe(
   dataDir: string,
   options: StartHomegateServeOptions = {},
@@ -83,11 +85,11 @@ export async function startHomegateServe(
   const extraArgs = options.extraArgs ?? [];
   const child = await ManagedProcess.start(
     process.execPath,
-    [BIN, 'serve', '--listen', '127.0.0.1:0', ...extraArgs, '--data-dir', dataDir],
+    [BIN, 'serve', '--listen', options.listen ?? '127.0.0.1:0', ...extraArgs, '--data-dir', dataDir],
     { name: 'homegate serve' },
   );
   try {
-    const urlLine = await child.waitForLine(/listening on https:\/\/127\.0\.0\.1:\d+\//, SERVE_START_TIMEOUT_MS);
+    const urlLine = await child.waitForLine(/listening on https:\/\/[^/\s]+:\d+\//, SERVE_START_TIMEOUT_MS);
     const fingerprintLine = await child.waitForLine(/fingerprint: [0-9A-F:]{95}/, SERVE_START_TIMEOUT_MS);
     const port = Number(/:(\d+)\//.exec(urlLine)?.[1]);
     const fingerprint = /([0-9A-F]{2}(?::[0-9A-F]{2}){31})/.exec(fingerprintLine)?.[1] ?? '';

@@ -1,5 +1,6 @@
 /** The e2e harness: real FreeRDP programs under private Xvfb displays. See test/e2e/README.md. */
 export * from './cleanup.ts';
+export * from './client-flavours.ts';
 export * from './errors.ts';
 export * from './last-resort.ts';
 export * from './output-capture.ts';
@@ -13,3 +14,4 @@ export * from './xfreerdp.ts';
 export * from './xvfb.ts';
 export * from './homegate.ts';
 export * from './nginx.ts';
+export * from './serve-fixture.ts';

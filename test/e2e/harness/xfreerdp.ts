@@ -1,6 +1,7 @@
 /**
- * Debian's `xfreerdp` (FreeRDP 2.11) as the client in e2e tests: one-shot runs (`runXfreerdp`, typically
- * with `+auth-only`) and long-lived sessions (`startXfreerdp`).
+ * FreeRDP as the client in e2e tests, in either flavour (client-flavours.ts; FreeRDP 2.11 unless `options.flavour`
+ * says otherwise): one-shot runs (`runXfreerdp`, typically with `+auth-only`), long-lived sessions (`startXfreerdp`),
+ * and `attemptSession`, which connects once and says whether a session was held, the same way for both flavours.
  *
  * Arguments: the harness passes exactly the arguments the caller gives, nothing more. Recommended:
  *
@@ -11,14 +12,16 @@
  * - `DISPLAY`: the caller's display, or a private Xvfb started for this client and stopped with it.
  * - `XDG_CONFIG_HOME`: a private temporary directory, so that runs never read or write
  *   /root/.config/freerdp (known hosts, certificates) and cannot influence each other.
- * - `WLOG_FILTER=com.freerdp.core.connection:DEBUG`: makes FreeRDP log its connection state changes
+ * - `WLOG_FILTER` (the flavour's): makes FreeRDP log its connection state changes
  *   (`... --> CONNECTION_STATE_ACTIVE`), which is how `waitForActive` and `reachedActive` see progress.
  *   At the default level a connected client prints nothing at all.
  * The command is run as `stdbuf -oL -eL xfreerdp ...` (same pid: stdbuf execs): FreeRDP logs INFO/DEBUG to
  * stdout through stdio, which is block-buffered on a pipe, so without it lines arrive late or, when the
  * client is killed, never.
  */
+import { FREERDP2, type ClientFlavour } from './client-flavours.ts';
 import { once, runCleanupSteps } from './cleanup.ts';
+import { HarnessTimeoutError } from './errors.ts';
 import { ManagedProcess, type ExitStatus } from './processes.ts';
 import { makeTempDir, type TempDir } from './temp-dirs.ts';
 import { settlesWithin } from './waits.ts';
@@ -74,7 +77,6 @@ export const XFREERDP_EXIT = {
 /** Matches FreeRDP's log line for reaching the active state (needs the WLOG_FILTER set by this module). */
 export const ACTIVE_STATE_LINE = /--> CONNECTION_STATE_ACTIVE\b/;
 
-const WLOG_FILTER = 'com.freerdp.core.connection:DEBUG';
 /** After the timeout, SIGTERM; SIGKILL if the client has not exited after this. */
 const KILL_GRACE_MS = 1_000;
 
@@ -95,6 +97,8 @@ export interface XfreerdpResult {
 }
 
 export interface XfreerdpOptions {
+  /** Which client to run (default FreeRDP 2.11). */
+  readonly flavour?: ClientFlavour;
   /** Use this display instead of starting a private Xvfb. */
   readonly display?: string;
   /** Added over the harness's environment (see the module comment). */
@@ -157,6 +161,7 @@ export interface XfreerdpClient {
  * Register `t.after(() => client.stop())` immediately.
  */
 export async function startXfreerdp(args: readonly string[], options: XfreerdpOptions = {}): Promise<XfreerdpClient> {
+  const flavour = options.flavour ?? FREERDP2;
   let xvfb: XvfbHandle | undefined;
   let configHome: TempDir | undefined;
   try {
@@ -170,11 +175,11 @@ export async function startXfreerdp(args: readonly string[], options: XfreerdpOp
       ...process.env,
       DISPLAY: display,
       XDG_CONFIG_HOME: configHome.path,
-      WLOG_FILTER,
+      WLOG_FILTER: flavour.wlogFilter,
       ...options.env,
     };
-    const managed = await ManagedProcess.start('stdbuf', ['-oL', '-eL', 'xfreerdp', ...args], {
-      name: 'xfreerdp',
+    const managed = await ManagedProcess.start('stdbuf', ['-oL', '-eL', flavour.command, ...args], {
+      name: flavour.command,
       env,
     });
     return clientHandle(managed, display, xvfb, configHome);
@@ -227,4 +232,41 @@ function clientHandle(
     result,
     stop,
   };
+}
+
+export interface SessionAttempt {
+  /** The client held a session: `+auth-only` reached ACTIVE and exited 0, or (FreeRDP 3) ACTIVE and a screen update. */
+  readonly held: boolean;
+  readonly result: XfreerdpResult;
+}
+
+/**
+ * Connects once and ends the client: with `+auth-only` where the flavour's auth-only run is a success test
+ * (FreeRDP 2), else as a long-lived client that is stopped once it logged ACTIVE and a whole screen update (FreeRDP
+ * 3). `args` are the target and credentials without `+auth-only`. A refused client exits by itself (`held: false`);
+ * one that does neither within `timeoutMs` is killed (`result.timedOut`).
+ */
+export async function attemptSession(args: readonly string[], options: RunXfreerdpOptions): Promise<SessionAttempt> {
+  const flavour = options.flavour ?? FREERDP2;
+  if (flavour.screenUpdateLine === undefined) {
+    const result = await runXfreerdp([...args, XFREERDP_AUTH_ONLY], options);
+    return { held: result.exitCode === XFREERDP_EXIT.SUCCESS && reachedActive(result), result };
+  }
+  const client = await startXfreerdp(args, options);
+  try {
+    const started = performance.now();
+    let held = false;
+    let timedOut = false;
+    try {
+      await client.waitForActive(options.timeoutMs);
+      await client.process.waitForLine(flavour.screenUpdateLine, options.timeoutMs - (performance.now() - started));
+      held = true;
+    } catch (error) {
+      timedOut = error instanceof HarnessTimeoutError;
+    }
+    if (client.running) await client.process.stop({ graceMs: KILL_GRACE_MS });
+    return { held, result: client.result(timedOut) };
+  } finally {
+    await client.stop();
+  }
 }
