@@ -256,7 +256,7 @@ for (const flavour of CLIENT_FLAVOURS) {
           const exit = await client.waitForExit(10_000);
           // Told why: the service message (FreeRDP advertises it), then CLOSE_CHANNEL(E_PROXY_CONNECTIONABORTED), which
           // FreeRDP records as its last error; the gateway then closes and the client exits as for a lost connection.
-          assert.equal(exit.exitCode, flavour.exitOnLostConnection, describeXfreerdpResult(exit));
+          assert.equal(exit.exitCode, flavour.exitOnGatewayClose, describeXfreerdpResult(exit));
           assert.ok(
             flavour.serviceMessageShown(exit, 'The gateway administrator ended this session.'),
             describeXfreerdpResult(exit),

@@ -42,8 +42,10 @@ export interface ClientFlavour {
   readonly screenUpdateLine: RegExp | undefined;
   /** The port a command-line gateway must listen on, or 0 when the client dials the port it is given. */
   readonly commandLineGatewayPort: number;
-  /** The exit code of a live session whose gateway (or server) ended the connection. */
-  readonly exitOnLostConnection: number;
+  /** The exit code of a live session through a gateway that ended the tunnel (service message, CLOSE_CHANNEL). */
+  readonly exitOnGatewayClose: number;
+  /** The exit code of a live session whose TCP connection (direct, or through the relay) the far end closed. */
+  readonly exitOnServerClose: number;
   /** The gateway arguments for the command line. */
   gatewayArgs(gateway: GatewayEndpoint, token: string, transport?: GatewayTransport): string[];
   /** True if the client showed the gateway's service message `text`. */
@@ -77,7 +79,8 @@ export const FREERDP2: ClientFlavour = {
   authOnlyWorks: true,
   screenUpdateLine: undefined,
   commandLineGatewayPort: 0,
-  exitOnLostConnection: 131,
+  exitOnGatewayClose: 131,
+  exitOnServerClose: 131,
   // "Service message:" on one line, the text on the next (stdout).
   serviceMessageShown: (output, text) => output.stdout.includes(`Service message:\n${text}\n`),
   closeStatusLogged: closeStatusInLog,
@@ -95,7 +98,9 @@ export const FREERDP3: ClientFlavour = {
   authOnlyWorks: false,
   screenUpdateLine: /gdi_surface_frame_marker\b.*frameAction 1\b/,
   commandLineGatewayPort: 443,
-  exitOnLostConnection: 131,
+  exitOnGatewayClose: 131,
+  // ERRCONNECT_CONNECT_TRANSPORT_FAILED ("BIO_read retries exceeded").
+  exitOnServerClose: 147,
   serviceMessageShown: (output, text) => output.stdout.includes(`Service message:\n${text}\n`),
   closeStatusLogged: closeStatusInLog,
   gatewayArgs: (gateway, token, transport = 'websocket') => {

@@ -58,6 +58,8 @@ export async function allowHost(dataDir: string, name: string, port: number): Pr
 }
 
 export interface HomegateServe {
+  /** The address it listens on, as printed (`127.0.0.1`). */
+  readonly host: string;
   readonly port: number;
   readonly fingerprint: string;
   /** The plain-HTTP listener's port, when `--plain-listen` was passed. */
@@ -91,7 +93,7 @@ export async function startHomegateServe(
   try {
     const urlLine = await child.waitForLine(/listening on https:\/\/[^/\s]+:\d+\//, SERVE_START_TIMEOUT_MS);
     const fingerprintLine = await child.waitForLine(/fingerprint: [0-9A-F:]{95}/, SERVE_START_TIMEOUT_MS);
-    const port = Number(/:(\d+)\//.exec(urlLine)?.[1]);
+    const [, host = '', port = ''] = /https:\/\/([^/\s]+):(\d+)\//.exec(urlLine) ?? [];
     const fingerprint = /([0-9A-F]{2}(?::[0-9A-F]{2}){31})/.exec(fingerprintLine)?.[1] ?? '';
     let plainPort: number | undefined;
     if (extraArgs.includes('--plain-listen')) {
@@ -104,7 +106,8 @@ export async function startHomegateServe(
       relayPort = Number(/:(\d+)\//.exec(relayLine)?.[1]);
     }
     return {
-      port,
+      host,
+      port: Number(port),
       fingerprint,
       plainPort,
       relayPort,

@@ -7,7 +7,6 @@
 import { runCleanupSteps } from './cleanup.ts';
 import {
   gatewayListenAddress,
-  parseEndpoint,
   type ClientFlavour,
   type GatewayEndpoint,
   type GatewayTransport,
@@ -61,7 +60,7 @@ export async function startServeFixture(options: ServeFixtureOptions): Promise<S
     await options.prepare?.(data.path);
     const listen = await gatewayListenAddress(flavour);
     serve = await startHomegateServe(data.path, { listen, extraArgs: options.extraArgs ?? [] });
-    const gateway = parseEndpoint(listen, serve.port);
+    const gateway = { host: serve.host, port: serve.port };
     const dataDir = data.path;
     const viaGateway = (target: string, token: string, transport?: GatewayTransport): string[] => [
       target,
