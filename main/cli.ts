@@ -18,6 +18,7 @@ import {
   certShowCommand,
   certUseLocalCommand,
 } from './cli/cert-commands.ts';
+import { doctorCommand } from './cli/doctor-command.ts';
 import { processIo, type CliIo } from './cli/output.ts';
 import {
   rdpRelayCommand,
@@ -105,6 +106,14 @@ const COMMANDS: Record<string, Command> = {
       'from the command line; a running gateway ends the sessions opened with the old one',
     options: {},
     run: adminSetPasswordCommand,
+  },
+  doctor: {
+    usage: 'doctor [--json]',
+    summary:
+      'show the last failed connection attempts with their cause and fix, and check the certificate, the names, ' +
+      'the listeners and the hosts',
+    options: { json: { type: 'boolean' } },
+    run: doctorCommand,
   },
   health: {
     usage: 'health [--port PORT]',

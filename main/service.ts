@@ -19,6 +19,9 @@ import { HResult } from './gateway/tsgu/constants.ts';
 import { TunnelRefusal } from './gateway/tsgu/session.ts';
 import { LogRing, teeLogger } from './logging/log-ring.ts';
 import type { Logger } from './logging/logger.ts';
+import { AttemptLog } from './doctor/attempt-log.ts';
+import { ConnectionDoctor } from './doctor/doctor.ts';
+import { ReachabilityBook, watchConnector } from './doctor/reachability.ts';
 import { createConnector, type Connector } from './relay/connector.ts';
 import { RelayRefusal, RelayServer } from './relay/listener.ts';
 import { createAssociationPolicy } from './relay/association-policy.ts';
@@ -95,6 +98,9 @@ export interface GatewayService {
   readonly audit: AuditSink;
   /** Follows the audit log's new lines (connects, refusals, ends, admin actions). */
   onAuditRecord(listener: (record: AuditEntryRecord) => void): () => void;
+  /** The connection doctor's failed attempts, and each host's last reachability. */
+  readonly attempts: AttemptLog;
+  readonly reachability: ReachabilityBook;
   /** True while new tunnels and relay connections are refused; live sessions carry on. */
   readonly paused: boolean;
   pause(): void;
@@ -118,6 +124,9 @@ interface GatewayCore {
   readonly sessions: SessionRegistry;
   readonly revocation: RevocationList;
   readonly issuedTokens: IssuedTokenRegistry;
+  readonly doctor: ConnectionDoctor;
+  readonly attempts: AttemptLog;
+  readonly reachability: ReachabilityBook;
 }
 
 /** What the listeners route to: the MS-TSGU tunnels, the relay, the /jet API and (headless) the web admin. */
@@ -184,13 +193,37 @@ async function openCore(options: StartGatewayOptions, disposers: Disposer[]): Pr
   });
   const audit = await AuditLog.open(paths.auditLog, logger);
   disposers.push(() => audit.close());
+  const attempts = await AttemptLog.open(paths.attempts, logger);
+  disposers.push(() => attempts.flush());
   disposers.push(() => settings.close());
+  const issuedTokens = await IssuedTokenRegistry.open(paths.issuedTokens, logger);
+  const reachability = new ReachabilityBook({ logger });
+  const doctor = new ConnectionDoctor({
+    log: attempts,
+    certificate: tls,
+    deviceOf: (jti) => issuedTokens.get(jti)?.device,
+    reachability,
+  });
+  // Every refusal of both front doors goes to the audit log; the doctor reads them there.
+  disposers.push(doctor.followAudit(audit));
   const sessions = new SessionRegistry({ audit, logger });
   disposers.push(() => sessions.close());
   const revocation = await RevocationList.open(paths.jrl, logger);
   disposers.push(() => revocation.close());
-  const issuedTokens = await IssuedTokenRegistry.open(paths.issuedTokens, logger);
-  return { logger, logs, context, settings, tls, audit, sessions, revocation, issuedTokens };
+  return {
+    logger,
+    logs,
+    context,
+    settings,
+    tls,
+    audit,
+    sessions,
+    revocation,
+    issuedTokens,
+    doctor,
+    attempts,
+    reachability,
+  };
 }
 
 /** Pausing refuses new tunnels and relay connections; live sessions carry on. Not saved: a restart resumes. */
@@ -263,7 +296,12 @@ function createPolicies(core: GatewayCore, pause: PauseSwitch, connector: Connec
 /** The listeners and what they route to; nothing listens yet. */
 function createRoutes(core: GatewayCore, pause: PauseSwitch, options: StartGatewayOptions): GatewayRoutes {
   const { settings, sessions, audit, logger } = core;
-  const connector = createConnector({ logger, wake: () => wakeOnLanTarget(settings.get()) });
+  // Every dial notes the host's reachability (and whether Wake-on-LAN was used) for the doctor and the UI.
+  const connector = watchConnector(
+    createConnector({ logger, wake: () => wakeOnLanTarget(settings.get()) }),
+    core.reachability,
+    () => true,
+  );
   const policies = createPolicies(core, pause, connector);
   const relay = new RelayServer({ policy: policies.relay, connector, sessions, audit, logger });
   const listeners: ListenerInfo[] = [];
@@ -313,6 +351,7 @@ function createRoutes(core: GatewayCore, pause: PauseSwitch, options: StartGatew
       // Sessions, the audit log and legacy pairing see the client behind trusted proxies, not the proxy.
       clientAddress: createClientAddressResolver(() => settings.get().http),
       limits: () => settings.get().limits,
+      observer: core.doctor.observer,
     }),
     legacy,
     relay,
@@ -416,7 +455,10 @@ function followChanges(
     ...(options.secretCodec ? { secretCodec: options.secretCodec } : {}),
   });
   disposers.push(() => certificates.close());
-  certificates.onChange((material) => server.setTlsMaterial(material));
+  certificates.onChange((material) => {
+    server.setTlsMaterial(material);
+    core.doctor.useCertificate(material);
+  });
   settings.onChange((next, previous) => {
     if (next.publicNames.join('\n') !== previous.publicNames.join('\n')) {
       void certificates.reload('public-names-changed');
@@ -445,6 +487,8 @@ function serviceOf(
     issuedTokens: core.issuedTokens,
     audit: core.audit,
     onAuditRecord: (listener) => core.audit.onRecord(listener),
+    attempts: core.attempts,
+    reachability: core.reachability,
     get paused() {
       return pause.paused;
     },

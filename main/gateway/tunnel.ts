@@ -137,6 +137,8 @@ class Tunnel<Grant extends TunnelGrant> {
   readonly #session: TunnelSession<Grant>;
   #target: Socket | undefined;
   #host: Host | undefined;
+  /** What the client asked for at channel create (`name:port`), for the audit line of a refusal. */
+  #requested: string | undefined;
   #handle: SessionHandle | undefined;
   // Every timer of this tunnel: the setup deadline, the periodic lifecycle check once the channel is open, and the
   // wait for the client's answer to CLOSE_CHANNEL. All unref'd, all cleared in #finish().
@@ -180,6 +182,7 @@ class Tunnel<Grant extends TunnelGrant> {
     return {
       authenticate: (token) => policy.authenticate(token),
       openChannel: async (grant, request) => {
+        this.#requested = `${request.names.join(',')}:${request.port}`;
         this.#host = policy.authorize(grant, request);
         this.#target = await policy.dial(this.#host);
         if (this.#session.state === 'closed') this.#target.destroy();
@@ -317,6 +320,7 @@ class Tunnel<Grant extends TunnelGrant> {
       ...(outcome.detail === undefined ? {} : { detail: outcome.detail }),
       ...(grant ? { tokenId: grant.tokenId } : {}),
       ...(this.#host ? { host: this.#host.name } : {}),
+      ...(this.#requested === undefined ? {} : { requested: this.#requested }),
     });
     this.#log.info('tunnel refused', { stage: outcome.state, reason: outcome.reason, detail: outcome.detail });
   }

@@ -9,6 +9,7 @@ import type { Logger } from '../logging/logger.ts';
 import type { GatewayService } from '../service.ts';
 import { auditHandlers } from './handlers/audit.ts';
 import { certificateHandlers } from './handlers/certs.ts';
+import { doctorHandlers } from './handlers/doctor.ts';
 import { gatewayHandlers } from './handlers/gateway.ts';
 import { hostHandlers } from './handlers/hosts.ts';
 import { rdpHandlers } from './handlers/rdp.ts';
@@ -58,6 +59,7 @@ export function createCallHandlers(service: GatewayService, logger: Logger): Cal
     ...rdpHandlers(deps),
     ...certificateHandlers(deps),
     ...settingsHandlers(deps),
+    ...doctorHandlers(deps),
     ...auditHandlers(deps),
   };
 }

@@ -7,7 +7,7 @@ export type EmitEvent = <N extends EventName>(name: N, payload: EventPayload<N>)
 /**
  * Feeds the contract's events from the gateway: `sessions.changed` (the whole list) when a session starts, ends or
  * moves bytes, `status.changed` when anything the status shows changes (sessions, pause, certificate, public
- * names). Changes in the same turn of the event loop are sent once. Answers a disposer.
+ * names), `doctor.attempt` for each failed attempt (at once, one event each). Changes in the same turn of the event loop are sent once. Answers a disposer.
  */
 export function watchContractEvents(service: GatewayService, emit: EmitEvent): () => void {
   let sessionsDue = false;
@@ -34,6 +34,7 @@ export function watchContractEvents(service: GatewayService, emit: EmitEvent): (
     service.context.settings.onChange((next, previous) => {
       if (next.publicNames !== previous.publicNames) schedule(false, true);
     }),
+    service.attempts.onAttempt((attempt) => emit('doctor.attempt', attempt)),
   ];
   return () => {
     for (const dispose of disposers) dispose();

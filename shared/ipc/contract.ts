@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { HostNameSchema, HostSchema } from '../model/hosts.ts';
 import type { Host } from '../model/hosts.ts';
+import type { ConnectionAttempt, HostReachability } from '../model/doctor.ts';
 import type { SessionInfo } from '../model/sessions.ts';
 import type { AuditEntry, CertificateInfo, ExportedFile, HostProbe, IssuedToken } from '../model/ui.ts';
 
@@ -158,10 +159,18 @@ export const contract = {
     'audit.list': call<z.ZodObject<{ limit: z.ZodNumber }>, readonly AuditEntry[]>(
       z.object({ limit: z.number().int().min(1).max(1000) }).strict(),
     ),
+
+    /** The connection doctor's recent failed attempts, newest first (group them with `groupAttempts`). */
+    'doctor.attempts': call<typeof Empty, readonly ConnectionAttempt[]>(Empty),
+    'doctor.clear': call<typeof Empty, boolean>(Empty),
+    /** Each host's last known reachability (from connections and tests). */
+    'doctor.reachability': call<typeof Empty, readonly HostReachability[]>(Empty),
   },
   events: {
     'sessions.changed': undefined as unknown as readonly SessionInfo[],
     'status.changed': undefined as unknown as GatewayStatus,
+    /** One new failed attempt, as the connection doctor explains it (the desktop raises it as a notification). */
+    'doctor.attempt': undefined as unknown as ConnectionAttempt,
   },
 } as const;
 

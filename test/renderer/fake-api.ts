@@ -12,6 +12,7 @@ import type {
   HomegateApi,
 } from '../../shared/ipc/contract.ts';
 import { contract } from '../../shared/ipc/contract.ts';
+import type { ConnectionAttempt, HostReachability } from '../../shared/model/doctor.ts';
 import type { Host } from '../../shared/model/hosts.ts';
 import type { SessionInfo } from '../../shared/model/sessions.ts';
 import type { AuditEntry, CertificateInfo, IssuedToken } from '../../shared/model/ui.ts';
@@ -68,6 +69,8 @@ export class FakeGateway {
     serviceMessage: '',
   };
   audit: AuditEntry[] = [];
+  attempts: ConnectionAttempt[] = [];
+  reachability: HostReachability[] = [];
   readonly calls: { name: CallName; input: unknown }[] = [];
   readonly #failures = new Map<CallName, ApiError>();
   readonly #listeners = new Map<EventName, Set<(payload: never) => void>>();
@@ -162,6 +165,13 @@ export class FakeGateway {
     'settings.get': (input) => this.#run('settings.get', input, () => this.settings),
     'settings.update': (input) => this.#run('settings.update', input, () => (this.settings = input)),
     'audit.list': (input) => this.#run('audit.list', input, () => this.audit.slice(-input.limit)),
+    'doctor.attempts': (input) => this.#run('doctor.attempts', input, () => this.attempts),
+    'doctor.clear': (input) =>
+      this.#run('doctor.clear', input, () => {
+        this.attempts = [];
+        return true;
+      }),
+    'doctor.reachability': (input) => this.#run('doctor.reachability', input, () => this.reachability),
     on: (event, listener) => {
       let listeners = this.#listeners.get(event);
       if (!listeners) this.#listeners.set(event, (listeners = new Set()));

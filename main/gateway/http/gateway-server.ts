@@ -1,6 +1,6 @@
 import { STATUS_CODES, createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
-import { createServer as createTlsServer, type SecureContextOptions } from 'node:tls';
+import { createServer as createTlsServer, type SecureContextOptions, type TLSSocket } from 'node:tls';
 import { normalizeIpAddress } from '../../../shared/model/ip-address.ts';
 import type { Logger } from '../../logging/logger.ts';
 import { PendingLimiter } from '../../util/pending-limiter.ts';
@@ -43,6 +43,14 @@ export interface GatewayRequest {
   readNext(): void;
 }
 
+/** Told about connections that fail before their first request (the connection doctor listens). */
+export interface ConnectionObserver {
+  /** A TLS handshake failed: `error.code` names a client's alert, plain HTTP, a timeout, a reset. */
+  tlsError(socket: TLSSocket, error: Error, client: string): void;
+  /** A connection ended before its first request head was complete: the client closed it, or a deadline passed. */
+  noRequest(socket: Socket, info: { readonly timedOut: boolean; readonly bufferedBytes: number }): void;
+}
+
 /** Which address a request comes from, given its TCP peer and its headers (names lower-cased). */
 export type ClientAddressResolver = (peerAddress: string, headers: ReadonlyMap<string, string>) => string;
 
@@ -62,6 +70,7 @@ export interface GatewayServerOptions {
   readonly clientAddress?: ClientAddressResolver;
   /** Read at every accept, so a settings change applies to the next connection. */
   readonly limits: () => GatewayLimits;
+  readonly observer?: ConnectionObserver;
 }
 
 /** A connection accepted but not yet past its first request head: its place and its deadlines. */
@@ -72,6 +81,8 @@ interface Admission {
   readonly release: () => void;
   /** Clears the handshake deadline (the head deadline still runs). */
   readonly secured: () => void;
+  /** True once a deadline destroyed the connection. */
+  readonly expired: () => boolean;
 }
 
 /**
@@ -145,8 +156,11 @@ export class GatewayServer {
     // A plain tls.Server only reports a failed or timed-out handshake (https.Server is what destroys the socket):
     // left open, a client that never finishes its handshake would hold a connection slot for ever.
     this.#tls.on('tlsClientError', (error, socket) => {
+      // Read before destroy(): a destroyed socket no longer knows its peer.
+      const client = normalizeIpAddress(socket.remoteAddress ?? '') ?? 'unknown';
       socket.destroy();
-      options.logger.debug('TLS handshake failed', { client: socket.remoteAddress, error });
+      options.logger.debug('TLS handshake failed', { client, error });
+      options.observer?.tlsError(socket, error, client);
     });
   }
 
@@ -212,7 +226,9 @@ export class GatewayServer {
       return undefined;
     }
     this.#open += 1;
+    let expired = false;
     const expire = (): void => {
+      expired = true;
       socket.destroy();
     };
     const headTimer = setTimeout(expire, limits.requestHeadSeconds * 1000).unref();
@@ -230,6 +246,7 @@ export class GatewayServer {
         clearTimeout(handshakeTimer);
         handshakeTimer = undefined;
       },
+      expired: () => expired,
     };
     socket.once('close', () => {
       this.#open -= 1;
@@ -249,7 +266,14 @@ export class GatewayServer {
     const peerAddress = normalizeIpAddress(socket.remoteAddress ?? '') ?? socket.remoteAddress ?? 'unknown';
     socket.once('close', () => this.#sockets.delete(socket));
     socket.on('error', () => undefined);
-    this.#readHead(socket, peerAddress, Buffer.alloc(0), admission.release);
+    const observer = this.#options.observer;
+    this.#readHead(
+      socket,
+      peerAddress,
+      Buffer.alloc(0),
+      admission.release,
+      observer && ((bufferedBytes) => observer.noRequest(socket, { timedOut: admission.expired(), bufferedBytes })),
+    );
   }
 
   /** Reads a later request head on a kept-alive connection, with a fresh deadline of its own. */
@@ -261,10 +285,18 @@ export class GatewayServer {
 
   /**
    * Reads one request head from `socket` (starting with `buffered`) and dispatches it; `headRead` ends the head's
-   * deadline once it is complete (or refused).
+   * deadline once it is complete (or refused). `endedEarly` hears of a close before that (a first head only).
    */
-  #readHead(socket: Socket, peerAddress: string, buffered: Buffer, headRead: () => void): void {
+  #readHead(
+    socket: Socket,
+    peerAddress: string,
+    buffered: Buffer,
+    headRead: () => void,
+    endedEarly?: (bufferedBytes: number) => void,
+  ): void {
     this.#sockets.add(socket);
+    const onClose = (): void => endedEarly?.(buffered.length);
+    if (endedEarly) socket.once('close', onClose);
 
     let finished = false;
     const tryDispatch = (): void => {
@@ -277,6 +309,7 @@ export class GatewayServer {
       } catch (error) {
         finished = true;
         socket.off('data', onData);
+        socket.off('close', onClose);
         headRead();
         const status = error instanceof RequestHeadError ? error.status : 400;
         this.#options.logger.info('bad request head', { client: peerAddress, status, error });
@@ -288,6 +321,7 @@ export class GatewayServer {
       }
       finished = true;
       socket.off('data', onData);
+      socket.off('close', onClose);
       socket.pause();
       headRead();
       if (head.method.startsWith('RDG_')) {

@@ -54,6 +54,9 @@ const BAD_INPUT: Record<CallName, unknown> = {
     serviceMessage: '',
   },
   'audit.list': { limit: 0 },
+  'doctor.attempts': { all: true },
+  'doctor.clear': 1,
+  'doctor.reachability': 'x',
 };
 
 /** One input per call that its schema accepts. */
@@ -85,6 +88,9 @@ const GOOD_INPUT: Record<CallName, unknown> = {
     serviceMessage: '',
   },
   'audit.list': { limit: 50 },
+  'doctor.attempts': undefined,
+  'doctor.clear': undefined,
+  'doctor.reachability': undefined,
 };
 
 describe('dispatchCall', () => {

@@ -1,0 +1,200 @@
+import { lookup } from 'node:dns/promises';
+import { connect, isIP } from 'node:net';
+import type { Settings } from '../config/schema.ts';
+import { SettingsStore } from '../config/settings-store.ts';
+import { describeServedCertificate } from '../certs/certificate-store.ts';
+import { readAttemptsFile } from '../doctor/attempt-log.ts';
+import { certificateCarries } from '../doctor/doctor.ts';
+import { dataPaths } from '../config/data-dir.ts';
+import { groupAttempts, type ConnectionAttempt } from '../../shared/model/doctor.ts';
+import type { CommandEnv } from './commands.ts';
+
+/** Attempts `homegate doctor` shows. */
+const ATTEMPTS_SHOWN = 20;
+/** Each network probe of the self-check gives up after this. */
+const PROBE_TIMEOUT_MS = 2_000;
+
+/** One finding of the self-check. */
+export interface DoctorCheck {
+  readonly area: 'certificate' | 'names' | 'listeners' | 'hosts';
+  readonly status: 'ok' | 'warn' | 'fail';
+  readonly message: string;
+  readonly fix?: string;
+}
+
+export interface DoctorReport {
+  /** Newest first. */
+  readonly attempts: readonly ConnectionAttempt[];
+  readonly checks: readonly DoctorCheck[];
+}
+
+type Flags = Readonly<Record<string, string | boolean | (string | boolean)[] | undefined>>;
+
+/**
+ * `homegate doctor [--json]`: the last failed attempts the gateway recorded (from `attempts.log`, so it works
+ * beside a running `serve`) and a self-check of the certificate, the names, the listeners and the hosts. It reads
+ * files and opens test connections only; it changes nothing. Exit 0 whatever it finds: the findings are the output.
+ */
+export async function doctorCommand(env: CommandEnv, flags: Flags): Promise<void> {
+  const store = await SettingsStore.open(env.dataDir, env.logger);
+  let settings: Settings;
+  try {
+    settings = store.get();
+  } finally {
+    store.close();
+  }
+  const paths = dataPaths(env.dataDir);
+  const [attempts, checks] = await Promise.all([
+    readAttemptsFile(paths.attempts, ATTEMPTS_SHOWN),
+    selfCheck(paths.tls, settings),
+  ]);
+  const report: DoctorReport = { attempts, checks };
+  if (flags.json === true) {
+    env.io.out(`${JSON.stringify(report, null, 2)}\n`);
+    return;
+  }
+  env.io.out(formatReport(report));
+}
+
+function formatReport(report: DoctorReport): string {
+  const lines: string[] = ['Recent failed attempts'];
+  if (report.attempts.length === 0) lines.push('  none recorded');
+  for (const group of groupAttempts(report.attempts)) {
+    lines.push(`  ${group.label}`);
+    for (const attempt of group.attempts) {
+      lines.push(`    ${attempt.time}  [${attempt.stage}] ${attempt.cause}`);
+      lines.push(`      fix: ${attempt.fix}`);
+    }
+  }
+  lines.push('', 'Self-check');
+  const mark = { ok: 'ok  ', warn: 'warn', fail: 'FAIL' } as const;
+  for (const check of report.checks) {
+    lines.push(`  ${mark[check.status]}  ${check.area}: ${check.message}`);
+    if (check.fix) lines.push(`        fix: ${check.fix}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+async function selfCheck(tlsDir: string, settings: Settings): Promise<DoctorCheck[]> {
+  const checks: DoctorCheck[] = [];
+  const certificate = await describeServedCertificate(tlsDir, { publicNames: settings.publicNames });
+  if (!certificate) {
+    checks.push({
+      area: 'certificate',
+      status: 'fail',
+      message: 'no certificate yet',
+      fix: 'Start the gateway once (`homegate serve`): it creates one.',
+    });
+  } else {
+    const expired = certificate.notAfter.getTime() <= Date.now();
+    checks.push({
+      area: 'certificate',
+      status: expired ? 'fail' : certificate.warnings.length > 0 ? 'warn' : 'ok',
+      message: `${certificate.source === 'imported' ? 'imported' : 'local CA'} certificate for ${
+        [...certificate.dnsNames, ...certificate.ipAddresses].join(', ') || '(no names)'
+      }, ${expired ? 'expired' : `valid until ${certificate.notAfter.toISOString().slice(0, 10)}`}${
+        certificate.warnings.length > 0 ? `; ${certificate.warnings.join('; ')}` : ''
+      }`,
+      ...(expired
+        ? { fix: certificate.source === 'imported' ? 'Import a new certificate.' : 'Run `homegate cert regenerate`.' }
+        : {}),
+    });
+  }
+
+  if (settings.publicNames.length === 0) {
+    checks.push({
+      area: 'names',
+      status: 'warn',
+      message: 'no public name: exported files work only inside the home network',
+      fix: 'Set the name clients use from outside (a DNS or dynamic-DNS name) in Settings, and forward its port to this machine.',
+    });
+  }
+  for (const name of settings.publicNames) {
+    const carried = certificate ? certificateCarries(name, certificate) : false;
+    const resolved = isIP(name) === 0 ? await resolve(name) : name;
+    checks.push({
+      area: 'names',
+      status: !carried ? 'fail' : resolved === undefined ? 'warn' : 'ok',
+      message: `${name}: ${carried ? 'in the certificate' : 'not in the certificate'}, ${
+        resolved === undefined ? 'does not resolve here' : `resolves to ${resolved}`
+      }`,
+      ...(!carried
+        ? {
+            fix: 'Restart the gateway (it re-issues the local certificate with its public names) or import one that carries it.',
+          }
+        : resolved === undefined
+          ? { fix: 'Check the DNS record (or your dynamic-DNS client) for this name.' }
+          : {}),
+    });
+  }
+
+  const listeners: { readonly what: string; readonly host: string; readonly port: number }[] = [
+    { what: 'gateway (HTTPS)', ...settings.listen },
+    ...(settings.relay.listen ? [{ what: 'TCP relay', ...settings.relay.listen }] : []),
+  ];
+  for (const listener of listeners) {
+    const probeHost = ['0.0.0.0', '::', ''].includes(listener.host) ? '127.0.0.1' : listener.host;
+    const answer = await probe(probeHost, listener.port);
+    checks.push({
+      area: 'listeners',
+      status: answer === undefined ? 'ok' : 'warn',
+      message: `${listener.what} on ${listener.host}:${listener.port}: ${answer === undefined ? 'answers' : `nothing answers (${answer})`}`,
+      ...(answer === undefined ? {} : { fix: 'Start the gateway (the app, or `homegate serve`).' }),
+    });
+  }
+
+  if (settings.hosts.length === 0) {
+    checks.push({
+      area: 'hosts',
+      status: 'warn',
+      message: 'no allowed PC yet',
+      fix: 'Allow a PC (Hosts in the app, or `homegate hosts add`).',
+    });
+  }
+  for (const host of settings.hosts) {
+    const answer = await probe(host.address, host.port);
+    checks.push({
+      area: 'hosts',
+      status: answer === undefined ? 'ok' : 'warn',
+      message: `${host.name} (${host.address}:${host.port}): ${answer === undefined ? 'answers' : `does not answer (${answer})`}${
+        host.mac ? `, Wake-on-LAN ${host.mac}` : ''
+      }`,
+      ...(answer === undefined
+        ? {}
+        : {
+            fix: host.mac
+              ? 'It may be asleep: the gateway wakes it on the next connection. Otherwise turn on Remote Desktop there.'
+              : 'Turn the PC on and enable Remote Desktop; add its MAC address so the gateway can wake it.',
+          }),
+    });
+  }
+  return checks;
+}
+
+async function resolve(name: string): Promise<string | undefined> {
+  const timeout = new Promise<undefined>((done) => setTimeout(() => done(undefined), PROBE_TIMEOUT_MS).unref());
+  return Promise.race([
+    lookup(name).then(
+      (result) => result.address,
+      () => undefined,
+    ),
+    timeout,
+  ]);
+}
+
+/** A TCP connection to `host:port`: undefined when it is accepted, else why not. */
+function probe(host: string, port: number): Promise<string | undefined> {
+  return new Promise((done) => {
+    const socket = connect({ host, port });
+    const finish = (result: string | undefined): void => {
+      clearTimeout(timer);
+      socket.destroy();
+      done(result);
+    };
+    const timer = setTimeout(() => finish(`no answer within ${PROBE_TIMEOUT_MS / 1000} s`), PROBE_TIMEOUT_MS);
+    socket.once('connect', () => finish(undefined));
+    socket.once('error', (error: NodeJS.ErrnoException) =>
+      finish(error.code === 'ECONNREFUSED' ? 'refused' : (error.code ?? error.message)),
+    );
+  });
+}

@@ -1,0 +1,283 @@
+import type { AttemptCauseCode, AttemptStage, WakeOnLanUse } from '../../shared/model/doctor.ts';
+
+/** What the doctor concluded about one failed attempt, before it is stamped with an id, a time and a client. */
+export interface Diagnosis {
+  readonly stage: AttemptStage;
+  readonly code: AttemptCauseCode;
+  readonly cause: string;
+  readonly fix: string;
+  readonly detail?: string;
+  readonly wakeOnLan?: WakeOnLanUse;
+}
+
+const TRUST_FIX =
+  "Install the gateway's certificate authority on this device (Trust the certificate, in Homegate's setup), " +
+  'or import a certificate from a public authority; then connect again.';
+
+/**
+ * A TLS handshake the client broke off. `code` is Node's error code (`ERR_SSL_TLSV1_ALERT_UNKNOWN_CA`, …); `sni`
+ * the name the client asked for and whether the served certificate carries it (undefined: no name was sent).
+ */
+export function diagnoseTlsError(code: string | undefined, sni: SniCheck): Diagnosis | undefined {
+  const detail = code ?? 'unknown TLS error';
+  if (code === 'ERR_SSL_HTTP_REQUEST' || code === 'ERR_SSL_HTTPS_PROXY_REQUEST') {
+    return {
+      stage: 'tls',
+      code: 'plain-http',
+      cause: 'The client spoke plain HTTP to the HTTPS port.',
+      fix: 'Use an https:// address for the gateway. If a reverse proxy sits in front, point it at the gateway with https, or use the plain listener meant for proxies.',
+      detail,
+    };
+  }
+  if (code === 'ERR_TLS_HANDSHAKE_TIMEOUT') {
+    return {
+      stage: 'tls',
+      code: 'timeout',
+      cause: 'The client did not finish the secure (TLS) handshake in time.',
+      fix: 'Check the network between the device and the gateway (a slow or filtering link, a proxy that holds the connection).',
+      detail,
+    };
+  }
+  // The alerts a client sends when it rejects the certificate it was shown.
+  const rejected =
+    /ALERT_(UNKNOWN_CA|BAD_CERTIFICATE|CERTIFICATE_UNKNOWN|UNSUPPORTED_CERTIFICATE|CERTIFICATE_EXPIRED|ACCESS_DENIED|DECRYPT_ERROR)$/.exec(
+      code ?? '',
+    );
+  if (rejected) {
+    if (sni.name !== undefined && !sni.inCertificate) return nameNotInCertificate(sni.name, detail);
+    return untrusted(detail);
+  }
+  // Clients that reject the certificate without an alert (Node's own, some libraries) reset the connection.
+  // Without a name sent it is as likely a port probe, which is not worth a line.
+  if (code === 'ECONNRESET') {
+    if (sni.name === undefined) return undefined;
+    return sni.inCertificate ? untrusted(detail) : nameNotInCertificate(sni.name, detail);
+  }
+  if (code === undefined) return undefined;
+  return {
+    stage: 'tls',
+    code: 'tls-failed',
+    cause: 'The secure (TLS) handshake failed.',
+    fix: 'Make sure the client is recent enough for TLS 1.2 or 1.3 and connects to the gateway itself, not through something that rewrites TLS.',
+    detail,
+  };
+}
+
+/** The name a client sent in TLS (SNI) and whether the served certificate names it. */
+export interface SniCheck {
+  readonly name: string | undefined;
+  readonly inCertificate: boolean;
+}
+
+/**
+ * A client that finished the TLS handshake and closed without sending a request: it rejected the certificate after
+ * the handshake (FreeRDP 2.11 with /cert:deny sends no alert), unless it only sent part of a request.
+ */
+export function diagnoseNoRequest(info: {
+  readonly timedOut: boolean;
+  readonly bufferedBytes: number;
+  readonly sni: SniCheck;
+}): Diagnosis | undefined {
+  if (info.bufferedBytes > 0) {
+    return {
+      stage: 'request',
+      code: 'timeout',
+      cause: info.timedOut
+        ? 'The client started a request but did not finish it in time.'
+        : 'The client closed the connection in the middle of its request.',
+      fix: 'Check the network between the device and the gateway; a proxy in between may be cutting requests.',
+      detail: `${info.bufferedBytes} bytes of a request head`,
+    };
+  }
+  // Browsers open spare connections and leave them unused; an idle connection that times out is not a failure.
+  if (info.timedOut) return undefined;
+  const detail = 'closed after the TLS handshake without a request';
+  if (info.sni.name !== undefined && !info.sni.inCertificate) return nameNotInCertificate(info.sni.name, detail);
+  return untrusted(detail);
+}
+
+function untrusted(detail: string): Diagnosis {
+  return {
+    stage: 'tls',
+    code: 'untrusted-certificate',
+    cause: "This device does not trust the gateway's certificate.",
+    fix: TRUST_FIX,
+    detail,
+  };
+}
+
+function nameNotInCertificate(name: string, detail: string): Diagnosis {
+  return {
+    stage: 'tls',
+    code: 'name-not-in-certificate',
+    cause: `The device connected to "${name}", a name the gateway's certificate does not carry.`,
+    fix: `Add "${name}" to the public names in Settings (the certificate is re-issued with it), or connect with a name the certificate carries.`,
+    detail,
+  };
+}
+
+/** A refusal as the audit log records it (MS-TSGU's `tunnel.refused` and the relay's). */
+export interface RefusalRecord {
+  readonly transport: string;
+  /** The tunnel state (`awaiting-tunnel-create`, …) or the relay's step (`pcb`, `token`, `connect`). */
+  readonly stage: string;
+  /** MS-TSGU's end reason (`refused`, `timeout`, `protocol-error`, `client-closed`, …); absent for the relay. */
+  readonly reason?: string;
+  /** The check's stable reason: a token failure, a policy reason, a dial failure, `paused`. */
+  readonly failure?: string;
+  readonly detail?: string;
+  readonly host?: string;
+  /** What the client asked for (`name:port`), when it got that far. */
+  readonly requested?: string;
+}
+
+/** Reads a refusal. Undefined for what is not a failure worth showing (a client that simply left). */
+export function diagnoseRefusal(record: RefusalRecord, wakeOnLan: WakeOnLanUse | undefined): Diagnosis | undefined {
+  const failure = record.failure;
+  const detail = [failure ?? record.reason, record.stage].filter(Boolean).join(' at ');
+  const at = (stage: AttemptStage, code: AttemptCauseCode, cause: string, fix: string): Diagnosis => ({
+    stage,
+    code,
+    cause,
+    fix,
+    detail,
+  });
+  const renew = 'Export a new .rdp file (or copy a new token) for this device and connect with it.';
+  switch (failure) {
+    case 'malformed':
+      return at('token', 'token-malformed', 'The access token is not a token this gateway can read.', renew);
+    case 'expired':
+      return at('token', 'token-expired', 'The access token has expired.', renew);
+    case 'not-yet-valid':
+      return at(
+        'token',
+        'token-not-yet-valid',
+        'The access token is not valid yet: the clocks of the gateway and the machine that issued it disagree.',
+        "Set this computer's clock right (automatic time), then issue a new token.",
+      );
+    case 'revoked':
+      return at('token', 'token-revoked', 'The access token was revoked.', `${renew} Revoked tokens stay refused.`);
+    case 'wrong-gateway':
+      return at(
+        'token',
+        'token-other-gateway',
+        'The access token was issued by another gateway.',
+        'Export the .rdp file from this gateway: files from another Homegate do not work here.',
+      );
+    case 'bad-signature':
+    case 'unknown-key':
+    case 'wrong-kind':
+    case 'missing-claim':
+    case 'invalid-claim':
+    case 'unsupported':
+    case 'wrong-scope':
+      return at('token', 'token-invalid', 'The access token is not valid for this gateway.', renew);
+    case 'replayed':
+      return at(
+        'token',
+        'token-replayed',
+        'The single-use access token was already used.',
+        `${renew} A single-use token works for one connection only.`,
+      );
+    case 'not-in-token': {
+      const name = record.host ?? hostOf(record.requested);
+      return at(
+        'host',
+        'token-other-host',
+        `The access token is for another host, not "${name ?? 'the host asked for'}".`,
+        `Export an .rdp file for "${name ?? 'that host'}" and connect with it.`,
+      );
+    }
+    case 'not-allowed-host': {
+      const asked = record.requested ?? 'the host asked for';
+      return at(
+        'host',
+        'host-not-allowed',
+        `${asked} is not on the gateway's list of allowed PCs.`,
+        'Add the PC under Hosts (with the name and port the client uses), or fix the name in the .rdp file.',
+      );
+    }
+    case 'refused':
+      return {
+        ...at(
+          'target',
+          'target-refused',
+          `${record.host ?? 'The PC'} refused the connection: Remote Desktop is not answering on its port.`,
+          'Turn on Remote Desktop on that PC and check its port and firewall.',
+        ),
+        ...withWake(wakeOnLan),
+      };
+    case 'timeout':
+      if (record.stage === 'pcb') break;
+      return {
+        ...at(
+          'target',
+          'target-no-answer',
+          `${record.host ?? 'The PC'} did not answer${wakeOnLan === 'sent' ? ', even after a Wake-on-LAN packet' : ''}.`,
+          wakeOnLan === 'sent'
+            ? 'Check that the PC is plugged in and that Wake-on-LAN is enabled in its firmware and network adapter.'
+            : wakeOnLan === 'no-mac'
+              ? 'Check that the PC is on and reachable; give it a MAC address under Hosts so the gateway can wake it.'
+              : 'Check that the PC is on and reachable from the gateway.',
+        ),
+        ...withWake(wakeOnLan),
+      };
+    case 'unreachable':
+    case 'resolve-failed':
+    case 'error':
+      return {
+        ...at(
+          'target',
+          'target-unreachable',
+          `The gateway cannot reach ${record.host ?? 'the PC'}${failure === 'resolve-failed' ? ': its name does not resolve' : ''}.`,
+          "Check the host's address under Hosts and that the PC is on the same network as the gateway.",
+        ),
+        ...withWake(wakeOnLan),
+      };
+    case 'paused':
+      return at(
+        'token',
+        'paused',
+        'The gateway is paused and takes no new connections.',
+        'Resume the gateway (tray menu or status bar).',
+      );
+    case 'client-closed':
+    case 'no-data':
+      return undefined;
+    default:
+      break;
+  }
+  if (record.reason === 'timeout' || failure === 'timeout') {
+    const where = record.stage.replace(/^awaiting-/, '').replace(/-/g, ' ');
+    return at(
+      'session',
+      'timeout',
+      `The client stopped answering during ${where}.`,
+      'Check the network between the device and the gateway; try the connection again.',
+    );
+  }
+  if (record.reason === 'refused' && record.stage === 'awaiting-tunnel-create' && record.failure === undefined) {
+    return at(
+      'token',
+      'token-missing',
+      'The client sent no access token.',
+      'Open the connection from an .rdp file exported by Homegate, or give the client a token (FreeRDP: /gat:TOKEN).',
+    );
+  }
+  if (record.reason === 'client-closed' || record.reason === 'transport-error') return undefined;
+  return at(
+    'session',
+    'protocol-error',
+    'The client and the gateway did not understand each other.',
+    'Use a supported client (MSTSC, the Windows App, FreeRDP 2.11 or later, Remmina) with the gateway in its settings.',
+  );
+}
+
+function withWake(wakeOnLan: WakeOnLanUse | undefined): { wakeOnLan?: WakeOnLanUse } {
+  return wakeOnLan === undefined ? {} : { wakeOnLan };
+}
+
+function hostOf(requested: string | undefined): string | undefined {
+  if (requested === undefined) return undefined;
+  return requested.replace(/:\d+$/, '');
+}
