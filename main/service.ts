@@ -31,7 +31,7 @@ import { ReplayCache } from './security/replay-cache.ts';
 import { RevocationList } from './security/revocation.ts';
 import { createKeyLookup } from './security/trusted-keys.ts';
 import { loadOrCreateSigningKey, type SigningKey } from './security/signing-key.ts';
-import { AuditLog, type AuditEntryRecord, type AuditSink } from './sessions/audit-log.ts';
+import { AuditLog, type AuditEntryRecord, type AuditLogHealth, type AuditSink } from './sessions/audit-log.ts';
 import { SessionRegistry } from './sessions/registry.ts';
 import { TypedEmitter } from './util/typed-emitter.ts';
 import { openWebAdmin, type WebAdmin } from './web/web-admin.ts';
@@ -95,7 +95,7 @@ export interface GatewayService {
   readonly revocation: RevocationList;
   /** The tokens issued through the UI (metadata only), for listing and revoking. */
   readonly issuedTokens: IssuedTokenRegistry;
-  readonly audit: AuditSink;
+  readonly audit: AuditSink & AuditLogHealth;
   /** Follows the audit log's new lines (connects, refusals, ends, admin actions). */
   onAuditRecord(listener: (record: AuditEntryRecord) => void): () => void;
   /** The connection doctor's failed attempts, and each host's last reachability. */

@@ -31,6 +31,7 @@ export function watchContractEvents(service: GatewayService, emit: EmitEvent): (
     service.sessions.on('end', () => schedule(true, true)),
     service.onPausedChange(() => schedule(false, true)),
     service.certificates.onChange(() => schedule(false, true)),
+    service.audit.onProblemChange(() => schedule(false, true)),
     service.context.settings.onChange((next, previous) => {
       if (next.publicNames !== previous.publicNames) schedule(false, true);
     }),

@@ -20,6 +20,8 @@ export interface GatewayStatus {
   /** How clients reach the gateway (`host:port`), as .rdp files name it. */
   readonly publicAddress: string;
   readonly version: string;
+  /** Set while the audit log cannot be written (disk full, file removed): since when, why, lines lost so far. */
+  readonly auditLogProblem: { readonly since: string; readonly error: string; readonly dropped: number } | null;
 }
 
 /** The settings a user edits in the UI (everything else stays in the file). */

@@ -26,6 +26,7 @@ export const STATUS: GatewayStatus = {
   liveSessions: 0,
   publicAddress: 'home.example.net:8443',
   version: '0.1.0',
+  auditLogProblem: null,
 };
 
 export const CERTIFICATE: CertificateInfo = {

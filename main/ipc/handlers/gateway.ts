@@ -21,6 +21,7 @@ export function gatewayStatus(service: GatewayService): GatewayStatus {
     liveSessions: service.sessions.size,
     publicAddress: publicGatewayAddress(service),
     version: packageJson.version,
+    auditLogProblem: service.audit.problem ?? null,
   };
 }
 

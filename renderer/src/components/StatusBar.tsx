@@ -98,6 +98,12 @@ export function StatusBar() {
         {liveCount === 1 ? '1 live session' : `${liveCount} live sessions`}
       </span>
       <LinkIndicator />
+      {status?.auditLogProblem ? (
+        <span className="status-item" role="alert" title={`Since ${status.auditLogProblem.since}`}>
+          <span className="dot dot-danger" aria-hidden="true" />
+          Audit log not written: {status.auditLogProblem.error}
+        </span>
+      ) : null}
       <span className="status-spacer" />
       <PauseSwitch />
     </footer>

@@ -12,6 +12,7 @@ const STATUS: GatewayStatus = {
   liveSessions: 2,
   publicAddress: 'gw.example:8443',
   version: '0.1.0',
+  auditLogProblem: null,
 };
 
 function recorder(): { actions: TrayActions; done: string[] } {

@@ -318,7 +318,7 @@ describe('AuditLog', () => {
   }
 
   it('appends one JSON object per line, each with its time, and close() flushes them', async () => {
-    const log = await AuditLog.open(path, silentLogger, at('2030-01-01T00:00:00.000Z'));
+    const log = await AuditLog.open(path, silentLogger, { now: at('2030-01-01T00:00:00.000Z') });
     log.record({ event: 'tunnel.connect', session: 's1', host: 'desktop' });
     log.record({ event: 'tunnel.end', session: 's1', bytesToClient: 42, detail: 'line\nbreak "quoted"' });
     await log.close();
@@ -343,12 +343,12 @@ describe('AuditLog', () => {
   });
 
   it('appends to an existing log when reopened, never truncating it', async () => {
-    const first = await AuditLog.open(path, silentLogger, at('2030-01-01T00:00:00.000Z'));
+    const first = await AuditLog.open(path, silentLogger, { now: at('2030-01-01T00:00:00.000Z') });
     first.record({ event: 'tunnel.connect', session: 'a' });
     await first.close();
     const before = await readFile(path);
 
-    const second = await AuditLog.open(path, silentLogger, at('2030-01-02T00:00:00.000Z'));
+    const second = await AuditLog.open(path, silentLogger, { now: at('2030-01-02T00:00:00.000Z') });
     second.record({ event: 'tunnel.end', session: 'a' });
     await second.close();
 
