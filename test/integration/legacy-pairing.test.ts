@@ -217,6 +217,13 @@ describe('legacy channel pairing', { timeout: 60_000 }, () => {
       assert.equal(await statusOf(head.replace('Content-Length: 0\r\n', '')), 501);
     });
 
+    it('chunked wrapped in white space that is not HTTP white space (VT, FF) is not chunked (501)', async () => {
+      for (const coding of ['\x0bchunked', 'chunked\x0c']) {
+        const head = legacyRequestHead('RDG_IN_DATA', id, { extraHeaders: [`Transfer-Encoding: ${coding}`] });
+        assert.equal(await statusOf(head.replace('Content-Length: 0\r\n', '')), 501, JSON.stringify(coding));
+      }
+    });
+
     it('a malformed Content-Length is refused (400)', async () => {
       const head = legacyRequestHead('RDG_IN_DATA', id).replace('Content-Length: 0', 'Content-Length: -1');
       assert.equal(await statusOf(head), 400);

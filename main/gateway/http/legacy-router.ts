@@ -159,8 +159,9 @@ function bodyFraming(head: RequestHead): BodyFraming {
     if (contentLength !== undefined) {
       return { kind: 'invalid', status: 400, reason: 'both Transfer-Encoding and Content-Length' };
     }
-    // Only plain `chunked`: a list such as `gzip, chunked` is a coding we would have to undo.
-    if (transferEncoding.trim().toLowerCase() !== 'chunked') {
+    // Only plain `chunked`: a list such as `gzip, chunked` is a coding we would have to undo. The head parser has
+    // trimmed HTTP's white space; trim() would also eat VT and FF and see `chunked` where a proxy does not.
+    if (transferEncoding.toLowerCase() !== 'chunked') {
       return { kind: 'invalid', status: 501, reason: `unsupported Transfer-Encoding ${transferEncoding}` };
     }
     return { kind: 'chunked' };
