@@ -202,6 +202,11 @@ test('JWT: random text, segments and oversize tokens', async (t) => {
     fc.asyncProperty(
       fc.oneof(
         fc.string({ unit: 'binary', maxLength: 80 }),
+        // Any UTF-16 code units, lone surrogates too: what a preconnection PDU's UTF-16LE blob can carry.
+        fc.string({
+          unit: fc.integer({ min: 0, max: 0xffff }).map((unit) => String.fromCharCode(unit)),
+          maxLength: 80,
+        }),
         fc.array(segment, { maxLength: 5 }).map((segments) => segments.join('.')),
         fc
           .integer({ min: MAX_TOKEN_CHARS - 2, max: MAX_TOKEN_CHARS + 2 })
