@@ -65,8 +65,7 @@ export function parseRequestHead(head: Buffer): RequestHead {
     const raw = line.slice(colon + 1);
     // Checked before trimming: a bare LF at either end of a value is a line break to a lenient parser.
     if (/[\0\r\n]/.test(raw)) throw new RequestHeadError(400, 'malformed header value');
-    // Optional white space is SP and HTAB only (RFC 9110 5.6.3); String.trim() would also eat VT, FF and NBSP.
-    const value = raw.replace(/^[ \t]+|[ \t]+$/g, '');
+    const value = trimOws(raw);
     const key = name.toLowerCase();
     const existing = headers.get(key);
     headers.set(key, existing === undefined ? value : `${existing}, ${value}`);
@@ -78,5 +77,10 @@ export function parseRequestHead(head: Buffer): RequestHead {
 export function headerHasToken(value: string | undefined, token: string): boolean {
   if (value === undefined) return false;
   const wanted = token.toLowerCase();
-  return value.split(',').some((part) => part.trim().toLowerCase() === wanted);
+  return value.split(',').some((part) => trimOws(part).toLowerCase() === wanted);
+}
+
+/** Strips optional white space, which is SP and HTAB only (RFC 9110 5.6.3); String.trim() also eats VT, FF, NBSP. */
+function trimOws(text: string): string {
+  return text.replace(/^[ \t]+|[ \t]+$/g, '');
 }

@@ -229,6 +229,12 @@ describe('headerHasToken', () => {
     assert.ok(!headerHasToken('', 'upgrade'));
   });
 
+  it('ignores only SP and HTAB around a token, not VT or FF', () => {
+    assert.ok(headerHasToken('keep-alive,\tUpgrade', 'upgrade'));
+    assert.ok(!headerHasToken('\x0bwebsocket', 'websocket'));
+    assert.ok(!headerHasToken('keep-alive, Upgrade\x0c', 'upgrade'));
+  });
+
   it('answers false for a missing header', () => {
     assert.ok(!headerHasToken(undefined, 'upgrade'));
   });
