@@ -114,7 +114,10 @@ function runOne(input: Buffer, cuts: readonly number[] | 'bytewise', maxBytes = 
   } else {
     assertAcceptedCorrectly(input, whole);
     const again = serialize(whole.head);
-    if (again.length <= maxBytes) assert.deepEqual(parseRequestHead(again), whole.head);
+    // A repeated field with an empty last value joins to `a, `: written out, its trailing space is white space.
+    const trimmed = [...whole.head.headers].map(([name, value]) => [name, value.replace(/[ \t]+$/, '')] as const);
+    if (again.length <= maxBytes)
+      assert.deepEqual(parseRequestHead(again), { ...whole.head, headers: new Map(trimmed) });
   }
 }
 
