@@ -1,6 +1,7 @@
 import type { Host } from '../../shared/model/hosts.ts';
 import type { Settings } from '../config/schema.ts';
-import { RelayRefusal, type RelayGrant, type RelayPolicy } from './listener.ts';
+import { RelayRefusal } from './errors.ts';
+import type { RelayGrant, RelayPolicy } from './listener.ts';
 import { findAllowedHost } from '../security/policy.ts';
 import type { ReplayCache } from '../security/replay-cache.ts';
 import { DEFAULT_TARGET_SCHEME, formatTargetAddr } from '../security/target-addr.ts';

@@ -2,7 +2,8 @@ import type { Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { formatHostAndPort, type Host } from '../../shared/model/hosts.ts';
 import type { Logger } from '../logging/logger.ts';
-import { DialError, dialTarget, type DialOptions } from './dial.ts';
+import { dialTarget, type DialOptions } from './dial.ts';
+import { DialError } from './errors.ts';
 import { sendMagicPacket, type WakeTarget } from './wake-on-lan.ts';
 
 /** Pause between dial attempts while a woken host boots. */

@@ -1,20 +1,9 @@
 import { lookup } from 'node:dns/promises';
 import { connect, isIP, type Socket } from 'node:net';
+import { DialError } from './errors.ts';
 
 /** How long the gateway waits for a target to accept a TCP connection (rdpgw uses 15 s; RDP clients give up sooner). */
 export const DIAL_TIMEOUT_MS = 10_000;
-
-export type DialFailure = 'resolve-failed' | 'timeout' | 'refused' | 'unreachable' | 'error';
-
-export class DialError extends Error {
-  override readonly name = 'DialError';
-  constructor(
-    readonly failure: DialFailure,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 export interface DialOptions {
   timeoutMs?: number;

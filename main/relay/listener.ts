@@ -5,8 +5,8 @@ import type { Logger } from '../logging/logger.ts';
 import type { AuditSink } from '../sessions/audit-log.ts';
 import type { SessionHandle, SessionRegistry } from '../sessions/registry.ts';
 import type { Connector } from './connector.ts';
-import { DialError } from './dial.ts';
-import { DEFAULT_MAX_PCB_BYTES, PcbError, PreconnectionPduReader } from './pcb.ts';
+import { DialError, PcbError, RelayRefusal } from './errors.ts';
+import { DEFAULT_MAX_PCB_BYTES, PreconnectionPduReader } from './pcb.ts';
 import { pipeSockets, type PipeOutcome } from './pipe.ts';
 
 /** A client must deliver its whole preconnection PDU within this time (it is the first thing it sends). */
@@ -24,19 +24,6 @@ export interface RelayGrant {
   readonly hosts: readonly Host[];
   /** The verified claims, for matching a later revocation list against the live session. */
   readonly claims: Readonly<Record<string, unknown>>;
-}
-
-/** A refusal: which step refused and why, in the stable words the audit log uses. */
-export class RelayRefusal extends Error {
-  override readonly name = 'RelayRefusal';
-  constructor(
-    readonly stage: 'token' | 'target',
-    readonly failure: string,
-    message: string,
-    readonly tokenId?: string,
-  ) {
-    super(message);
-  }
 }
 
 /** The relay's policy, injected by the composition root (tokens, allowlist and replay live in security/). */

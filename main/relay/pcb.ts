@@ -3,6 +3,10 @@
  * configured with a PCB (`pcb:s:` in .rdp files, `/pcb:` in FreeRDP), before the X.224 Connection Request.
  * The relay reads it as a stream (it may arrive split or coalesced with what follows), never past its end.
  */
+import { PcbError } from './errors.ts';
+
+/** The reader's failure, with the relay's other errors in errors.ts. */
+export { PcbError, type PcbFailure } from './errors.ts';
 
 /** RDP_PRECONNECTION_PDU_V1: cbSize(4) + Flags(4) + Version(4) + Id(4). */
 export const PCB_V1_BYTES = 4 + 4 + 4 + 4;
@@ -16,18 +20,6 @@ export const PCB_VERSION_2 = 2;
  * 65535; a relay must not buffer that much for an unauthenticated peer.
  */
 export const DEFAULT_MAX_PCB_BYTES = PCB_V2_HEADER_BYTES + 2 * 8192;
-
-export type PcbFailure = 'no-pcb' | 'bad-size' | 'too-large' | 'bad-version' | 'bad-length';
-
-export class PcbError extends Error {
-  override readonly name = 'PcbError';
-  constructor(
-    readonly failure: PcbFailure,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 export interface PreconnectionPdu {
   readonly version: typeof PCB_VERSION_1 | typeof PCB_VERSION_2;

@@ -5,7 +5,12 @@
 import { HResult, PacketType } from './constants.ts';
 
 export type TsguErrorCode =
-  'ERR_TSGU' | 'ERR_TSGU_FRAMING' | 'ERR_TSGU_DECODE' | 'ERR_TSGU_BAD_PAA_COOKIE' | 'ERR_TSGU_ENCODE';
+  | 'ERR_TSGU'
+  | 'ERR_TSGU_FRAMING'
+  | 'ERR_TSGU_DECODE'
+  | 'ERR_TSGU_BAD_PAA_COOKIE'
+  | 'ERR_TSGU_ENCODE'
+  | 'ERR_TSGU_REFUSED';
 
 export interface TsguErrorOptions {
   /** Wire code to answer with; default E_PROXY_INTERNALERROR. */
@@ -93,5 +98,22 @@ export class TsguEncodeError extends TsguError {
     super(message, options);
     this.name = 'TsguEncodeError';
     this.packetType = packetType;
+  }
+}
+
+/**
+ * A check's refusal (token, allowlist, dialling, pause), with the HRESULT the client is answered with and a stable
+ * reason for the audit log (`expired`, `not-allowed-host`, `paused`…).
+ */
+export class TunnelRefusal extends TsguError {
+  static override readonly code: TsguErrorCode = 'ERR_TSGU_REFUSED';
+  override readonly code: TsguErrorCode = 'ERR_TSGU_REFUSED';
+  constructor(
+    hresult: number,
+    readonly reason: string,
+    message: string,
+  ) {
+    super(message, { hresult });
+    this.name = 'TunnelRefusal';
   }
 }

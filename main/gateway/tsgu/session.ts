@@ -8,7 +8,7 @@ import {
 } from './codec.ts';
 import { CHANNEL_PROTOCOL_RDP, Capability, ExtendedAuth, HResult, PacketType, TunnelRedir } from './constants.ts';
 import type { TsguError } from './errors.ts';
-import { TsguDecodeError } from './errors.ts';
+import { TsguDecodeError, TunnelRefusal } from './errors.ts';
 
 /**
  * The server side of one MS-TSGU tunnel as an explicit state machine (MS-TSGU §3.3.5).
@@ -24,19 +24,6 @@ export type TunnelState =
   | 'channel-open'
   | 'closing'
   | 'closed';
-
-/** A check's refusal, with the code the client is answered with. */
-export class TunnelRefusal extends Error {
-  override readonly name = 'TunnelRefusal';
-  constructor(
-    readonly hresult: number,
-    /** A stable reason for the audit log (`expired`, `not-allowed-host`, `refused`…). */
-    readonly reason: string,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 export interface ChannelRequest {
   readonly names: readonly string[];

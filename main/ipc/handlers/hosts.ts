@@ -3,7 +3,8 @@ import type { Host } from '../../../shared/model/hosts.ts';
 import type { HostProbe } from '../../../shared/model/ui.ts';
 import type { Settings } from '../../config/schema.ts';
 import { SettingsError } from '../../config/settings-store.ts';
-import { DialError, dialTarget } from '../../relay/dial.ts';
+import { dialTarget } from '../../relay/dial.ts';
+import { DialError } from '../../relay/errors.ts';
 import { ContractCallError, actor, type CallHandlers, type HandlerDeps } from '../dispatch.ts';
 
 /** A host test gives up after this long: it answers a person waiting in the UI, not a client. */

@@ -5,7 +5,8 @@ import { afterEach, describe, it } from 'node:test';
 import type { Host } from '../../../shared/model/hosts.ts';
 import { silentLogger } from '../../../main/logging/logger.ts';
 import { createConnector } from '../../../main/relay/connector.ts';
-import { DialError, dialTarget } from '../../../main/relay/dial.ts';
+import { dialTarget } from '../../../main/relay/dial.ts';
+import { DialError } from '../../../main/relay/errors.ts';
 import {
   MAGIC_PACKET_BYTES,
   MAGIC_PACKET_COPIES,

@@ -14,10 +14,10 @@ import {
   TsguBadCookieError,
   TsguDecodeError,
   TsguFramingError,
+  TunnelRefusal,
   type TsguError,
 } from '../../../../main/gateway/tsgu/errors.ts';
 import {
-  TunnelRefusal,
   TunnelSession,
   type ChannelRequest,
   type TunnelChecks,
