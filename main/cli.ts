@@ -173,9 +173,11 @@ const COMMANDS: Record<string, Command> = {
     run: certUseLocalCommand,
   },
   'cert regenerate': {
-    usage: 'cert regenerate',
-    summary: 'issue a new server key and certificate from the local CA',
-    options: {},
+    usage: 'cert regenerate [--key-type rsa-2048|rsa-3072|ecdsa-p256]',
+    summary:
+      'issue a new server key and certificate from the local CA; --key-type also becomes the setting for later ' +
+      'certificates (default rsa-2048; existing certificates keep their type until regenerated)',
+    options: { 'key-type': { type: 'string' } },
     run: certRegenerateCommand,
   },
   'cert export-ca': {

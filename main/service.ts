@@ -189,6 +189,7 @@ async function openCore(options: StartGatewayOptions, disposers: Disposer[]): Pr
   const { settings } = context;
   const tls = await loadOrCreateCertificates(paths.tls, {
     publicNames: settings.get().publicNames,
+    keyType: settings.get().tls.keyType,
     logger,
     secretCodec: options.secretCodec,
   });
@@ -452,6 +453,7 @@ function followChanges(
     dir: dataPaths(options.dataDir).tls,
     initial: core.tls,
     publicNames: () => settings.get().publicNames,
+    keyType: () => settings.get().tls.keyType,
     logger,
     ...(options.secretCodec ? { secretCodec: options.secretCodec } : {}),
   });

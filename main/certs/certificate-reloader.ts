@@ -1,6 +1,7 @@
 import { watch, type FSWatcher } from 'node:fs';
 import type { Logger } from '../logging/logger.ts';
 import { CHANGE_MARKER_FILE, loadOrCreateCertificates, type TlsMaterial } from './certificate-store.ts';
+import type { CertificateKeyType } from './local-ca.ts';
 import type { SecretCodec } from './secret-files.ts';
 
 /** How often a running gateway re-checks its certificate (renewal of the local one, expiry of an imported one). */
@@ -20,6 +21,8 @@ export interface CertificateReloaderOptions {
   readonly initial: TlsMaterial;
   /** The configured public names at the time of a reload. */
   readonly publicNames: () => readonly string[];
+  /** The configured key type for anything that has to be created at a reload (a key file gone missing). */
+  readonly keyType?: () => CertificateKeyType;
   readonly logger: Logger;
   readonly secretCodec?: SecretCodec;
   readonly checkIntervalMs?: number;
@@ -90,6 +93,7 @@ export class CertificateReloader {
       try {
         next = await loadOrCreateCertificates(dir, {
           publicNames: this.#options.publicNames(),
+          ...(this.#options.keyType ? { keyType: this.#options.keyType() } : {}),
           logger,
           ...(this.#options.secretCodec ? { secretCodec: this.#options.secretCodec } : {}),
           ...(this.#options.now ? { now: this.#options.now } : {}),

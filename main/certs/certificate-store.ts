@@ -26,8 +26,11 @@ import { fingerprintSha256OfDer } from './fingerprint.ts';
 import {
   createLocalCa,
   exportPkcs8Pem,
-  isEcP256Key,
+  describeKey,
+  isSupportedKey,
   issueServerCertificate,
+  DEFAULT_CERTIFICATE_KEY_TYPE,
+  type CertificateKeyType,
   type CertificateWithKey,
 } from './local-ca.ts';
 import {
@@ -96,6 +99,11 @@ export interface LoadOrCreateCertificatesOptions {
   secretCodec?: SecretCodec;
   /** Issue a new server key and certificate from the local CA even if the current ones are fine. */
   regenerate?: boolean;
+  /**
+   * The key type of what is created from now on (a new CA, a new or regenerated server key); default RSA 2048.
+   * Existing keys are kept whatever their type, so a data directory keeps its certificate until it is regenerated.
+   */
+  keyType?: CertificateKeyType;
 }
 
 /** Why a server certificate is (re-)issued; logged as the `reason` field. */
@@ -124,6 +132,7 @@ interface Context {
   readonly codec: SecretCodec;
   readonly logger: Logger;
   readonly now: Date;
+  readonly keyType: CertificateKeyType;
   /** Set when a file was written, so that the change marker is rewritten. */
   changed: string[];
 }
@@ -179,6 +188,7 @@ export async function loadOrCreateCertificates(
     codec: options.secretCodec ?? IDENTITY_SECRET_CODEC,
     logger: options.logger,
     now: (options.now ?? (() => new Date()))(),
+    keyType: options.keyType ?? DEFAULT_CERTIFICATE_KEY_TYPE,
     changed: [],
   };
 
@@ -433,7 +443,7 @@ async function loadOrCreateCa(context: Context): Promise<LoadedPair> {
   const keyData = await readOptionalSecretFile(paths.caKey, codec, logger);
 
   if (certFile === undefined && keyData === undefined) {
-    const created = await createLocalCa({ commonName: caCommonName(now), now });
+    const created = await createLocalCa({ commonName: caCommonName(now), now, keyType: context.keyType });
     const ca = parsePair(created, paths.caCert, paths.caKey, CA_REMEDY);
     // Key first: if we stop in between, the next run finds a key without a certificate and says so,
     // instead of a certificate whose key is lost.
@@ -515,6 +525,7 @@ async function loadOrIssueServerCertificate(
     ca: { certPem: ca.cert.pem, keyPem: ca.keyPem },
     names: wanted,
     now,
+    keyType: context.keyType,
     ...(keyToKeep === undefined ? {} : { keyPem: keyToKeep }),
   });
   const server = parsePair(issued, paths.serverCert, paths.serverKey, SERVER_REMEDY);
@@ -600,11 +611,10 @@ function parseKey(file: string, data: Buffer, remedy: string): { key: KeyObject;
   } catch (error) {
     throw new KeyFileCorruptError(file, `not a valid PEM private key (${errorMessage(error)})`, remedy, error);
   }
-  if (!isEcP256Key(key)) {
-    const details = key.asymmetricKeyDetails?.namedCurve ?? '';
+  if (!isSupportedKey(key)) {
     throw new KeyFileCorruptError(
       file,
-      `expected an ECDSA P-256 key, found ${key.asymmetricKeyType ?? 'unknown'} ${details}`.trimEnd(),
+      `expected an RSA key of 2048 bits or more or an ECDSA P-256 key, found ${describeKey(key)}`,
       remedy,
     );
   }

@@ -22,20 +22,42 @@ export const SERVER_CERT_VALIDITY_DAYS = 397;
 export const CLOCK_SKEW_ALLOWANCE_MS = 5 * 60 * 1000;
 const SERIAL_NUMBER_BYTES = 16;
 
-const EC_KEY_ALGORITHM = { name: 'ECDSA', namedCurve: 'P-256' } as const;
-const SIGNING_ALGORITHM = { name: 'ECDSA', hash: 'SHA-256' } as const;
+/**
+ * The key types the local CA and server certificate are made with. RSA is the default: no one has confirmed that
+ * MSTSC verifies an ECDSA rdpsign signature (the .rdp file is signed with the server certificate's key), and some
+ * older clients reject EC certificates. ECDSA P-256 is offered as a setting (`tls.keyType`).
+ */
+export const CERTIFICATE_KEY_TYPES = ['rsa-2048', 'rsa-3072', 'ecdsa-p256'] as const;
+export type CertificateKeyType = (typeof CERTIFICATE_KEY_TYPES)[number];
+export const DEFAULT_CERTIFICATE_KEY_TYPE: CertificateKeyType = 'rsa-2048';
+/** The smallest RSA modulus a loaded key may have. */
+const MIN_RSA_BITS = 2048;
+
+type KeyAlgorithm = webcrypto.RsaHashedImportParams | webcrypto.EcKeyImportParams;
+type SigningAlgorithm = webcrypto.RsaPssParams | webcrypto.EcdsaParams | webcrypto.Algorithm;
 
 const generateKeyPairAsync = promisify(generateKeyPair);
 
-/** A new ECDSA P-256 private key as PKCS#8 PEM. */
-export async function generateEcPrivateKeyPem(): Promise<string> {
-  const { privateKey } = await generateKeyPairAsync('ec', { namedCurve: 'P-256' });
+/** A new private key of `type` as PKCS#8 PEM. */
+export async function generatePrivateKeyPem(type: CertificateKeyType = DEFAULT_CERTIFICATE_KEY_TYPE): Promise<string> {
+  const { privateKey } =
+    type === 'ecdsa-p256'
+      ? await generateKeyPairAsync('ec', { namedCurve: 'P-256' })
+      : await generateKeyPairAsync('rsa', { modulusLength: type === 'rsa-3072' ? 3072 : 2048 });
   return exportPkcs8Pem(privateKey);
 }
 
-/** True when `key` is an EC key on P-256 (prime256v1), the only kind this module issues with. */
-export function isEcP256Key(key: KeyObject): boolean {
-  return key.asymmetricKeyType === 'ec' && key.asymmetricKeyDetails?.namedCurve === 'prime256v1';
+/** True when `key` is a kind this module issues with: EC on P-256 (prime256v1), or RSA of 2048 bits or more. */
+export function isSupportedKey(key: KeyObject): boolean {
+  if (key.asymmetricKeyType === 'ec') return key.asymmetricKeyDetails?.namedCurve === 'prime256v1';
+  return key.asymmetricKeyType === 'rsa' && (key.asymmetricKeyDetails?.modulusLength ?? 0) >= MIN_RSA_BITS;
+}
+
+/** `rsa 2048`, `ec prime256v1`: for messages. */
+export function describeKey(key: KeyObject): string {
+  const details = key.asymmetricKeyDetails;
+  const size = details?.namedCurve ?? (details?.modulusLength === undefined ? '' : String(details.modulusLength));
+  return `${key.asymmetricKeyType ?? 'unknown'} ${size}`.trimEnd();
 }
 
 export function exportPkcs8Pem(privateKey: KeyObject): string {
@@ -46,11 +68,13 @@ export interface CreateLocalCaOptions {
   /** Shown in the client's certificate store, so it should say whose gateway this is. */
   commonName: string;
   now: Date;
+  /** Default RSA 2048. */
+  keyType?: CertificateKeyType;
 }
 
 /** Creates a self-signed CA that may only sign end-entity certificates (pathLen 0). */
 export async function createLocalCa(options: CreateLocalCaOptions): Promise<CertificateWithKey> {
-  const keyPem = await generateEcPrivateKeyPem();
+  const keyPem = await generatePrivateKeyPem(options.keyType);
   const signingKey = await importSigningKey(keyPem);
   const publicKey = await importPublicKey(keyPem);
   // One attribute per RDN, as JSON: no DN string escaping to get wrong.
@@ -66,7 +90,7 @@ export async function createLocalCa(options: CreateLocalCaOptions): Promise<Cert
       notAfter: new Date(notBefore.getTime() + CA_VALIDITY_DAYS * DAY_MS),
       publicKey,
       signingKey,
-      signingAlgorithm: SIGNING_ALGORITHM,
+      signingAlgorithm: signingAlgorithmOf(keyPem),
       extensions: [
         // pathLen 0: even if the CA key leaked, it could not mint intermediate CAs.
         new x509.BasicConstraintsExtension(true, 0, true),
@@ -83,8 +107,10 @@ export interface IssueServerCertificateOptions {
   ca: CertificateWithKey;
   names: SubjectAltNames;
   now: Date;
-  /** Keep this PKCS#8 key (a renewal); a new key is generated when absent. */
+  /** Keep this PKCS#8 key (a renewal); a new key of `keyType` is generated when absent. */
   keyPem?: string;
+  /** Default RSA 2048. */
+  keyType?: CertificateKeyType;
 }
 
 /**
@@ -98,7 +124,8 @@ export async function issueServerCertificate(options: IssueServerCertificateOpti
 
   const caCert = new x509.X509Certificate(ca.certPem);
   const caSigningKey = await importSigningKey(ca.keyPem);
-  const keyPem = options.keyPem === undefined ? await generateEcPrivateKeyPem() : normalizeKeyPem(options.keyPem);
+  const keyPem =
+    options.keyPem === undefined ? await generatePrivateKeyPem(options.keyType) : normalizeKeyPem(options.keyPem);
   const publicKey = await importPublicKey(keyPem);
 
   const notBefore = new Date(now.getTime() - CLOCK_SKEW_ALLOWANCE_MS);
@@ -122,7 +149,7 @@ export async function issueServerCertificate(options: IssueServerCertificateOpti
       notAfter,
       publicKey,
       signingKey: caSigningKey,
-      signingAlgorithm: SIGNING_ALGORITHM,
+      signingAlgorithm: signingAlgorithmOf(ca.keyPem),
       extensions: [
         new x509.BasicConstraintsExtension(false, undefined, true),
         new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
@@ -162,12 +189,25 @@ function normalizeKeyPem(keyPem: string): string {
   return exportPkcs8Pem(createPrivateKey(keyPem));
 }
 
+/** RSA keys sign as RSASSA-PKCS1-v1_5 with SHA-256 (what every client verifies), EC keys as ECDSA with SHA-256. */
+function keyAlgorithmOf(keyPem: string): KeyAlgorithm {
+  return createPrivateKey(keyPem).asymmetricKeyType === 'rsa'
+    ? { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }
+    : { name: 'ECDSA', namedCurve: 'P-256' };
+}
+
+function signingAlgorithmOf(keyPem: string): SigningAlgorithm {
+  return createPrivateKey(keyPem).asymmetricKeyType === 'rsa'
+    ? { name: 'RSASSA-PKCS1-v1_5' }
+    : { name: 'ECDSA', hash: 'SHA-256' };
+}
+
 async function importSigningKey(keyPem: string): Promise<webcrypto.CryptoKey> {
   const der = createPrivateKey(keyPem).export({ format: 'der', type: 'pkcs8' });
-  return x509Crypto.subtle.importKey('pkcs8', der, EC_KEY_ALGORITHM, false, ['sign']);
+  return x509Crypto.subtle.importKey('pkcs8', der, keyAlgorithmOf(keyPem), false, ['sign']);
 }
 
 async function importPublicKey(keyPem: string): Promise<webcrypto.CryptoKey> {
   const der = createPublicKey(keyPem).export({ format: 'der', type: 'spki' });
-  return x509Crypto.subtle.importKey('spki', der, EC_KEY_ALGORITHM, true, ['verify']);
+  return x509Crypto.subtle.importKey('spki', der, keyAlgorithmOf(keyPem), true, ['verify']);
 }

@@ -9,6 +9,7 @@ import {
   storeImportedCertificate,
 } from '../certs/certificate-store.ts';
 import { fingerprintSha256OfDer } from '../certs/fingerprint.ts';
+import { CERTIFICATE_KEY_TYPES } from '../certs/local-ca.ts';
 import { SettingsStore } from '../config/settings-store.ts';
 import type { Settings } from '../config/schema.ts';
 import { dataPaths } from '../config/data-dir.ts';
@@ -123,10 +124,24 @@ export async function certUseLocalCommand(env: CommandEnv): Promise<void> {
   );
 }
 
-export async function certRegenerateCommand(env: CommandEnv): Promise<void> {
+export async function certRegenerateCommand(env: CommandEnv, flags: Flags): Promise<void> {
+  const keyTypeFlag = optionalString(flags, 'key-type');
+  const keyType = CERTIFICATE_KEY_TYPES.find((type) => type === keyTypeFlag);
+  if (keyTypeFlag !== undefined && keyType === undefined) {
+    throw new UsageError(`--key-type takes one of ${CERTIFICATE_KEY_TYPES.join(', ')}`);
+  }
+  if (keyType !== undefined) {
+    const store = await SettingsStore.open(env.dataDir, env.logger);
+    try {
+      await store.update((settings) => ({ ...settings, tls: { ...settings.tls, keyType } }));
+    } finally {
+      store.close();
+    }
+  }
   await withSettings(env, async (settings) => {
     const material = await loadOrCreateCertificates(dataPaths(env.dataDir).tls, {
       publicNames: settings.publicNames,
+      keyType: settings.tls.keyType,
       logger: env.logger,
       regenerate: true,
     });
@@ -153,7 +168,11 @@ export async function certExportCaCommand(env: CommandEnv, flags: Flags): Promis
   if (!ca) {
     // Before the first `serve`: create the CA now, so that clients can be set up first.
     await withSettings(env, (settings) =>
-      loadOrCreateCertificates(tlsDir, { publicNames: settings.publicNames, logger: env.logger }),
+      loadOrCreateCertificates(tlsDir, {
+        publicNames: settings.publicNames,
+        keyType: settings.tls.keyType,
+        logger: env.logger,
+      }),
     );
     ca = await readCaCertificate(tlsDir);
     if (!ca) throw new CliError('the local CA could not be created');

@@ -280,6 +280,7 @@ export async function rdpSigner(env: CommandEnv, flags: Flags, settings: Setting
   if (flags['no-sign'] === true) return undefined;
   const tls = await loadOrCreateCertificates(dataPaths(env.dataDir).tls, {
     publicNames: settings.publicNames,
+    keyType: settings.tls.keyType,
     logger: env.logger,
   });
   return { chainPem: tls.chainPem, keyPem: tls.keyPem };

@@ -4,6 +4,7 @@ import { isIP } from 'node:net';
 import { HostSchema, PortSchema, isHostAddress } from '../../shared/model/hosts.ts';
 import { isIpRange } from '../../shared/model/ip-address.ts';
 import { MAX_PROVISIONER_KEYS, ProvisionerKeySchema } from '../security/trusted-keys.ts';
+import { CERTIFICATE_KEY_TYPES, DEFAULT_CERTIFICATE_KEY_TYPE } from '../certs/local-ca.ts';
 
 /** Seconds a PAA access token lives when nobody asks otherwise: long enough to open the file, short enough to leak little. */
 export const DEFAULT_PAA_TTL_SECONDS = 15 * 60;
@@ -78,6 +79,16 @@ export const WakeOnLanSchema = z
     port: PortSchema.default(9),
     /** How long the gateway keeps retrying a woken host before giving up. */
     bootWaitSeconds: z.number().int().min(1).max(600).default(120),
+  })
+  .strict();
+
+/**
+ * The gateway's own certificate. `keyType` applies to what is created from now on (a first start, `cert regenerate`):
+ * an existing certificate is kept whatever its type. RSA by default, which MSTSC and older clients accept.
+ */
+export const TlsSchema = z
+  .object({
+    keyType: z.enum(CERTIFICATE_KEY_TYPES).default(DEFAULT_CERTIFICATE_KEY_TYPE),
   })
   .strict();
 
@@ -172,6 +183,7 @@ export const SettingsFileSchema = z
     wakeOnLan: WakeOnLanSchema.default(() => WakeOnLanSchema.parse({})),
     http: HttpSchema.default(() => HttpSchema.parse({})),
     limits: LimitsSchema.default(() => LimitsSchema.parse({})),
+    tls: TlsSchema.default(() => TlsSchema.parse({})),
   })
   .strict()
   .superRefine((settings, ctx) => {
@@ -200,6 +212,7 @@ export function defaultSettings(): Settings {
     wakeOnLan: WakeOnLanSchema.parse({}),
     http: HttpSchema.parse({}),
     limits: LimitsSchema.parse({}),
+    tls: TlsSchema.parse({}),
   };
 }
 

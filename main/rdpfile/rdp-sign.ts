@@ -6,8 +6,8 @@
  * (id-data, SHA-256, signer by issuer and serial, no signed attributes — the form of the Microsoft sample and of
  * rdpsign-go) carrying the signer certificate and its chain, prefixed with a 12-byte header and base64-encoded.
  *
- * node-forge's `pkcs7.sign` only handles RSA keys, and the gateway's certificate is ECDSA P-256 by default, so the
- * SignedData is assembled here with forge's ASN.1 encoder and the signature value comes from node's crypto (RSA
+ * node-forge's `pkcs7.sign` only handles RSA keys, and the gateway's certificate may be ECDSA P-256 (a setting; RSA
+ * is the default, since no one has confirmed that MSTSC verifies an ECDSA signature), so the SignedData is assembled here with forge's ASN.1 encoder and the signature value comes from node's crypto (RSA
  * PKCS#1 v1.5 or ECDSA with SHA-256, depending on the key).
  */
 import { X509Certificate, createPrivateKey, sign as cryptoSign } from 'node:crypto';

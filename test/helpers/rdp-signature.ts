@@ -16,6 +16,39 @@ export interface OpensslResult {
   readonly output: string;
 }
 
+/** The DER PKCS#7 SignedData of a signed .rdp file (the `signature` setting without its 12-byte header). */
+function signatureDer(bytes: Buffer): Buffer {
+  const signature = rdpLines(bytes)
+    .find((line) => line.startsWith('signature:s:'))
+    ?.slice('signature:s:'.length);
+  assert.ok(signature !== undefined, 'signature present');
+  return Buffer.from(signature, 'base64').subarray(12);
+}
+
+/**
+ * What openssl reads in a signed .rdp file's PKCS#7: the signer's signature algorithm (`rsaEncryption`,
+ * `ecdsa-with-SHA256`) and the signer certificate's public key algorithm (`rsaEncryption`, `id-ecPublicKey`).
+ */
+export function rdpSignatureKeyTypes(bytes: Buffer): { signature: string; signerKey: string } {
+  const dir = mkdtempSync(join(tmpdir(), 'homegate-rdpkeys-'));
+  try {
+    const der = join(dir, 'sig.der');
+    writeFileSync(der, signatureDer(bytes));
+    const printed = spawnSync('openssl', ['cms', '-cmsout', '-print', '-inform', 'DER', '-in', der], {
+      encoding: 'utf8',
+    });
+    const signature = /signatureAlgorithm:\s*\n\s*algorithm: (\S+)/.exec(printed.stdout)?.[1] ?? '';
+    const certs = spawnSync('openssl', ['pkcs7', '-inform', 'DER', '-in', der, '-print_certs'], { encoding: 'utf8' });
+    // The first certificate printed is the signer's (the served certificate, then its chain).
+    const first = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n/.exec(certs.stdout)?.[0] ?? '';
+    const text = spawnSync('openssl', ['x509', '-noout', '-text'], { input: first, encoding: 'utf8' });
+    const signerKey = /Public Key Algorithm: (\S+)/.exec(text.stdout)?.[1] ?? '';
+    return { signature, signerKey };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
 /**
  * Verifies a signed .rdp file as a reader would, independently of the signer: rebuilds the signed text from the
  * file's `signscope` (each named setting's line from the file, then the signscope line; UTF-16LE + NUL), strips the

@@ -47,6 +47,7 @@ export function certificateHandlers({ service, logger }: HandlerDeps): Pick<Call
       const info = await changeCertificate(() =>
         loadOrCreateCertificates(tlsDir, {
           publicNames: settings.get().publicNames,
+          keyType: settings.get().tls.keyType,
           logger,
           regenerate: true,
           ...codec,

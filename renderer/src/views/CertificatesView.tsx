@@ -125,6 +125,11 @@ function CurrentCertificate(props: { certificate: CertificateInfo }) {
           <Icon name="refresh" /> Regenerate
         </button>
       </div>
+      <p className="muted small">
+        An existing certificate keeps its key type until you regenerate it. New certificates use RSA 2048, which MSTSC
+        and older clients accept, unless the settings ask for ECDSA (<code>tls.keyType</code>, or{' '}
+        <code>homegate cert regenerate --key-type ecdsa-p256</code>).
+      </p>
       {confirming ? (
         <ConfirmDialog
           title="Issue a new certificate?"

@@ -129,7 +129,15 @@ describe('loadOrCreateCertificates', () => {
     for (const entry of ['DNS:localhost', 'DNS:gw.example.test', 'IP Address:127.0.0.1', 'IP Address:198.51.100.7']) {
       assert.ok(san.includes(entry), `${entry} missing from ${san}`);
     }
-    assert.match(await openssl('pkey', '-noout', '-text', '-in', join(dir, SERVER_KEY_FILE)), /prime256v1/);
+    // RSA by default (some clients reject EC certificates; the .rdp signature is made with this key).
+    assert.match(
+      await openssl('pkey', '-noout', '-text', '-in', join(dir, SERVER_KEY_FILE)),
+      /Private-Key: \(2048 bit/,
+    );
+    assert.match(await openssl('pkey', '-noout', '-text', '-in', join(dir, CA_KEY_FILE)), /Private-Key: \(2048 bit/);
+    const text = await openssl('x509', '-noout', '-text', '-in', server);
+    assert.match(text, /Extended Key Usage:\s*\n\s+TLS Web Server Authentication\n/);
+    assert.doesNotMatch(san, /\*/, 'no wildcard name');
     const fingerprint = await openssl('x509', '-noout', '-fingerprint', '-sha256', '-in', server);
     assert.equal(fingerprint.trim().replace(/^sha256 Fingerprint=/i, ''), material.fingerprintSha256);
     const caFingerprint = await openssl('x509', '-noout', '-fingerprint', '-sha256', '-in', ca);
@@ -251,9 +259,37 @@ describe('loadOrCreateCertificates', () => {
 
   it('rejects a key of another type, naming the file', async () => {
     await load();
-    const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey;
-    await writeFile(join(dir, SERVER_KEY_FILE), rsa.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600 });
-    await assert.rejects(load(), /server-key\.pem is corrupt or invalid: expected an ECDSA P-256 key, found rsa/);
+    const ed = generateKeyPairSync('ed25519').privateKey;
+    await writeFile(join(dir, SERVER_KEY_FILE), ed.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600 });
+    await assert.rejects(
+      load(),
+      /server-key\.pem is corrupt or invalid: expected an RSA key of 2048 bits or more or an ECDSA P-256 key, found ed25519/,
+    );
+  });
+
+  it('keeps an existing ECDSA certificate under the RSA default until it is regenerated', async () => {
+    const first = await load({ keyType: 'ecdsa-p256' });
+    assert.match(await openssl('pkey', '-noout', '-text', '-in', join(dir, SERVER_KEY_FILE)), /prime256v1/);
+    const before = await snapshot(dir);
+    const second = await load();
+    assert.equal(second.fingerprintSha256, first.fingerprintSha256);
+    assert.deepEqual(await snapshot(dir), before);
+
+    const regenerated = await load({ regenerate: true });
+    assert.notEqual(regenerated.fingerprintSha256, first.fingerprintSha256);
+    const text = await openssl('x509', '-noout', '-text', '-in', join(dir, SERVER_CERT_FILE));
+    assert.match(text, /Public Key Algorithm: rsaEncryption/);
+    // The CA is never replaced: the new RSA certificate is signed by the old ECDSA CA, and still verifies.
+    assert.equal(regenerated.caFingerprintSha256, first.caFingerprintSha256);
+    assert.match(text, /Signature Algorithm: ecdsa-with-SHA256/);
+    assert.match(await openssl('verify', '-CAfile', join(dir, CA_CERT_FILE), join(dir, SERVER_CERT_FILE)), /: OK\n/);
+  });
+
+  it('regenerates with the configured ECDSA key type', async () => {
+    await load();
+    await load({ regenerate: true, keyType: 'ecdsa-p256' });
+    assert.match(await openssl('pkey', '-noout', '-text', '-in', join(dir, SERVER_KEY_FILE)), /ASN1 OID: prime256v1/);
+    assert.match(await openssl('pkey', '-noout', '-text', '-in', join(dir, CA_KEY_FILE)), /Private-Key: \(2048 bit/);
   });
 
   it('never recreates a CA whose certificate or key is missing', async () => {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { main } from '../../../main/cli.ts';
-import { rdpLines, verifyRdpSignature } from '../../helpers/rdp-signature.ts';
+import { rdpLines, rdpSignatureKeyTypes, verifyRdpSignature } from '../../helpers/rdp-signature.ts';
 
 async function run(args: readonly string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   let stdout = '';
@@ -57,6 +57,8 @@ describe('homegate rdp: signed export with client options', () => {
       }
       const verified = verifyRdpSignature(bytes, { caFile: join(dir, 'tls', 'ca.pem') });
       assert.equal(verified.status, 0, verified.output);
+      // RSA by default: no one has confirmed that MSTSC verifies an ECDSA rdpsign signature.
+      assert.deepEqual(rdpSignatureKeyTypes(bytes), { signature: 'rsaEncryption', signerKey: 'rsaEncryption' });
       // A different target after signing breaks the signature.
       const tampered = Buffer.from(
         bytes.toString('utf16le').replace('full address:s:desk', 'full address:s:evil'),
@@ -77,6 +79,34 @@ describe('homegate rdp: signed export with client options', () => {
         const failed = await run([...args, ...bad]);
         assert.equal(failed.code, 2, failed.stderr);
       }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('with the ECDSA setting (cert regenerate --key-type ecdsa-p256) the file is signed with ECDSA', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'homegate-cli-rdp-'));
+    try {
+      assert.equal(
+        (await run(['hosts', 'add', '--name', 'desk', '--address', '192.168.1.20', '--data-dir', dir])).code,
+        0,
+      );
+      const out = join(dir, 'desk.rdp');
+      const args = ['rdp', '--host', 'desk', '--out', out, '--gateway-address', 'gw.example.com', '--data-dir', dir];
+      assert.equal((await run(args)).code, 0);
+      const rsa = await readFile(out);
+      const bad = await run(['cert', 'regenerate', '--key-type', 'dsa', '--data-dir', dir]);
+      assert.equal(bad.code, 2, bad.stderr);
+      const regenerated = await run(['cert', 'regenerate', '--key-type', 'ecdsa-p256', '--data-dir', dir]);
+      assert.equal(regenerated.code, 0, regenerated.stderr);
+      assert.equal((await run(args)).code, 0);
+      const ec = await readFile(out);
+      assert.deepEqual(rdpSignatureKeyTypes(ec), { signature: 'ecdsa-with-SHA256', signerKey: 'id-ecPublicKey' });
+      // The CA was kept (RSA, from the first export), so the ECDSA signer still chains to it.
+      assert.equal(verifyRdpSignature(ec, { caFile: join(dir, 'tls', 'ca.pem') }).status, 0);
+      assert.deepEqual(rdpSignatureKeyTypes(rsa), { signature: 'rsaEncryption', signerKey: 'rsaEncryption' });
+      const settings = JSON.parse(await readFile(join(dir, 'settings.json'), 'utf8')) as { tls: { keyType: string } };
+      assert.equal(settings.tls.keyType, 'ecdsa-p256');
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
