@@ -2,6 +2,9 @@ import { lookup } from 'node:dns/promises';
 import { connect, isIP, type Socket } from 'node:net';
 import { DialError } from './errors.ts';
 
+/** The dialler's failure, with the relay's other errors in errors.ts. */
+export { DialError, type DialFailure } from './errors.ts';
+
 /** How long the gateway waits for a target to accept a TCP connection (rdpgw uses 15 s; RDP clients give up sooner). */
 export const DIAL_TIMEOUT_MS = 10_000;
 
