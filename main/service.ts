@@ -32,7 +32,7 @@ import { ReplayCache } from './security/replay-cache.ts';
 import { RevocationList } from './security/revocation.ts';
 import { createKeyLookup } from './security/trusted-keys.ts';
 import { loadOrCreateSigningKey, type SigningKey } from './security/signing-key.ts';
-import { AuditLog, type AuditEntryRecord, type AuditLogHealth, type AuditSink } from './sessions/audit-log.ts';
+import { AuditLog, type AuditLogHealth, type AuditSink } from './sessions/audit-log.ts';
 import { SessionRegistry } from './sessions/registry.ts';
 import { TypedEmitter } from './util/typed-emitter.ts';
 import { openWebAdmin, type WebAdmin } from './web/web-admin.ts';
@@ -97,8 +97,6 @@ export interface GatewayService {
   /** The tokens issued through the UI (metadata only), for listing and revoking. */
   readonly issuedTokens: IssuedTokenRegistry;
   readonly audit: AuditSink & AuditLogHealth;
-  /** Follows the audit log's new lines (connects, refusals, ends, admin actions). */
-  onAuditRecord(listener: (record: AuditEntryRecord) => void): () => void;
   /** The connection doctor's failed attempts, and each host's last reachability. */
   readonly attempts: AttemptLog;
   readonly reachability: ReachabilityBook;
@@ -489,7 +487,6 @@ function serviceOf(
     revocation: core.revocation,
     issuedTokens: core.issuedTokens,
     audit: core.audit,
-    onAuditRecord: (listener) => core.audit.onRecord(listener),
     attempts: core.attempts,
     reachability: core.reachability,
     get paused() {

@@ -34,7 +34,7 @@ import { serveContractOverIpc, sendEvent } from './ipc.ts';
 import {
   connectionNotice,
   createNoticeLimiter,
-  refusalFromAudit,
+  refusalFromAttempt,
   refusalNotice,
   type DesktopNotice,
   type NoticeTarget,
@@ -399,9 +399,9 @@ function setupNotifications(
     service.sessions.on('start', (session) => {
       if (state.getTray().notifyOnConnection) raise(connectionNotice(session));
     }),
-    service.onAuditRecord((record) => {
-      if (record.event !== 'tunnel.refused' || !state.getTray().notifyOnRefusal) return;
-      raise(refusalNotice(refusalFromAudit(record)));
+    // The connection doctor's failed attempts: every refusal, and TLS failures before any request, with the cause.
+    service.attempts.onAttempt((attempt) => {
+      if (state.getTray().notifyOnRefusal) raise(refusalNotice(refusalFromAttempt(attempt)));
     }),
   ];
   return () => {

@@ -1,5 +1,5 @@
 import type { SessionInfo } from '../../shared/model/sessions.ts';
-import type { AuditEntry } from '../../shared/model/ui.ts';
+import type { ConnectionAttempt } from '../../shared/model/doctor.ts';
 
 /** Where clicking a notification takes the window. */
 export type NoticeTarget =
@@ -41,15 +41,9 @@ export function refusalNotice(refusal: RefusalReport): DesktopNotice {
   };
 }
 
-/** A `tunnel.refused` audit line as a report: why, in words, from its `failure` (else `reason`) code. */
-export function refusalFromAudit(record: AuditEntry): RefusalReport {
-  const code = [record.failure, record.reason].find((value) => typeof value === 'string' && value !== '');
-  return {
-    time: record.time,
-    client: typeof record.client === 'string' ? record.client : 'a client',
-    host: typeof record.host === 'string' ? record.host : undefined,
-    reason: typeof code === 'string' ? code.replace(/-/g, ' ') : 'refused',
-  };
+/** A failed attempt the connection doctor recorded, as a report: its cause in plain words. */
+export function refusalFromAttempt(attempt: ConnectionAttempt): RefusalReport {
+  return { time: attempt.time, client: attempt.device ?? attempt.client, host: attempt.host, reason: attempt.cause };
 }
 
 function transportWords(transport: SessionInfo['transport']): string {

@@ -13,7 +13,7 @@ import { createLogger } from '../../main/logging/logger.ts';
 import { autostartEntry, isAutostartEnabled, setAutostart } from '../../main/app/autostart.ts';
 import {
   createNoticeLimiter,
-  refusalFromAudit,
+  refusalFromAttempt,
   refusalNotice,
   MAX_NOTICES_PER_MINUTE,
 } from '../../main/app/notifications.ts';
@@ -153,17 +153,20 @@ describe('what the shell does with it', () => {
   });
 
   test('refusal notices say why, and a flood is summed up', () => {
-    const refusal = refusalFromAudit({
+    const refusal = refusalFromAttempt({
+      id: 'a1',
       time: '2026-12-02T10:00:00.000Z',
-      event: 'tunnel.refused',
+      stage: 'host',
+      code: 'token-other-host',
+      cause: 'The token does not name this host.',
+      fix: 'Export a new file for desk.',
       client: '198.51.100.7',
+      transport: 'websocket',
       host: 'desk',
-      reason: 'token',
-      failure: 'not-in-token',
     });
     assert.deepEqual(refusalNotice(refusal), {
       title: 'Connection refused to desk',
-      body: '198.51.100.7: not in token',
+      body: '198.51.100.7: The token does not name this host.',
       target: { view: 'audit', time: '2026-12-02T10:00:00.000Z' },
     });
     let now = 0;
@@ -172,6 +175,6 @@ describe('what the shell does with it', () => {
     const passed = Array.from({ length: MAX_NOTICES_PER_MINUTE + 3 }, () => limit(notice)).filter(Boolean);
     assert.equal(passed.length, MAX_NOTICES_PER_MINUTE);
     now = 60_000;
-    assert.equal(limit(notice)?.body, '198.51.100.7: not in token (3 more not shown)');
+    assert.equal(limit(notice)?.body, '198.51.100.7: The token does not name this host. (3 more not shown)');
   });
 });

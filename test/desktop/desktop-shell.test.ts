@@ -156,7 +156,7 @@ describe('the desktop shell on the electron stand-in', { skip, timeout: 6 * TEST
         () => Promise.resolve(standIn.notifications.find((n) => n.title.startsWith('Connection refused'))),
         { timeoutMs: 10_000, intervalMs: 50, what: 'the refusal notification' },
       );
-      assert.match(notice.body, /^127\.0\.0\.1: malformed/);
+      assert.equal(notice.body, '127.0.0.1: The access token is not a token this gateway can read.');
       notice.click();
       await run.page.getByRole('heading', { name: 'Audit log', level: 1 }).waitFor({ timeout: UI_TIMEOUT_MS });
       await screenshot(run.page, 'desktop-refusal-audit');
