@@ -89,7 +89,8 @@ function reference(input: Buffer, maxPacketBytes: number, stream: boolean): Fram
         return { events, error };
       }
       const payload = input.subarray(offset + 10, Math.min(offset + length, input.length));
-      record(events, { data: payload.toString('hex') });
+      // An empty piece marks an empty DATA packet; a payload with no byte in yet shows nothing.
+      if (payload.length > 0 || length === 10) record(events, { data: payload.toString('hex') });
       offset += 10 + payload.length;
       continue;
     }
