@@ -11,7 +11,6 @@ import { SettingsStore } from './config/settings-store.ts';
 import { createClientAddressResolver } from './gateway/http/forwarded.ts';
 import { GatewayServer } from './gateway/http/gateway-server.ts';
 import { LegacyHttpRouter } from './gateway/http/legacy-router.ts';
-import type { PairingLimits } from './gateway/transport/legacy-pairing.ts';
 import type { PacketTransport } from './gateway/transport/packet-transport.ts';
 import { WebSocketRouter, routeGatewayRequest } from './gateway/http/websocket-router.ts';
 import { runTunnel, type TunnelHandle, type TunnelLifecycle, type TunnelPolicy } from './gateway/tunnel.ts';
@@ -71,8 +70,6 @@ export interface StartGatewayOptions {
   readonly relayListen?: { readonly host: string; readonly port: number };
   /** Overrides (or enables) the plain-HTTP listener for a TLS-terminating proxy (not saved). */
   readonly plainListen?: { readonly host: string; readonly port: number };
-  /** Limits of the legacy transport's half-open pairs (tests shorten the timeout). */
-  readonly legacy?: PairingLimits;
   readonly secretCodec?: SecretCodec;
   /**
    * Serves the web admin page and its API under /admin/ (headless `serve`). Off in the desktop app, which has its
@@ -154,7 +151,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
   try {
     const core = await openCore(options, disposers);
     const pause = new PauseSwitch(core.logger);
-    const routes = createRoutes(core, pause, options);
+    const routes = createRoutes(core, pause);
     const addresses = await listen(core, routes, options, disposers);
     const certificates = followChanges(core, routes.server, options, disposers);
     let stopping: Promise<void> | undefined;
@@ -294,7 +291,7 @@ function createPolicies(core: GatewayCore, pause: PauseSwitch, connector: Connec
 }
 
 /** The listeners and what they route to; nothing listens yet. */
-function createRoutes(core: GatewayCore, pause: PauseSwitch, options: StartGatewayOptions): GatewayRoutes {
+function createRoutes(core: GatewayCore, pause: PauseSwitch): GatewayRoutes {
   const { settings, sessions, audit, logger } = core;
   // Every dial notes the host's reachability (and whether Wake-on-LAN was used) for the doctor and the UI.
   const connector = watchConnector(
@@ -303,7 +300,14 @@ function createRoutes(core: GatewayCore, pause: PauseSwitch, options: StartGatew
     () => true,
   );
   const policies = createPolicies(core, pause, connector);
-  const relay = new RelayServer({ policy: policies.relay, connector, sessions, audit, logger });
+  const relay = new RelayServer({
+    policy: policies.relay,
+    connector,
+    sessions,
+    audit,
+    logger,
+    limits: () => settings.get().limits,
+  });
   const listeners: ListenerInfo[] = [];
   const api = createJetApi({
     settings: () => settings.get(),
@@ -331,7 +335,7 @@ function createRoutes(core: GatewayCore, pause: PauseSwitch, options: StartGatew
       tunnels.delete(tunnel);
     });
   };
-  const legacy = new LegacyHttpRouter({ ...options.legacy, logger, startTunnel });
+  const legacy = new LegacyHttpRouter({ logger, startTunnel, limits: () => settings.get().limits });
   const websocket = new WebSocketRouter({ logger, startTunnel });
   const routes: GatewayRoutes = {
     server: new GatewayServer({

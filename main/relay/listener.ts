@@ -4,17 +4,22 @@ import type { AssociationInfo, SessionEndReason } from '../../shared/model/sessi
 import type { Logger } from '../logging/logger.ts';
 import type { AuditSink } from '../sessions/audit-log.ts';
 import type { SessionHandle, SessionRegistry } from '../sessions/registry.ts';
+import { PendingLimiter } from '../util/pending-limiter.ts';
 import type { Connector } from './connector.ts';
 import { DialError, PcbError, RelayRefusal } from './errors.ts';
 import { DEFAULT_MAX_PCB_BYTES, PreconnectionPduReader } from './pcb.ts';
 import { pipeSockets, type PipeOutcome } from './pipe.ts';
 
-/** A client must deliver its whole preconnection PDU within this time (it is the first thing it sends). */
-export const PCB_READ_TIMEOUT_MS = 10_000;
-/** Connections held at once, relaying or not; protects the process, not a per-user quota. */
-export const MAX_RELAY_CONNECTIONS = 1024;
-/** Connections still reading their PDU or being authorised; beyond this new ones are dropped at once. */
-export const MAX_PENDING_RELAY_CONNECTIONS = 128;
+/** The relay's limits, read at each accept (the settings' `limits`; see main/config/schema.ts). */
+export interface RelayLimits {
+  /** From accept to a complete preconnection PDU (absolute: bytes trickling in do not extend it). */
+  readonly relayPduSeconds: number;
+  /** Connections held at once, relaying or not; protects the process, not a per-user quota. */
+  readonly maxRelayConnections: number;
+  /** Connections still reading their PDU or having its token checked, in all and per address (/64 for IPv6). */
+  readonly maxPendingRelayConnections: number;
+  readonly maxPendingRelayConnectionsPerAddress: number;
+}
 
 /** What a verified ASSOCIATION token allows, as the relay needs it. */
 export interface RelayGrant {
@@ -38,7 +43,7 @@ export interface RelayDeps {
   readonly sessions: SessionRegistry;
   readonly audit: AuditSink;
   readonly logger: Logger;
-  readonly pcbTimeoutMs?: number;
+  readonly limits: () => RelayLimits;
   readonly maxPcbBytes?: number;
 }
 
@@ -57,15 +62,18 @@ export class RelayServer {
   /** How to end each open session, for shutdown. */
   readonly #terminators = new Set<(reason: SessionEndReason) => void>();
   #drained: (() => void)[] = [];
-  #pending = 0;
+  readonly #pending: PendingLimiter;
   #accepting = true;
 
   constructor(deps: RelayDeps) {
     this.#deps = deps;
+    this.#pending = new PendingLimiter(() => {
+      const limits = deps.limits();
+      return { max: limits.maxPendingRelayConnections, maxPerAddress: limits.maxPendingRelayConnectionsPerAddress };
+    });
     this.#server = createServer({ noDelay: true, keepAlive: true, keepAliveInitialDelay: 30_000 }, (socket) =>
       this.#accept(socket),
     );
-    this.#server.maxConnections = MAX_RELAY_CONNECTIONS;
   }
 
   listen(host: string, port: number): Promise<AddressInfo> {
@@ -104,7 +112,11 @@ export class RelayServer {
   #accept(socket: Socket): void {
     const client = socket.remoteAddress ?? 'unknown';
     socket.on('error', () => undefined);
-    if (!this.#accepting || this.#pending >= MAX_PENDING_RELAY_CONNECTIONS) {
+    const slot =
+      this.#accepting && this.#live.size < this.#deps.limits().maxRelayConnections
+        ? this.#pending.admit(client, () => socket.destroy())
+        : undefined;
+    if (!slot) {
       // Debug only: under a connection flood, a line per dropped connection would flood the log itself.
       this.#deps.logger.debug('relay connection dropped: too many connections being set up', { client });
       socket.destroy();
@@ -112,29 +124,23 @@ export class RelayServer {
     }
     this.#live.add(socket);
     socket.once('close', () => {
+      slot.release();
       this.#live.delete(socket);
       if (this.#live.size > 0) return;
       const waiting = this.#drained;
       this.#drained = [];
       for (const resolve of waiting) resolve();
     });
-    this.#pending += 1;
-    let settled = false;
-    const settle = (): void => {
-      if (settled) return;
-      settled = true;
-      this.#pending -= 1;
-    };
-    socket.once('close', settle);
-    void this.#setUp(socket, client)
+    void this.#setUp(socket, client, slot.release)
       .catch((error: unknown) => {
         this.#deps.logger.error('relay connection setup failed', { client, error });
         socket.destroy();
       })
-      .finally(settle);
+      .finally(slot.release);
   }
 
-  async #setUp(socket: Socket, client: string): Promise<void> {
+  /** Reads the PDU and checks its token; `authorized` frees the pending place once that is done. */
+  async #setUp(socket: Socket, client: string, authorized: () => void): Promise<void> {
     const { logger } = this.#deps;
     let read: { token: string; rest: Buffer };
     try {
@@ -153,6 +159,7 @@ export class RelayServer {
       this.#refuse(socket, client, error.stage, error);
       return;
     }
+    authorized();
     if (socket.destroyed) {
       this.#refuse(socket, client, 'connect', new RelayRefusal('target', 'client-closed', 'the client left'));
       return;
@@ -186,7 +193,7 @@ export class RelayServer {
   /** Reads the PDU and no further; the socket is left paused. */
   #readPdu(socket: Socket): Promise<{ token: string; rest: Buffer }> {
     const reader = new PreconnectionPduReader({ maxBytes: this.#deps.maxPcbBytes ?? DEFAULT_MAX_PCB_BYTES });
-    const timeoutMs = this.#deps.pcbTimeoutMs ?? PCB_READ_TIMEOUT_MS;
+    const timeoutMs = this.#deps.limits().relayPduSeconds * 1000;
     return new Promise((resolve, reject) => {
       const finish = (result: { token: string; rest: Buffer } | RelayRefusal): void => {
         clearTimeout(timer);

@@ -18,7 +18,7 @@ export interface PendingCaps {
 
 /** One place; release it once the connection is past the stage it was held for, or gone. Safe to call twice. */
 export interface PendingSlot {
-  release(): void;
+  readonly release: () => void;
 }
 
 interface Entry extends PendingSlot {

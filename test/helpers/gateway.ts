@@ -6,7 +6,7 @@ import { EventEmitter } from 'node:events';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { PairingLimits } from '../../main/gateway/transport/legacy-pairing.ts';
+import type { LimitsSettings } from '../../main/config/schema.ts';
 import { createLogger, type Logger } from '../../main/logging/logger.ts';
 import { loadOrCreateSigningKey, type SigningKey } from '../../main/security/signing-key.ts';
 import { issuePaaToken, type PaaClaims, type TokenSigner } from '../../main/security/tokens.ts';
@@ -196,8 +196,8 @@ export interface TestGatewayOptions {
   readonly relay?: boolean;
   /** Also start the plain-HTTP listener (for a TLS-terminating proxy) on 127.0.0.1, on a free port. */
   readonly plain?: boolean;
-  /** Limits of the legacy transport's half-open pairs (a short timeout for expiry tests). */
-  readonly legacy?: PairingLimits;
+  /** Connection limits set in the settings right after start (short deadlines, small caps); read at each accept. */
+  readonly limits?: Partial<LimitsSettings>;
   /** Also serve the web admin page and API under /admin/ (its files from `rendererDir`). */
   readonly webAdmin?: { readonly rendererDir?: string };
 }
@@ -222,9 +222,11 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
       listen: options.listen ?? { host: '127.0.0.1', port: 0 },
       ...(options.relay ? { relayListen: { host: '127.0.0.1', port: 0 } } : {}),
       ...(options.plain ? { plainListen: { host: '127.0.0.1', port: 0 } } : {}),
-      ...(options.legacy ? { legacy: options.legacy } : {}),
       ...(options.webAdmin ? { webAdmin: options.webAdmin } : {}),
     });
+    const { limits } = options;
+    if (limits)
+      await service.context.settings.update((settings) => ({ ...settings, limits: { ...settings.limits, ...limits } }));
     return new TestGateway(service, dataDir, logs, logEvents);
   } catch (error) {
     await rm(dataDir, { recursive: true, force: true });

@@ -43,7 +43,7 @@ describe('legacy channel pairing', { timeout: 60_000 }, () => {
   before(async () => {
     gateway = await startTestGateway({
       plain: true,
-      legacy: { pairTimeoutMs: PAIR_TIMEOUT_MS },
+      limits: { legacyPairSeconds: PAIR_TIMEOUT_MS / 1000 },
     });
     echo = await TargetServer.start({ mode: 'echo' });
     await gateway.addHost({ name: 'echo', port: echo.port });
@@ -180,7 +180,7 @@ describe('legacy channel pairing', { timeout: 60_000 }, () => {
 
   it('pending pairs per client are capped (503)', async (t) => {
     // A gateway of its own, so that channels other tests left closing cannot count against the cap.
-    const capped = await startTestGateway({ legacy: { maxPendingPairsPerClient: 2 } });
+    const capped = await startTestGateway({ limits: { maxHalfOpenLegacyPairsPerAddress: 2 } });
     t.after(() => capped.dispose());
     const cappedOptions = options({ port: capped.port, ca: capped.service.tls.caCertPem });
     const outs = [await openOutChannel(cappedOptions, newId()), await openOutChannel(cappedOptions, newId())];

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { connect, type Socket } from 'node:net';
 import { after, afterEach, before, beforeEach, describe, it } from 'node:test';
+import { LimitsSchema } from '../../main/config/schema.ts';
 import { HResult } from '../../main/gateway/tsgu/constants.ts';
 import { silentLogger } from '../../main/logging/logger.ts';
 import { createConnector } from '../../main/relay/connector.ts';
@@ -37,8 +38,8 @@ class RelayClient {
     this.closed = new Promise((resolve) => socket.once('close', () => resolve()));
   }
 
-  static async open(port: number, bytes?: Buffer): Promise<RelayClient> {
-    const socket = connect(port, '127.0.0.1');
+  static async open(port: number, bytes?: Buffer, localAddress = '127.0.0.1'): Promise<RelayClient> {
+    const socket = connect({ port, host: '127.0.0.1', localAddress });
     await new Promise<void>((resolve, reject) => {
       socket.once('connect', resolve);
       socket.once('error', reject);
@@ -391,7 +392,7 @@ describe('relay listener limits (stub policy)', { timeout: 30_000 }, () => {
       sessions,
       audit,
       logger: silentLogger,
-      pcbTimeoutMs: 200,
+      limits: () => LimitsSchema.parse({ relayPduSeconds: 0.2 }),
     });
     const address = await relay.listen('127.0.0.1', 0);
     try {
@@ -408,6 +409,61 @@ describe('relay listener limits (stub policy)', { timeout: 30_000 }, () => {
       await new Promise((resolve) => setTimeout(resolve, 50));
       assert.equal(records.length, 1);
     } finally {
+      relay.stopAccepting();
+      relay.terminateAll('shutdown');
+      await within(relay.drained(), 5_000, 'the relay to drain');
+      sessions.close();
+    }
+  });
+});
+
+describe('relay limits on connections still sending their PDU (stub policy)', { timeout: 30_000 }, () => {
+  it('a PDU sent a byte at a time is cut at its deadline; one address is capped; another still gets through', async () => {
+    const records: AuditEvent[] = [];
+    const audit: AuditSink = { record: (event) => void records.push(event) };
+    const sessions = new SessionRegistry({ audit, logger: silentLogger });
+    const tokens: string[] = [];
+    const policy: RelayPolicy = {
+      authorize: (token) => {
+        tokens.push(token);
+        return Promise.reject(new RelayRefusal('token', 'malformed', 'stub'));
+      },
+    };
+    const relay = new RelayServer({
+      policy,
+      connector: createConnector({ logger: silentLogger, wake: () => undefined }),
+      sessions,
+      audit,
+      logger: silentLogger,
+      limits: () => LimitsSchema.parse({ relayPduSeconds: 1, maxPendingRelayConnectionsPerAddress: 3 }),
+    });
+    const address = await relay.listen('127.0.0.1', 0);
+    const clients: RelayClient[] = [];
+    try {
+      const pdu = encodePreconnectionPdu('slow-token');
+      const started = Date.now();
+      for (let i = 0; i < 6; i++) clients.push(await RelayClient.open(address.port, pdu.subarray(0, 1), '127.0.0.2'));
+      const timers = clients.map((client) => {
+        let sent = 1;
+        return setInterval(() => {
+          if (sent < pdu.length && !client.socket.destroyed) client.socket.write(pdu.subarray(sent, ++sent));
+        }, 50);
+      });
+      try {
+        // Three over the cap are dropped at once; the three held are cut at the 1 s deadline despite the bytes.
+        await within(Promise.race(clients.map((client) => client.closed)), 500, 'the first drop over the cap');
+        const legit = await RelayClient.open(address.port, pcb('legit-token'), '127.0.0.1');
+        await legit.waitClosed();
+        assert.deepEqual(tokens, ['legit-token']);
+        await Promise.all(clients.map((client) => client.waitClosed(1_000 + 4_000)));
+        assert.ok(Date.now() - started >= 950);
+      } finally {
+        for (const timer of timers) clearInterval(timer);
+      }
+      const timeouts = records.filter((record) => record.failure === 'timeout');
+      assert.equal(timeouts.length, 3, JSON.stringify(records));
+    } finally {
+      for (const client of clients) client.socket.destroy();
       relay.stopAccepting();
       relay.terminateAll('shutdown');
       await within(relay.drained(), 5_000, 'the relay to drain');

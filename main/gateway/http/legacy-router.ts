@@ -35,8 +35,9 @@ type BodyFraming =
   | { readonly kind: 'length'; readonly length: number }
   | { readonly kind: 'invalid'; readonly status: 400 | 501; readonly reason: string };
 
-export interface LegacyRouterOptions extends PairingLimits {
+export interface LegacyRouterOptions {
   readonly logger: Logger;
+  readonly limits: () => PairingLimits;
   /** Runs a tunnel over a complete pair; the returned promise settles when the tunnel has ended. */
   readonly startTunnel: (transport: LegacyHttpTransport) => Promise<void>;
 }
@@ -58,7 +59,7 @@ export class LegacyHttpRouter {
   constructor(options: LegacyRouterOptions) {
     this.#logger = options.logger;
     this.#startTunnel = options.startTunnel;
-    this.#registry = new LegacyPairRegistry<LegacyChannel>(options, (channel) => {
+    this.#registry = new LegacyPairRegistry<LegacyChannel>(options.limits, (channel) => {
       this.#logger.info('legacy channel expired waiting for its partner', {
         client: channel.clientAddress,
         channel: channel.role,

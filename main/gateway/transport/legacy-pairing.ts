@@ -5,16 +5,11 @@
  * Threats it stops: a stranger who learns a connection id cannot attach a channel to someone else's tunnel (the
  * partner must come from the same client address, and an id in use or already waiting for that role is refused);
  * a client that opens channels and never completes them cannot hold memory or sockets (per-pair timeout, a cap on
- * pending pairs overall and per client address).
+ * pending pairs overall and per client address, per /64 for IPv6, with the heaviest address evicted first when
+ * the overall cap is full; see `PendingLimiter`).
  */
 import type { Socket } from 'node:net';
-
-/** How long the first channel of a pair waits for its partner. FreeRDP opens IN about 5 ms after OUT. */
-export const LEGACY_PAIR_TIMEOUT_MS = 15_000;
-/** Half-open pairs held at once, for the whole gateway. */
-export const MAX_PENDING_PAIRS = 256;
-/** Half-open pairs held at once for one client address, so one client cannot take every slot. */
-export const MAX_PENDING_PAIRS_PER_CLIENT = 16;
+import { PendingLimiter, type PendingSlot } from '../../util/pending-limiter.ts';
 
 export type LegacyRole = 'out' | 'in';
 
@@ -28,10 +23,12 @@ export interface PendingChannel {
   readonly socket: Socket;
 }
 
+/** Read at each offer (the settings' `limits`; see main/config/schema.ts). FreeRDP opens IN about 5 ms after OUT. */
 export interface PairingLimits {
-  readonly pairTimeoutMs?: number;
-  readonly maxPendingPairs?: number;
-  readonly maxPendingPairsPerClient?: number;
+  /** How long the first channel of a pair waits for its partner. */
+  readonly legacyPairSeconds: number;
+  readonly maxHalfOpenLegacyPairs: number;
+  readonly maxHalfOpenLegacyPairsPerAddress: number;
 }
 
 /** Why a channel was turned away, with the HTTP status that says so. */
@@ -54,22 +51,23 @@ export type OfferResult<Channel extends PendingChannel> =
 interface Pending<Channel extends PendingChannel> {
   readonly channel: Channel;
   readonly timer: NodeJS.Timeout;
+  readonly slot: PendingSlot;
   readonly onClose: () => void;
 }
 
 export class LegacyPairRegistry<Channel extends PendingChannel> {
   readonly #pending = new Map<string, Pending<Channel>>();
   readonly #active = new Set<string>();
-  readonly #pendingPerClient = new Map<string, number>();
-  readonly #pairTimeoutMs: number;
-  readonly #maxPending: number;
-  readonly #maxPendingPerClient: number;
+  readonly #limits: () => PairingLimits;
+  readonly #places: PendingLimiter;
   readonly #onExpired: (channel: Channel) => void;
 
-  constructor(limits: PairingLimits = {}, onExpired: (channel: Channel) => void = () => undefined) {
-    this.#pairTimeoutMs = limits.pairTimeoutMs ?? LEGACY_PAIR_TIMEOUT_MS;
-    this.#maxPending = limits.maxPendingPairs ?? MAX_PENDING_PAIRS;
-    this.#maxPendingPerClient = limits.maxPendingPairsPerClient ?? MAX_PENDING_PAIRS_PER_CLIENT;
+  constructor(limits: () => PairingLimits, onExpired: (channel: Channel) => void = () => undefined) {
+    this.#limits = limits;
+    this.#places = new PendingLimiter(() => {
+      const current = limits();
+      return { max: current.maxHalfOpenLegacyPairs, maxPerAddress: current.maxHalfOpenLegacyPairsPerAddress };
+    });
     this.#onExpired = onExpired;
   }
 
@@ -110,22 +108,21 @@ export class LegacyPairRegistry<Channel extends PendingChannel> {
       };
       return { outcome: 'paired', ...pair, release };
     }
-    const perClient = this.#pendingPerClient.get(channel.clientAddress) ?? 0;
-    if (this.#pending.size >= this.#maxPending || perClient >= this.#maxPendingPerClient) {
-      return { outcome: 'refused', refusal: { status: 503, reason: 'too-many-pending' } };
-    }
+    const expire = (): void => {
+      this.#remove(entry);
+      channel.socket.destroy();
+      this.#onExpired(channel);
+    };
+    const slot = this.#places.admit(channel.clientAddress, expire);
+    if (!slot) return { outcome: 'refused', refusal: { status: 503, reason: 'too-many-pending' } };
     const entry: Pending<Channel> = {
       channel,
-      timer: setTimeout(() => {
-        this.#remove(entry);
-        channel.socket.destroy();
-        this.#onExpired(channel);
-      }, this.#pairTimeoutMs).unref(),
+      slot,
+      timer: setTimeout(expire, this.#limits().legacyPairSeconds * 1000).unref(),
       // A channel that goes away while it waits frees its slot at once.
       onClose: () => this.#remove(entry),
     };
     this.#pending.set(channel.id, entry);
-    this.#pendingPerClient.set(channel.clientAddress, perClient + 1);
     channel.socket.once('close', entry.onClose);
     return { outcome: 'waiting' };
   }
@@ -144,8 +141,6 @@ export class LegacyPairRegistry<Channel extends PendingChannel> {
     clearTimeout(entry.timer);
     channel.socket.off('close', entry.onClose);
     this.#pending.delete(channel.id);
-    const perClient = (this.#pendingPerClient.get(channel.clientAddress) ?? 1) - 1;
-    if (perClient > 0) this.#pendingPerClient.set(channel.clientAddress, perClient);
-    else this.#pendingPerClient.delete(channel.clientAddress);
+    entry.slot.release();
   }
 }

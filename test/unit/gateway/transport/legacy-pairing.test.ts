@@ -3,12 +3,19 @@ import type { Socket } from 'node:net';
 import { PassThrough } from 'node:stream';
 import { describe, it, mock } from 'node:test';
 
+import { LimitsSchema } from '../../../../main/config/schema.ts';
 import {
-  LEGACY_PAIR_TIMEOUT_MS,
   LegacyPairRegistry,
+  type PairingLimits,
   type LegacyRole,
   type PendingChannel,
 } from '../../../../main/gateway/transport/legacy-pairing.ts';
+
+/** The settings' limits with `change` applied. */
+const limits = (change: Partial<PairingLimits> = {}): (() => PairingLimits) => {
+  const value = LimitsSchema.parse(change);
+  return () => value;
+};
 
 const ID = '{3f2504e0-4f89-11d3-9a0c-0305e82c3301}';
 const OTHER_ID = '{7c9e6679-7425-40de-944b-e07fc1f90ae7}';
@@ -28,7 +35,7 @@ const destroyAndWait = (stream: PassThrough): Promise<void> =>
 
 describe('LegacyPairRegistry', () => {
   it('pairs OUT then IN with the same id and client, and frees the id on release', () => {
-    const registry = new LegacyPairRegistry();
+    const registry = new LegacyPairRegistry(limits());
     const out = channel('out');
     const input = channel('in');
     assert.deepEqual(registry.offer(out), { outcome: 'waiting' });
@@ -53,7 +60,7 @@ describe('LegacyPairRegistry', () => {
   });
 
   it('pairs IN then OUT as well', () => {
-    const registry = new LegacyPairRegistry();
+    const registry = new LegacyPairRegistry(limits());
     const input = channel('in');
     assert.equal(registry.offer(input).outcome, 'waiting');
     const result = registry.offer(channel('out'));
@@ -62,7 +69,7 @@ describe('LegacyPairRegistry', () => {
   });
 
   it('refuses a second channel of the same role for a waiting id (409)', () => {
-    const registry = new LegacyPairRegistry();
+    const registry = new LegacyPairRegistry(limits());
     registry.offer(channel('out'));
     assert.deepEqual(registry.offer(channel('out')), {
       outcome: 'refused',
@@ -73,7 +80,7 @@ describe('LegacyPairRegistry', () => {
   });
 
   it('refuses a partner from another client address (403), and the waiting channel keeps its slot', () => {
-    const registry = new LegacyPairRegistry();
+    const registry = new LegacyPairRegistry(limits());
     const out = channel('out');
     registry.offer(out);
     assert.deepEqual(registry.offer(channel('in', ID, '198.51.100.9')), {
@@ -84,7 +91,7 @@ describe('LegacyPairRegistry', () => {
   });
 
   it('channels with different ids never pair', () => {
-    const registry = new LegacyPairRegistry();
+    const registry = new LegacyPairRegistry(limits());
     assert.equal(registry.offer(channel('out', ID)).outcome, 'waiting');
     assert.equal(registry.offer(channel('in', OTHER_ID)).outcome, 'waiting');
     assert.equal(registry.pendingCount, 2);
@@ -92,25 +99,35 @@ describe('LegacyPairRegistry', () => {
     assert.equal(registry.pendingCount, 0);
   });
 
-  it('caps pending pairs overall and per client (503)', () => {
-    const registry = new LegacyPairRegistry({ maxPendingPairs: 3, maxPendingPairsPerClient: 2 });
+  it("caps pending pairs per client (503) and, when full overall, drops the heaviest client's oldest", () => {
+    const expired: PendingChannel[] = [];
+    const registry = new LegacyPairRegistry(
+      limits({ maxHalfOpenLegacyPairs: 3, maxHalfOpenLegacyPairsPerAddress: 2 }),
+      (lost) => expired.push(lost),
+    );
     const id = (n: number): string => `{00000000-0000-0000-0000-${String(n).padStart(12, '0')}}`;
-    assert.equal(registry.offer(channel('out', id(1), '192.0.2.1')).outcome, 'waiting');
+    const first = channel('out', id(1), '192.0.2.1');
+    assert.equal(registry.offer(first).outcome, 'waiting');
     assert.equal(registry.offer(channel('out', id(2), '192.0.2.1')).outcome, 'waiting');
     assert.deepEqual(registry.offer(channel('out', id(3), '192.0.2.1')), {
       outcome: 'refused',
       refusal: { status: 503, reason: 'too-many-pending' },
     });
     assert.equal(registry.offer(channel('out', id(4), '192.0.2.2')).outcome, 'waiting');
-    assert.equal(registry.offer(channel('out', id(5), '192.0.2.3')).outcome, 'refused');
-    // Completing a pair frees its slot, even at the cap.
-    assert.equal(registry.offer(channel('in', id(1), '192.0.2.1')).outcome, 'paired');
-    assert.equal(registry.offer(channel('out', id(6), '192.0.2.3')).outcome, 'waiting');
+    // Full: a third client takes the oldest place of the client holding two.
+    assert.equal(registry.offer(channel('out', id(5), '192.0.2.3')).outcome, 'waiting');
+    assert.deepEqual(expired, [first]);
+    assert.equal(first.stream.destroyed, true);
+    assert.equal(registry.pendingCount, 3);
+    // Each client holds one now: the first client's late partner would wait alone and finds no place; its second
+    // pair still completes.
+    assert.equal(registry.offer(channel('in', id(1), '192.0.2.1')).outcome, 'refused');
+    assert.equal(registry.offer(channel('in', id(2), '192.0.2.1')).outcome, 'paired');
     registry.close();
   });
 
   it('a waiting channel that closes frees its slot at once', async () => {
-    const registry = new LegacyPairRegistry({ maxPendingPairsPerClient: 1 });
+    const registry = new LegacyPairRegistry(limits({ maxHalfOpenLegacyPairsPerAddress: 1 }));
     const out = channel('out');
     registry.offer(out);
     await destroyAndWait(out.stream);
@@ -119,11 +136,11 @@ describe('LegacyPairRegistry', () => {
     registry.close();
   });
 
-  it(`a channel whose partner does not come within the timeout (${LEGACY_PAIR_TIMEOUT_MS} ms by default) is dropped`, () => {
+  it('a channel whose partner does not come within the timeout (legacyPairSeconds) is dropped', () => {
     mock.timers.enable({ apis: ['setTimeout'] });
     try {
       const expired: PendingChannel[] = [];
-      const registry = new LegacyPairRegistry({ pairTimeoutMs: 1_000 }, (lost) => expired.push(lost));
+      const registry = new LegacyPairRegistry(limits({ legacyPairSeconds: 1 }), (lost) => expired.push(lost));
       const out = channel('out');
       registry.offer(out);
       mock.timers.tick(999);
@@ -141,7 +158,7 @@ describe('LegacyPairRegistry', () => {
   });
 
   it('close() drops every waiting channel', () => {
-    const registry = new LegacyPairRegistry();
+    const registry = new LegacyPairRegistry(limits());
     const out = channel('out');
     const input = channel('in', OTHER_ID);
     registry.offer(out);
