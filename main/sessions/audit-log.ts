@@ -242,14 +242,19 @@ export class AuditLog implements AuditSink, AuditLogHealth {
     while (this.#pending.length > 0) {
       try {
         if (!this.#handle) await this.#openFile();
-        if (this.#problem) this.#recovered();
-        let batch = this.#batch();
+        // After a failure, the first write says what happened; the problem is over once that write succeeds.
+        const problem = this.#problem;
+        const resumed = problem
+          ? `${JSON.stringify({ time: this.#now().toISOString(), event: 'audit.resumed', ...problem })}\n`
+          : '';
+        let batch = this.#batch(resumed);
         if (batch.count === 0) {
           await this.#rotate();
-          batch = this.#batch();
+          batch = this.#batch(resumed);
         }
         await this.#writeAll(batch.bytes);
         for (const line of this.#pending.splice(0, batch.count)) this.#pendingBytes -= Buffer.byteLength(line);
+        if (problem) this.#recovered(problem);
       } catch (error) {
         this.#failed(error);
         return;
@@ -258,9 +263,9 @@ export class AuditLog implements AuditSink, AuditLogHealth {
   }
 
   /** The pending lines that fit in the live file (at least one when it is empty), as the bytes to write. */
-  #batch(): { count: number; bytes: Buffer } {
-    const prefix = this.#mayBeTorn ? '\n' : '';
-    let room = this.#maxBytes - this.#size - prefix.length;
+  #batch(first: string): { count: number; bytes: Buffer } {
+    const prefix = `${this.#mayBeTorn ? '\n' : ''}${first}`;
+    let room = this.#maxBytes - this.#size - Buffer.byteLength(prefix);
     let count = 0;
     let text = prefix;
     for (const line of this.#pending) {
@@ -341,13 +346,9 @@ export class AuditLog implements AuditSink, AuditLogHealth {
     this.#events.emit('problem', this.#problem);
   }
 
-  /** The file is open again: the next line written says what was lost. */
-  #recovered(): void {
-    const problem = this.#problem;
-    if (!problem) return;
+  /** A write succeeded again (its first line was `audit.resumed`). */
+  #recovered(problem: AuditLogProblem): void {
     this.#problem = undefined;
-    const line = { time: this.#now().toISOString(), event: 'audit.resumed', ...problem };
-    this.#pending.unshift(`${JSON.stringify(line)}\n`);
     this.#logger.info('audit log written again', { path: this.#path, dropped: problem.dropped });
     this.#events.emit('problem', undefined);
   }
