@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { DEFAULT_RDP_PORT, HostSchema, parseHostAndPort, type Host } from '../../../shared/model/hosts.ts';
+import { DEFAULT_RDP_PORT, HostSchema, portProblem, readHostAndPort, type Host } from '../../../shared/model/hosts.ts';
 import { ApiError, errorMessage } from '../api/errors.ts';
 import { Dialog } from '../components/Dialog.tsx';
 import { Field, fieldErrors } from '../components/Field.tsx';
@@ -11,21 +11,40 @@ interface Draft {
   mac: string;
 }
 
-function toHost(draft: Draft): unknown {
-  return {
+const NO_PORT = -1;
+
+/**
+ * The address as typed may carry a port (`192.168.1.30:3390`, `[::1]:3390`): read with the shared rules, which then
+ * win over the Port field. Field errors use the same rules as the contract and the CLI.
+ */
+function read(draft: Draft): {
+  host: unknown;
+  errors: Record<string, string>;
+  split?: { address: string; port: string };
+} {
+  const portText = draft.port.trim();
+  // No default port: a port in the result came from the text.
+  const address = readHostAndPort(draft.address, NO_PORT);
+  const carriesPort = address.ok && address.port !== NO_PORT;
+  const errors: Record<string, string> = {};
+  if (!address.ok) errors.address = address.field === 'port' ? `after the colon: ${address.problem}` : address.problem;
+  const portError = carriesPort ? undefined : portProblem(portText);
+  if (portError) errors.port = portError;
+  const host = {
     name: draft.name.trim(),
-    address: draft.address.trim(),
-    port: draft.port.trim() === '' ? Number.NaN : Number(draft.port),
+    address: address.ok ? address.host : draft.address.trim(),
+    port: carriesPort && address.ok ? address.port : Number(portText),
     ...(draft.mac.trim() === '' ? {} : { mac: draft.mac.trim() }),
   };
-}
-
-function validate(draft: Draft): Record<string, string> {
-  const parsed = HostSchema.safeParse(toHost(draft));
-  if (parsed.success) return {};
-  const errors = fieldErrors(parsed.error.issues);
-  if (errors.port) errors.port = 'use a port from 1 to 65535';
-  return errors;
+  const parsed = HostSchema.safeParse(host);
+  if (!parsed.success) {
+    for (const [key, message] of Object.entries(fieldErrors(parsed.error.issues))) errors[key] ??= message;
+  }
+  return {
+    host,
+    errors,
+    ...(carriesPort && address.ok ? { split: { address: address.host, port: String(address.port) } } : {}),
+  };
 }
 
 /** Add or edit an allowed host; validated with the shared HostSchema as the user goes. */
@@ -46,7 +65,7 @@ export function HostForm(props: {
   const [serverError, setServerError] = useState<{ field: keyof Draft | undefined; message: string }>();
   const [busy, setBusy] = useState(false);
 
-  const errors = validate(draft);
+  const { errors } = read(draft);
   const shown = (field: keyof Draft): string | undefined =>
     (submitted || touched.has(field) ? errors[field] : undefined) ??
     (serverError?.field === field ? serverError.message : undefined);
@@ -57,18 +76,19 @@ export function HostForm(props: {
   };
   const blur = (field: keyof Draft): void => {
     setTouched((current) => new Set(current).add(field));
-    // "192.168.1.20:3390" typed into the address: split it into address and port.
-    if (field === 'address' && /:\d+$/.test(draft.address.trim())) {
-      const parsed = parseHostAndPort(draft.address, Number(draft.port) || DEFAULT_RDP_PORT);
-      if (parsed) setDraft((current) => ({ ...current, address: parsed.host, port: String(parsed.port) }));
-    }
+    // "192.168.1.20:3390" typed into the address: split it into address and port as the field is left.
+    const { split } = read(draft);
+    if (field === 'address' && split) setDraft((current) => ({ ...current, ...split }));
   };
 
   const submit = async (): Promise<void> => {
     setSubmitted(true);
     setServerError(undefined);
-    const parsed = HostSchema.safeParse(toHost(draft));
-    if (!parsed.success) return;
+    // Enter in the address field submits without leaving it: split HOST:PORT here too.
+    const { host, split, errors: found } = read(draft);
+    if (split) setDraft((current) => ({ ...current, ...split }));
+    const parsed = HostSchema.safeParse(host);
+    if (!parsed.success || Object.keys(found).length > 0) return;
     setBusy(true);
     try {
       await props.onSave(parsed.data);
