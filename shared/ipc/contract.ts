@@ -121,6 +121,25 @@ const CertImportRequest = z.union([
   z.object({ pfxBase64: z.string().min(1).max(MAX_IMPORT_BASE64_CHARS), passphrase: z.string().max(1024) }).strict(),
 ]);
 
+/** One page of the audit log, filtered; `before` is the `next` cursor of the page before. */
+const AuditQuery = z
+  .object({
+    limit: z.number().int().min(1).max(500),
+    before: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER).optional(),
+    event: z.string().max(64).optional(),
+    search: z.string().max(200).optional(),
+    from: z.iso.datetime({ offset: true }).optional(),
+    to: z.iso.datetime({ offset: true }).optional(),
+  })
+  .strict();
+
+export interface AuditPage {
+  /** Newest first. */
+  readonly entries: readonly AuditEntry[];
+  /** Pass as `before` for the next, older page; undefined at the start of the log. */
+  readonly next: number | undefined;
+}
+
 const call = <Input extends z.ZodType, Output>(input: Input) => ({ input, output: undefined as unknown as Output });
 
 export const contract = {
@@ -167,6 +186,7 @@ export const contract = {
     'doctor.clear': call<typeof Empty, boolean>(Empty),
     /** Each host's last known reachability (from connections and tests). */
     'doctor.reachability': call<typeof Empty, readonly HostReachability[]>(Empty),
+    'audit.query': call<typeof AuditQuery, AuditPage>(AuditQuery),
   },
   events: {
     'sessions.changed': undefined as unknown as readonly SessionInfo[],

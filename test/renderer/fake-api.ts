@@ -173,6 +173,22 @@ export class FakeGateway {
         return true;
       }),
     'doctor.reachability': (input) => this.#run('doctor.reachability', input, () => this.reachability),
+    // Newest first by position; `before` is an index into `audit` (oldest first), as the real cursor is a byte offset.
+    'audit.query': (input) =>
+      this.#run('audit.query', input, () => {
+        const end = Math.min(this.audit.length, input.before ?? this.audit.length);
+        const matches = this.audit
+          .slice(0, end)
+          .map((entry, index) => ({ entry, index }))
+          .filter(({ entry }) => (input.event ? entry.event === input.event : true))
+          .reverse()
+          .slice(0, input.limit);
+        const last = matches.at(-1);
+        return {
+          entries: matches.map(({ entry }) => entry),
+          next: matches.length === input.limit && last && last.index > 0 ? last.index : undefined,
+        };
+      }),
     on: (event, listener) => {
       let listeners = this.#listeners.get(event);
       if (!listeners) this.#listeners.set(event, (listeners = new Set()));

@@ -57,6 +57,7 @@ const BAD_INPUT: Record<CallName, unknown> = {
   'doctor.attempts': { all: true },
   'doctor.clear': 1,
   'doctor.reachability': 'x',
+  'audit.query': { limit: 10, from: 'yesterday' },
 };
 
 /** One input per call that its schema accepts. */
@@ -91,6 +92,7 @@ const GOOD_INPUT: Record<CallName, unknown> = {
   'doctor.attempts': undefined,
   'doctor.clear': undefined,
   'doctor.reachability': undefined,
+  'audit.query': { limit: 50, before: 1234, event: 'tunnel.end', search: 'desk', from: '2026-01-01T00:00:00Z' },
 };
 
 describe('dispatchCall', () => {
