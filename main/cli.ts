@@ -70,9 +70,9 @@ const COMMANDS: Record<string, Command> = {
     run: hostsRemoveCommand,
   },
   'token paa': {
-    usage: 'token paa --host NAME [--ttl SECONDS]',
-    summary: 'print a gateway access token for one host (only the token, on stdout)',
-    options: { host: { type: 'string' }, ttl: { type: 'string' } },
+    usage: 'token paa --host NAME [--ttl SECONDS] [--label TEXT]',
+    summary: 'print a gateway access token for one host (only the token, on stdout); listed in the UI under Access',
+    options: { host: { type: 'string' }, ttl: { type: 'string' }, label: { type: 'string' } },
     run: tokenPaaCommand,
   },
   'token association': {

@@ -1,7 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import { get as httpsGet } from 'node:https';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import type { TLSSocket } from 'node:tls';
 import type { z } from 'zod';
 import {
@@ -18,7 +18,8 @@ import type { Logger } from '../logging/logger.ts';
 import { exportRdpFile } from '../rdpfile/rdp-export.ts';
 import type { RdpClientOptions } from '../rdpfile/rdp-file.ts';
 import type { RdpSigner } from '../rdpfile/rdp-sign.ts';
-import { issuePaaToken } from '../security/tokens.ts';
+import { IssuedTokenRegistry } from '../security/issued-tokens.ts';
+import { issuePaaToken, type PaaClaims } from '../security/tokens.ts';
 import { CA_CERT_FILE, describeServedCertificate, loadOrCreateCertificates } from '../certs/certificate-store.ts';
 import { dataPaths } from '../config/data-dir.ts';
 import { openContext, startGateway, type HomegateContext } from '../service.ts';
@@ -200,17 +201,48 @@ export async function hostsRemoveCommand(env: CommandEnv, flags: Flags): Promise
   });
 }
 
+/** What a token minted here is called in the UI's list when no --label is given. */
+export const CLI_TOKEN_LABEL = 'command line';
+
+/**
+ * Remembers a token minted on the command line in the issued-token list (metadata only), so the UI lists it under
+ * Access and it can be revoked there like the UI's own; a running gateway reads the file again when it lists.
+ */
+async function recordCliToken(env: CommandEnv, claims: PaaClaims, host: string, label: string): Promise<void> {
+  const registry = await IssuedTokenRegistry.open(dataPaths(env.dataDir).issuedTokens, env.logger);
+  await registry.record({
+    jti: claims.jti,
+    kind: 'paa',
+    host,
+    label,
+    singleUse: false,
+    issuedAt: new Date(claims.iat * 1000),
+    expiresAt: new Date(claims.exp * 1000),
+  });
+}
+
+function parseLabel(flags: Flags): string {
+  const label = flags.label;
+  if (label === undefined) return CLI_TOKEN_LABEL;
+  if (typeof label !== 'string' || label.trim() === '' || label.length > 64 || /\p{Cc}/u.test(label)) {
+    throw new UsageError('--label takes 1 to 64 characters without control characters');
+  }
+  return label.trim();
+}
+
 export async function tokenPaaCommand(env: CommandEnv, flags: Flags): Promise<void> {
   const hostName = requireString(flags, 'host');
   const ttlSeconds = parseTtl(flags);
+  const label = parseLabel(flags);
   await withContext(env, async ({ settings, signingKey }) => {
     const current = settings.get();
     const host = findHost(current, hostName);
-    const { token } = await issuePaaToken(signingKey, {
+    const { token, claims } = await issuePaaToken(signingKey, {
       gatewayId: current.gatewayId,
       hosts: [host.name],
       ttlSeconds: ttlSeconds ?? current.tokens.paaTtlSeconds,
     });
+    await recordCliToken(env, claims, host.name, label);
     env.io.out(`${token}\n`);
   });
 }
@@ -236,6 +268,8 @@ export async function rdpCommand(env: CommandEnv, flags: Flags): Promise<void> {
       hosts: [host.name],
       ttlSeconds,
     });
+    const fileLabel = `${CLI_TOKEN_LABEL}: ${basename(out).replace(/\p{Cc}/gu, '')}`.slice(0, 64);
+    await recordCliToken(env, claims, host.name, fileLabel);
     const signer = await rdpSigner(env, flags, current);
     const file = exportRdpFile({
       connection: { mode: 'gateway', targetName: host.name, targetPort: host.port, gatewayAddress, accessToken: token },

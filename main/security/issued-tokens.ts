@@ -1,4 +1,4 @@
-import { copyFile, readFile } from 'node:fs/promises';
+import { copyFile, readFile, stat } from 'node:fs/promises';
 import { z } from 'zod';
 import type { IssuedToken } from '../../shared/model/ui.ts';
 import type { Logger } from '../logging/logger.ts';
@@ -66,21 +66,36 @@ export class IssuedTokenLimitError extends Error {
  * can be listed and revoked. Saved atomically (0600) after every change; the tokens themselves are never stored.
  * A file that cannot be used is copied aside and reported, and the registry starts empty: revocation does not
  * depend on it (the revocation list is its own file), only the listing does.
+ *
+ * The command line records the tokens it mints in the same file while a gateway may be running: `refresh` (and every
+ * change) first reads the file again when it changed on disk since this registry last read or wrote it, so tokens
+ * from `homegate token paa` are listed, and revocable, with the UI's.
  */
 export class IssuedTokenRegistry {
   readonly #path: string;
   readonly #now: () => Date;
+  readonly #logger: Logger;
   #tokens: StoredToken[];
   #queue: Promise<unknown> = Promise.resolve();
+  /** The file as last read or written (modification time and size), to notice another process's change. */
+  #seen: string | undefined;
 
-  private constructor(path: string, tokens: StoredToken[], now: () => Date) {
+  private constructor(path: string, tokens: StoredToken[], now: () => Date, logger: Logger, seen: string | undefined) {
     this.#path = path;
     this.#tokens = tokens;
     this.#now = now;
+    this.#logger = logger;
+    this.#seen = seen;
   }
 
   static async open(path: string, logger: Logger, now: () => Date = () => new Date()): Promise<IssuedTokenRegistry> {
-    return new IssuedTokenRegistry(path, await readRegistry(path, logger), now);
+    const seen = await fileStamp(path);
+    return new IssuedTokenRegistry(path, await readRegistry(path, logger), now, logger, seen);
+  }
+
+  /** Reads the file again if another process (the command line) changed it. */
+  refresh(): Promise<void> {
+    return this.#enqueue(() => this.#reloadIfChanged());
   }
 
   get size(): number {
@@ -110,6 +125,7 @@ export class IssuedTokenRegistry {
   /** Remembers a token just issued; throws `IssuedTokenLimitError` when full of valid tokens. */
   record(token: NewIssuedToken): Promise<IssuedToken> {
     return this.#enqueue(async () => {
+      await this.#reloadIfChanged();
       const stored = StoredTokenSchema.parse({
         jti: token.jti,
         kind: token.kind,
@@ -136,6 +152,7 @@ export class IssuedTokenRegistry {
   /** Marks a token revoked (the first time only); undefined when it is not one of ours. */
   markRevoked(jti: string): Promise<IssuedToken | undefined> {
     return this.#enqueue(async () => {
+      await this.#reloadIfChanged();
       const found = this.#find(jti);
       if (!found) return undefined;
       if (found.revokedAt !== undefined) return toIssuedToken(found);
@@ -160,12 +177,31 @@ export class IssuedTokenRegistry {
     const text = `${JSON.stringify({ version: 1, tokens }, null, 2)}\n`;
     await writeFileAtomic(this.#path, text, { mode: 0o600 });
     this.#tokens = tokens;
+    this.#seen = await fileStamp(this.#path);
+  }
+
+  async #reloadIfChanged(): Promise<void> {
+    const stamp = await fileStamp(this.#path);
+    if (stamp === this.#seen) return;
+    this.#tokens = stamp === undefined ? [] : await readRegistry(this.#path, this.#logger);
+    this.#seen = stamp;
   }
 
   #enqueue<T>(run: () => Promise<T>): Promise<T> {
     const result = this.#queue.then(run, run);
     this.#queue = result.catch(() => undefined);
     return result;
+  }
+}
+
+/** The file's modification time and size, or undefined when there is none. */
+async function fileStamp(path: string): Promise<string | undefined> {
+  try {
+    const info = await stat(path);
+    return `${info.mtimeMs}:${info.size}:${info.ino}`;
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
+    throw error;
   }
 }
 

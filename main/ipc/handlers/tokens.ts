@@ -42,7 +42,11 @@ export function tokenHandlers({
 }: HandlerDeps): Pick<CallHandlers, 'tokens.list' | 'tokens.issue' | 'tokens.revoke'> {
   const { settings, signingKey } = service.context;
   return {
-    'tokens.list': () => Promise.resolve(service.issuedTokens.list()),
+    'tokens.list': async () => {
+      // Tokens minted by `homegate token paa` while the gateway runs are in the file, not yet in memory.
+      await service.issuedTokens.refresh();
+      return service.issuedTokens.list();
+    },
     'tokens.issue': async ({ host: hostName, ttlSeconds, label, device, singleUse }, context) => {
       const current = settings.get();
       const host = requireHost(current, hostName);

@@ -129,4 +129,31 @@ describe('IssuedTokenRegistry', () => {
     assert.match(await readFile(join(dir, backups[0] ?? ''), 'utf8'), /eyJ/);
     assert.match(errors.join(''), /issued-token list cannot be used/);
   });
+  test('a token another process (the command line) records is listed after refresh, and kept by later changes', async () => {
+    const gateway = await IssuedTokenRegistry.open(path, logger, now);
+    await gateway.record(token('from-ui'));
+    const cli = await IssuedTokenRegistry.open(path, logger, now);
+    await cli.record(token('from-cli'));
+    assert.deepEqual(
+      gateway.list().map((t) => t.jti),
+      ['from-ui'],
+      'not read yet',
+    );
+    await gateway.refresh();
+    assert.deepEqual(
+      gateway.list().map((t) => t.jti),
+      ['from-cli', 'from-ui'],
+    );
+    await cli.record(token('from-cli-2'));
+    await gateway.markRevoked('from-ui');
+    const onDisk = await IssuedTokenRegistry.open(path, logger, now);
+    assert.deepEqual(
+      onDisk.list().map((t) => [t.jti, t.revokedAt !== undefined]),
+      [
+        ['from-cli-2', false],
+        ['from-cli', false],
+        ['from-ui', true],
+      ],
+    );
+  });
 });
