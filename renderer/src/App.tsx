@@ -1,9 +1,12 @@
-import { useEffect, useRef } from 'react';
+import { Component, useEffect, useRef, useState, type ErrorInfo, type ReactNode } from 'react';
+import { Dialog } from './components/Dialog.tsx';
+import { drafts } from './drafts.ts';
+import { Icon } from './components/Icon.tsx';
 import { Notices } from './components/Notices.tsx';
 import { Sidebar } from './components/Sidebar.tsx';
 import { StatusBar } from './components/StatusBar.tsx';
 import { useHomegate } from './store/context.tsx';
-import { isViewId, type ViewId } from './store/slices/ui.ts';
+import { viewFromHash, type ViewId } from './store/slices/ui.ts';
 import { AccessView } from './views/AccessView.tsx';
 import { AuditView } from './views/AuditView.tsx';
 import { CertificatesView } from './views/CertificatesView.tsx';
@@ -32,14 +35,67 @@ const VIEW_TITLES: Readonly<Record<ViewId, string>> = {
   audit: 'Audit log',
 };
 
-/** Keeps the view and `location.hash` in step, so links, Back and reloads all work. */
-function useHashRoute(): void {
+/**
+ * Catches a render error in a view, so the window shows what happened and a way on instead of going blank. The
+ * sidebar and status bar stay usable; another view, or Try again, renders afresh.
+ */
+export class ViewErrorBoundary extends Component<{ children: ReactNode }, { error: Error | undefined }> {
+  override state: { error: Error | undefined } = { error: undefined };
+
+  static getDerivedStateFromError(error: unknown): { error: Error } {
+    return { error: error instanceof Error ? error : new Error(String(error)) };
+  }
+
+  override componentDidCatch(error: Error, info: ErrorInfo): void {
+    console.error('a view failed to render', error, info.componentStack);
+  }
+
+  override render(): ReactNode {
+    const { error } = this.state;
+    if (!error) return this.props.children;
+    return (
+      <div className="state state-error" role="alert">
+        <p className="state-title">This page could not be shown</p>
+        <p className="state-text">
+          Something in it went wrong ({error.message}). Nothing was changed on the gateway. Try again, or choose another
+          section.
+        </p>
+        <div className="state-actions">
+          <button type="button" className="btn btn-primary" onClick={() => this.setState({ error: undefined })}>
+            Try again
+          </button>
+          <button type="button" className="btn" onClick={() => window.location.reload()}>
+            Reload the page
+          </button>
+        </div>
+      </div>
+    );
+  }
+}
+
+/**
+ * Keeps the view and `location.hash` in step, so links, Back and reloads all work. Leaving a view with unsaved
+ * edits is held back: the hash goes back and `pending` names where the user wanted to go, until they choose.
+ */
+function useHashRoute(): { pending: ViewId | undefined; leave: () => void; stay: () => void } {
   const view = useHomegate((state) => state.view);
+  const unsaved = useHomegate((state) => state.unsaved);
   const navigate = useHomegate((state) => state.navigate);
+  const setUnsaved = useHomegate((state) => state.setUnsaved);
+  const [pending, setPending] = useState<ViewId | undefined>(undefined);
+  const current = useRef({ view, unsaved });
+  current.current = { view, unsaved };
   useEffect(() => {
     const follow = (): void => {
-      const wanted = window.location.hash.slice(1);
-      if (isViewId(wanted)) navigate(wanted);
+      const wanted = viewFromHash(window.location.hash);
+      if (!wanted) return;
+      const { view: shown, unsaved: holding } = current.current;
+      if (holding !== undefined && wanted !== shown) {
+        window.history.replaceState(null, '', `#${shown}`);
+        setPending(wanted);
+        return;
+      }
+      navigate(wanted);
     };
     follow();
     window.addEventListener('hashchange', follow);
@@ -49,13 +105,70 @@ function useHashRoute(): void {
     if (window.location.hash.slice(1) !== view) window.location.hash = view;
     document.title = `${VIEW_TITLES[view]} · Homegate`;
   }, [view]);
+  useEffect(() => {
+    if (unsaved === undefined) return undefined;
+    // Closing the tab or reloading with unsaved edits: the browser asks.
+    const hold = (event: BeforeUnloadEvent): void => event.preventDefault();
+    window.addEventListener('beforeunload', hold);
+    return () => window.removeEventListener('beforeunload', hold);
+  }, [unsaved]);
+  return {
+    pending,
+    leave: () => {
+      if (pending === undefined) return;
+      drafts.delete(current.current.view);
+      setUnsaved(undefined);
+      setPending(undefined);
+      navigate(pending);
+    },
+    stay: () => setPending(undefined),
+  };
+}
+
+/** While the gateway does not answer, what the views show may be out of date: say so above them. */
+function StaleNotice() {
+  const link = useHomegate((state) => state.link);
+  const statusFailed = useHomegate((state) => state.statusLoad.phase === 'error');
+  if (link !== 'reconnecting' && link !== 'closed' && !statusFailed) return null;
+  return (
+    <div className="callout callout-warning stale-notice" role="status">
+      <Icon name="alert" />
+      <p>
+        <strong>Not up to date.</strong> The gateway is not answering, so what is shown here may be stale. It refreshes
+        on its own when the gateway is back.
+      </p>
+    </div>
+  );
+}
+
+/** Asks before unsaved edits are dropped by leaving their view. */
+function LeaveDialog(props: { what: string; onLeave: () => void; onStay: () => void }) {
+  return (
+    <Dialog
+      title="Leave without saving?"
+      onClose={props.onStay}
+      footer={
+        <>
+          <button type="button" className="btn" onClick={props.onStay}>
+            Stay and keep editing
+          </button>
+          <button type="button" className="btn btn-danger" onClick={props.onLeave}>
+            Discard changes
+          </button>
+        </>
+      }
+    >
+      <p>{props.what} has changes that are not saved yet. If you leave now, they are lost.</p>
+    </Dialog>
+  );
 }
 
 export function App() {
   const view = useHomegate((state) => state.view);
+  const unsaved = useHomegate((state) => state.unsaved);
   const mainRef = useRef<HTMLElement>(null);
   const firstRender = useRef(true);
-  useHashRoute();
+  const route = useHashRoute();
   useEffect(() => {
     // Move focus to the new view for keyboard and screen-reader users, but not on the first paint.
     if (firstRender.current) {
@@ -81,11 +194,17 @@ export function App() {
       <Sidebar />
       <main id="main" className="main" ref={mainRef} tabIndex={-1}>
         <div className="main-inner">
-          <View key={view} />
+          <StaleNotice />
+          <ViewErrorBoundary key={view}>
+            <View />
+          </ViewErrorBoundary>
         </div>
       </main>
       <StatusBar />
       <Notices />
+      {route.pending !== undefined && unsaved !== undefined ? (
+        <LeaveDialog what={unsaved} onLeave={route.leave} onStay={route.stay} />
+      ) : null}
     </div>
   );
 }

@@ -65,7 +65,8 @@ export function formatRelative(iso: string, now: number): string {
 }
 
 const dateTimeFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'short' });
-const timeFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
+const timeFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit' });
+const secondsFormat = new Intl.DateTimeFormat(undefined, { hour: '2-digit', minute: '2-digit', second: '2-digit' });
 
 export function formatDateTime(iso: string): string {
   const time = Date.parse(iso);
@@ -79,9 +80,16 @@ export function formatDate(iso: string): string {
   return Number.isNaN(time) ? '—' : dateFormat.format(time);
 }
 
+/** A time of day to the minute (`07:49 PM`): what a person reads at a glance. */
 export function formatTime(iso: string): string {
   const time = Date.parse(iso);
-  return Number.isNaN(time) ? '—' : timeFormat.format(time);
+  return Number.isNaN(time) ? '—' : timeFormat.format(Math.round(time / 60_000) * 60_000);
+}
+
+/** A time of day to the second, for records such as the audit log where the order within a minute matters. */
+export function formatTimeSeconds(iso: string): string {
+  const time = Date.parse(iso);
+  return Number.isNaN(time) ? '—' : secondsFormat.format(time);
 }
 
 /** Whole days from `now` until `iso` (negative when past). */

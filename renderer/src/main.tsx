@@ -9,6 +9,7 @@ import { connectBridge } from './bridge.ts';
 import { Logo } from './components/Icon.tsx';
 import { LoginScreen } from './LoginScreen.tsx';
 import { StoreProvider } from './store/context.tsx';
+import { viewFromHash } from './store/slices/ui.ts';
 import { createHomegateStore, type HomegateStore } from './store/store.ts';
 
 /** The browser's WebSocket behind the transport's small socket interface. */
@@ -22,7 +23,10 @@ const browserSocket: SocketFactory = (url, handlers) => {
 
 /** A store wired to a transport for as long as the component lives (the bridge is torn down with it). */
 function Connected(props: { transport: HomegateTransport }) {
-  const [store] = useState<HomegateStore>(() => createHomegateStore(props.transport.api));
+  // Open on the view the URL names, so a reload or a sign-in after the session expired lands where the user was.
+  const [store] = useState<HomegateStore>(() =>
+    createHomegateStore(props.transport.api, { view: viewFromHash(window.location.hash) }),
+  );
   useEffect(() => connectBridge(props.transport, store), [props.transport, store]);
   return (
     <StoreProvider store={store} transport={props.transport}>

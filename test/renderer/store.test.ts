@@ -3,7 +3,7 @@ import { beforeEach, describe, it } from 'node:test';
 import { ApiError } from '../../renderer/src/api/errors.ts';
 import type { HomegateTransport, LinkState } from '../../renderer/src/api/transport.ts';
 import { connectBridge } from '../../renderer/src/bridge.ts';
-import { auditEventTypes, filterAudit } from '../../renderer/src/store/slices/audit.ts';
+import { auditQuery, type AuditQueryInput } from '../../renderer/src/store/slices/audit.ts';
 import { tokenStatus } from '../../renderer/src/store/slices/tokens.ts';
 import { createHomegateStore, type HomegateStore } from '../../renderer/src/store/store.ts';
 import { FakeGateway, session, STATUS } from './fake-api.ts';
@@ -225,23 +225,46 @@ describe('renderer store', () => {
   });
 
   describe('audit slice', () => {
-    it('loads newest first and filters by event type', async () => {
-      gateway.audit = [
-        { time: '2030-01-01T10:00:00.000Z', event: 'tunnel.connect', host: 'desktop' },
-        { time: '2030-01-01T11:00:00.000Z', event: 'token.issue', host: 'desktop' },
-        { time: '2030-01-01T12:00:00.000Z', event: 'tunnel.connect', host: 'nas' },
-      ];
+    const entries = Array.from({ length: 450 }, (_, index) => ({
+      time: new Date(Date.UTC(2030, 0, 1, 0, index)).toISOString(),
+      event: index % 2 === 0 ? 'tunnel.connect' : 'token.issued',
+      host: 'desktop',
+    }));
+
+    it('loads the newest page, then older pages beyond the first 200', async () => {
+      gateway.audit = entries;
       await store.getState().loadAudit();
-      assert.deepEqual(gateway.callsOf('audit.list'), [{ limit: 200 }]);
-      const { audit } = store.getState();
-      assert.deepEqual(
-        audit.map((e) => e.time.slice(11, 13)),
-        ['12', '11', '10'],
+      assert.deepEqual(gateway.callsOf('audit.query'), [{ limit: 200 }]);
+      assert.equal(store.getState().audit.length, 200);
+      assert.equal(store.getState().audit[0]?.time, entries[449]?.time);
+      await store.getState().loadOlderAudit();
+      await store.getState().loadOlderAudit();
+      assert.equal(store.getState().audit.length, 450);
+      assert.equal(store.getState().audit.at(-1)?.time, entries[0]?.time);
+      assert.equal(store.getState().auditNext, undefined);
+    });
+
+    it('asks the gateway with the filters: event, text and a day range through its end', async () => {
+      gateway.audit = entries;
+      store.getState().setAuditFilters({ event: 'tunnel.connect', search: ' desk ', fromDay: '2030-01-01' });
+      await settle();
+      const [query] = gateway.callsOf('audit.query') as AuditQueryInput[];
+      assert.equal(query?.event, 'tunnel.connect');
+      assert.equal(query?.search, 'desk');
+      assert.equal(query?.from, new Date(2030, 0, 1).toISOString());
+      assert.equal(store.getState().audit.length, 200);
+      assert.ok(store.getState().audit.every((entry) => entry.event === 'tunnel.connect'));
+      assert.equal(
+        auditQuery({ event: '', search: '', fromDay: '', toDay: '2030-01-05' }).to,
+        new Date(2030, 0, 6).toISOString(),
       );
-      assert.deepEqual(auditEventTypes(audit), ['token.issue', 'tunnel.connect']);
-      store.getState().setAuditFilter('tunnel.connect');
-      assert.equal(filterAudit(audit, store.getState().auditFilter).length, 2);
-      assert.equal(filterAudit(audit, '').length, 3);
+    });
+
+    it('collects every matching record for an export', async () => {
+      gateway.audit = entries;
+      const { entries: all, truncated } = await store.getState().collectAudit();
+      assert.equal(all.length, 450);
+      assert.equal(truncated, false);
     });
   });
 

@@ -1,9 +1,17 @@
-import { useEffect, useId, useRef, useState, type FormEvent, type ReactNode } from 'react';
+import { useEffect, useId, useLayoutEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import { errorMessage } from '../api/errors.ts';
+import { focusFirstInvalid } from '../hooks/useFocusInvalid.ts';
+
+/** Where focus goes when the element that opened a dialog is gone (its row was removed): the view itself. */
+function focusFallback(): void {
+  const main = document.getElementById('main');
+  main?.focus({ preventScroll: true });
+}
 
 /**
- * A modal built on `<dialog>`: the browser traps focus, closes on Escape (reported as `onClose`) and returns focus
- * to where it was. Mounted only while open.
+ * A modal built on `<dialog>`: the browser traps focus and closes on Escape (reported as `onClose`). Mounted only
+ * while open; on unmount focus goes back to the element that opened it (or to the view, if that element is gone).
+ * A failed submit moves focus to the first invalid field.
  */
 export function Dialog(props: {
   title: string;
@@ -16,20 +24,33 @@ export function Dialog(props: {
   const ref = useRef<HTMLDialogElement>(null);
   const titleId = useId();
   const { onClose } = props;
-  useEffect(() => {
+  const onCloseRef = useRef(onClose);
+  onCloseRef.current = onClose;
+  const [attempt, setAttempt] = useState(0);
+  // A layout effect, so the dialog closes while it is still in the document and focus can go back.
+  useLayoutEffect(() => {
     const dialog = ref.current;
     if (!dialog) return undefined;
+    const opener = document.activeElement instanceof HTMLElement ? document.activeElement : undefined;
     if (!dialog.open) dialog.showModal();
     const cancel = (event: Event): void => {
       event.preventDefault();
-      onClose();
+      onCloseRef.current();
     };
     dialog.addEventListener('cancel', cancel);
     return () => {
       dialog.removeEventListener('cancel', cancel);
       if (dialog.open) dialog.close();
+      // After React has removed the dialog (and perhaps the opener's row), put focus back.
+      queueMicrotask(() => {
+        if (opener?.isConnected && opener !== document.body) opener.focus();
+        else focusFallback();
+      });
     };
-  }, [onClose]);
+  }, []);
+  useEffect(() => {
+    if (attempt > 0) focusFirstInvalid(ref.current);
+  }, [attempt]);
   const body = (
     <>
       <header className="dialog-header">
@@ -47,6 +68,7 @@ export function Dialog(props: {
           onSubmit={(event) => {
             event.preventDefault();
             props.onSubmit?.(event);
+            setAttempt((count) => count + 1);
           }}
         >
           {body}

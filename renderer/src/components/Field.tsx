@@ -19,7 +19,8 @@ export function Field(props: {
   const id = useId();
   const hintId = `${id}-hint`;
   const errorId = `${id}-error`;
-  const describedBy = [props.hint ? hintId : undefined, props.error ? errorId : undefined].filter(Boolean).join(' ');
+  // The error replaces the hint on screen, so it replaces it in the description too.
+  const describedBy = props.error ? errorId : props.hint ? hintId : undefined;
   return (
     <div className={props.className ? `field ${props.className}` : 'field'}>
       <label className="field-label" htmlFor={id}>
@@ -28,7 +29,7 @@ export function Field(props: {
       </label>
       {props.children({
         id,
-        'aria-describedby': describedBy === '' ? undefined : describedBy,
+        'aria-describedby': describedBy,
         'aria-invalid': props.error ? true : undefined,
       })}
       {props.error ? (

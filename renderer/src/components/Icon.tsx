@@ -26,6 +26,8 @@ const PATHS = {
   file: 'M6 3h9l4 4v14H6zM14 3v5h5',
   upload: 'M12 15V3M7 8l5-5 5 5M5 21h14',
   power: 'M12 3v9M7 6a8 8 0 1 0 10 0',
+  menu: 'M4 6h16M4 12h16M4 18h16',
+  search: 'M11 4a7 7 0 1 0 0 14 7 7 0 0 0 0-14zM20 20l-4-4',
 } as const;
 
 export type IconName = keyof typeof PATHS;

@@ -1,5 +1,6 @@
-import { useRef, useState, type KeyboardEvent } from 'react';
+import { useEffect, useId, useRef, useState, type KeyboardEvent } from 'react';
 import { errorMessage } from '../api/errors.ts';
+import { drafts } from '../drafts.ts';
 import { useHomegate, useTransport } from '../store/context.tsx';
 import type { ViewId } from '../store/slices/ui.ts';
 import { Icon, Logo, type IconName } from './Icon.tsx';
@@ -31,7 +32,22 @@ export function Sidebar() {
   const notify = useHomegate((state) => state.notify);
   const transport = useTransport();
   const [signingOut, setSigningOut] = useState(false);
+  // On a phone the sections fold into a menu under the top bar; wider windows always show them.
+  const [menuOpen, setMenuOpen] = useState(false);
+  const menuId = useId();
   const listRef = useRef<HTMLUListElement>(null);
+  const toggleRef = useRef<HTMLButtonElement>(null);
+
+  useEffect(() => {
+    if (!menuOpen) return undefined;
+    const onKey = (event: globalThis.KeyboardEvent): void => {
+      if (event.key !== 'Escape') return;
+      setMenuOpen(false);
+      toggleRef.current?.focus();
+    };
+    document.addEventListener('keydown', onKey);
+    return () => document.removeEventListener('keydown', onKey);
+  }, [menuOpen]);
 
   const onKeyDown = (event: KeyboardEvent<HTMLUListElement>): void => {
     const links = [...(listRef.current?.querySelectorAll<HTMLAnchorElement>('a.nav-link') ?? [])];
@@ -54,6 +70,8 @@ export function Sidebar() {
 
   const signOut = async (): Promise<void> => {
     setSigningOut(true);
+    // Signing out on purpose drops unsaved edits (they are kept only across an expired session).
+    drafts.clear();
     try {
       await transport.logout?.();
     } catch (error) {
@@ -63,7 +81,7 @@ export function Sidebar() {
   };
 
   return (
-    <aside className="sidebar">
+    <aside className="sidebar" data-menu={menuOpen ? 'open' : 'closed'}>
       <div className="brand">
         <Logo />
         <div>
@@ -71,31 +89,51 @@ export function Sidebar() {
           <p className="brand-sub">Remote Desktop Gateway</p>
         </div>
       </div>
-      <nav aria-label="Sections">
-        <ul className="nav" ref={listRef} onKeyDown={onKeyDown}>
-          {NAV_ITEMS.map((item) => (
-            <li key={item.id}>
-              <a className="nav-link" href={`#${item.id}`} aria-current={view === item.id ? 'page' : undefined}>
-                <Icon name={item.icon} />
-                <span className="nav-label">{item.label}</span>
-                {item.id === 'sessions' ? <SessionCount /> : null}
-              </a>
-            </li>
-          ))}
-        </ul>
-      </nav>
-      <div className="sidebar-footer">
-        {transport.logout ? (
-          <button
-            type="button"
-            className="btn btn-ghost btn-block"
-            onClick={() => void signOut()}
-            disabled={signingOut}
-          >
-            <Icon name="logout" /> Sign out
-          </button>
-        ) : null}
-        <p className="sidebar-version">{version ? `Version ${version}` : '\u00a0'}</p>
+      <p className="topbar-title" aria-hidden="true">
+        {NAV_ITEMS.find((item) => item.id === view)?.label}
+      </p>
+      <button
+        ref={toggleRef}
+        type="button"
+        className="btn menu-toggle"
+        aria-expanded={menuOpen}
+        aria-controls={menuId}
+        onClick={() => setMenuOpen((open) => !open)}
+      >
+        <Icon name={menuOpen ? 'close' : 'menu'} /> Menu
+      </button>
+      <div className="sidebar-menu" id={menuId}>
+        <nav aria-label="Sections">
+          <ul className="nav" ref={listRef} onKeyDown={onKeyDown}>
+            {NAV_ITEMS.map((item) => (
+              <li key={item.id}>
+                <a
+                  className="nav-link"
+                  href={`#${item.id}`}
+                  aria-current={view === item.id ? 'page' : undefined}
+                  onClick={() => setMenuOpen(false)}
+                >
+                  <Icon name={item.icon} />
+                  <span className="nav-label">{item.label}</span>
+                  {item.id === 'sessions' ? <SessionCount /> : null}
+                </a>
+              </li>
+            ))}
+          </ul>
+        </nav>
+        <div className="sidebar-footer">
+          {transport.logout ? (
+            <button
+              type="button"
+              className="btn btn-ghost btn-block"
+              onClick={() => void signOut()}
+              disabled={signingOut}
+            >
+              <Icon name="logout" /> Sign out
+            </button>
+          ) : null}
+          <p className="sidebar-version">{version ? `Version ${version}` : '\u00a0'}</p>
+        </div>
       </div>
     </aside>
   );

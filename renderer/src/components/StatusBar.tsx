@@ -3,13 +3,19 @@ import { formatHostAndPort } from '../../../shared/model/hosts.ts';
 import { errorMessage } from '../api/errors.ts';
 import { useHomegate } from '../store/context.tsx';
 
+/** Always in the bar (empty while the link is up), so its message appears without moving anything else. */
 function LinkIndicator() {
   const link = useHomegate((state) => state.link);
-  if (link === 'open') return null;
   return (
     <span className="status-item status-link" role="status">
-      <span className="dot dot-warning" aria-hidden="true" />
-      {link === 'reconnecting' ? 'Live updates lost — reconnecting…' : 'Connecting…'}
+      {link === 'open' ? null : (
+        <>
+          <span className="dot dot-warning" aria-hidden="true" />
+          <span className="status-link-text">
+            {link === 'reconnecting' ? 'Live updates lost — reconnecting…' : 'Connecting…'}
+          </span>
+        </>
+      )}
     </span>
   );
 }
@@ -44,7 +50,7 @@ function PauseSwitch() {
       <span className="switch-track" aria-hidden="true">
         <span className="switch-thumb" />
       </span>
-      Pause new connections
+      Pause<span className="status-long"> new connections</span>
     </button>
   );
 }
@@ -80,7 +86,7 @@ export function StatusBar() {
         {headline}
       </span>
       {status?.listening ? (
-        <span className="status-item">
+        <span className="status-item status-listening">
           Listening on <code>{formatHostAndPort(status.listening.host, status.listening.port)}</code>
         </span>
       ) : null}
@@ -95,7 +101,7 @@ export function StatusBar() {
         </span>
       ) : null}
       <span className="status-item" aria-live="polite">
-        {liveCount === 1 ? '1 live session' : `${liveCount} live sessions`}
+        {liveCount} live<span className="status-long">{liveCount === 1 ? ' session' : ' sessions'}</span>
       </span>
       <LinkIndicator />
       {status?.auditLogProblem ? (

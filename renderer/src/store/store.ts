@@ -7,7 +7,7 @@ import { createHostsSlice, type HostsSlice } from './slices/hosts.ts';
 import { createSessionsSlice, type SessionsSlice } from './slices/sessions.ts';
 import { createSettingsSlice, type SettingsSlice } from './slices/settings.ts';
 import { createTokensSlice, type TokensSlice } from './slices/tokens.ts';
-import { createUiSlice, type UiSlice } from './slices/ui.ts';
+import { createUiSlice, type UiSlice, type ViewId } from './slices/ui.ts';
 
 export type HomegateState = GatewaySlice &
   SessionsSlice &
@@ -23,9 +23,9 @@ export type HomegateStore = StoreApi<HomegateState>;
 /**
  * The renderer's one store, built from one slice per domain around the contract's API (whichever transport
  * carries it). Plain zustand (no React), so the slices are unit-tested in Node; components reach it through
- * `useHomegate` in ./context.tsx and select single values.
+ * `useHomegate` in ./context.tsx and select single values. `initial.view` is where it opens (the URL's hash).
  */
-export function createHomegateStore(api: HomegateApi): HomegateStore {
+export function createHomegateStore(api: HomegateApi, initial: { readonly view?: ViewId } = {}): HomegateStore {
   return createStore<HomegateState>()((set, get) => ({
     ...createGatewaySlice(set, get, api),
     ...createSessionsSlice(set, get, api),
@@ -35,5 +35,6 @@ export function createHomegateStore(api: HomegateApi): HomegateStore {
     ...createSettingsSlice(set, get, api),
     ...createAuditSlice(set, get, api),
     ...createUiSlice(set, get, api),
+    ...(initial.view ? { view: initial.view } : {}),
   }));
 }

@@ -28,7 +28,7 @@ const KIND_LABELS: Readonly<Record<IssuedToken['kind'], string>> = {
   device: 'Device',
 };
 
-function NewToken(props: { result: IssueResult }) {
+function NewToken(props: { result: IssueResult; onCopied: () => void }) {
   const [copied, setCopied] = useState<boolean | undefined>(undefined);
   const copyRef = useRef<HTMLButtonElement>(null);
   const { token, issued } = props.result;
@@ -54,13 +54,20 @@ function NewToken(props: { result: IssueResult }) {
         rows={Math.min(8, Math.ceil(token.length / 64) + 1)}
         value={token}
         onFocus={(event) => event.target.select()}
+        onCopy={props.onCopied}
       />
       <div className="callout-actions">
         <button
           ref={copyRef}
+          id="new-token-copy"
           type="button"
           className="btn btn-primary"
-          onClick={() => void copyText(token).then((ok) => setCopied(ok))}
+          onClick={() =>
+            void copyText(token).then((ok) => {
+              setCopied(ok);
+              if (ok) props.onCopied();
+            })
+          }
         >
           <Icon name={copied ? 'check' : 'copy'} /> {copied ? 'Copied' : 'Copy token'}
         </button>
@@ -80,7 +87,7 @@ function IssueDialog(props: { onClose: () => void }) {
   const focusHost = useHomegate((state) => state.focusHost);
   const defaultTtl = useHomegate((state) => state.settings?.paaTtlSeconds);
   const issueToken = useHomegate((state) => state.issueToken);
-  const navigate = useHomegate((state) => state.navigate);
+  const openAddHost = useHomegate((state) => state.openAddHost);
   const [kind, setKind] = useState<Kind>('short');
   const [host, setHost] = useState(focusHost ?? '');
   const [shortTtl, setShortTtl] = useState<number | undefined>(undefined);
@@ -92,6 +99,8 @@ function IssueDialog(props: { onClose: () => void }) {
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | undefined>(undefined);
   const [result, setResult] = useState<IssueResult | undefined>(undefined);
+  const [copied, setCopied] = useState(false);
+  const [confirmingClose, setConfirmingClose] = useState(false);
 
   const chosenHost = host !== '' && hosts.some((h) => h.name === host) ? host : (hosts[0]?.name ?? '');
   const ttl = kind === 'short' ? (shortTtl ?? defaultTtl ?? 15 * 60) : deviceTtl;
@@ -107,18 +116,44 @@ function IssueDialog(props: { onClose: () => void }) {
   if (errors.device) errors.device = 'name the device, in 64 characters at most';
 
   if (result) {
+    // The token is shown once: closing before it was copied asks first (Escape included).
+    const close = (): void => (copied ? props.onClose() : setConfirmingClose(true));
+    const backToToken = (): void => {
+      setConfirmingClose(false);
+      setTimeout(() => document.getElementById('new-token-copy')?.focus(), 0);
+    };
     return (
       <Dialog
         title="Token issued"
         wide
-        onClose={props.onClose}
+        onClose={close}
         footer={
-          <button type="button" className="btn" onClick={props.onClose}>
-            Done
-          </button>
+          confirmingClose ? (
+            <>
+              <button type="button" className="btn" autoFocus onClick={backToToken}>
+                Back to the token
+              </button>
+              <button type="button" className="btn btn-danger" onClick={props.onClose}>
+                Close without copying
+              </button>
+            </>
+          ) : (
+            <button type="button" className="btn" onClick={close}>
+              Done
+            </button>
+          )
         }
       >
-        <NewToken result={result} />
+        <NewToken result={result} onCopied={() => setCopied(true)} />
+        {confirmingClose ? (
+          <div className="callout callout-warning" role="alert">
+            <Icon name="alert" />
+            <p>
+              <strong>The token has not been copied.</strong> It is shown only this once: after closing, it cannot be
+              shown again, and you would issue a new one.
+            </p>
+          </div>
+        ) : null}
       </Dialog>
     );
   }
@@ -138,7 +173,7 @@ function IssueDialog(props: { onClose: () => void }) {
           icon="hosts"
           title="Add a host first"
           action={
-            <button type="button" className="btn btn-primary" onClick={() => navigate('hosts')}>
+            <button type="button" className="btn btn-primary" onClick={openAddHost}>
               Go to Hosts
             </button>
           }
@@ -325,19 +360,21 @@ function TokenTable(props: { onRevoke: (token: IssuedToken) => void }) {
               const status = tokenStatus(token, now);
               return (
                 <tr key={token.jti} data-jti={token.jti}>
-                  <td>
+                  <td data-label="Status">
                     <span className={`badge ${STATUS_BADGES[status]}`}>{status}</span>
                   </td>
-                  <td>
+                  <td data-label="Host">
                     <span className="cell-primary">{token.host}</span>
                   </td>
-                  <td>
+                  <td data-label="Kind">
                     {KIND_LABELS[token.kind]}
                     {token.singleUse ? <span className="badge badge-neutral badge-inline">single use</span> : null}
                   </td>
-                  <td>{token.device ?? token.label ?? <span className="muted">—</span>}</td>
-                  <td title={formatDateTime(token.issuedAt)}>{formatRelative(token.issuedAt, now)}</td>
-                  <td title={formatDateTime(token.expiresAt)}>
+                  <td data-label="Label">{token.device ?? token.label ?? <span className="muted">—</span>}</td>
+                  <td data-label="Issued" title={formatDateTime(token.issuedAt)}>
+                    {formatRelative(token.issuedAt, now)}
+                  </td>
+                  <td data-label="Expires" title={formatDateTime(token.expiresAt)}>
                     {status === 'revoked' && token.revokedAt
                       ? `revoked ${formatRelative(token.revokedAt, now)}`
                       : formatRelative(token.expiresAt, now)}

@@ -10,6 +10,8 @@ import { ErrorState, LoadingState } from '../components/States.tsx';
 import { copyText, readFileBase64, readFileText, saveExportedFile } from '../files.ts';
 import { daysUntil, formatDateTime } from '../format.ts';
 import { useNow } from '../hooks/useNow.ts';
+import { explainImportError, type ImportField } from '../cert-errors.ts';
+import { useFocusInvalid } from '../hooks/useFocusInvalid.ts';
 import { useHomegate } from '../store/context.tsx';
 import { CERT_WARNING_DAYS } from '../store/slices/certificates.ts';
 
@@ -158,7 +160,13 @@ function CurrentCertificate(props: { certificate: CertificateInfo }) {
 }
 
 /** A file-picker button that fills a text area or a value; the input itself stays visually hidden. */
-function FilePick(props: { label: string; accept: string; onPick: (file: File) => void }) {
+function FilePick(props: {
+  label: string;
+  accept: string;
+  onPick: (file: File) => void;
+  invalid?: boolean;
+  describedBy?: string | undefined;
+}) {
   const ref = useRef<HTMLInputElement>(null);
   return (
     <>
@@ -175,7 +183,13 @@ function FilePick(props: { label: string; accept: string; onPick: (file: File) =
           event.target.value = '';
         }}
       />
-      <button type="button" className="btn btn-sm" onClick={() => ref.current?.click()}>
+      <button
+        type="button"
+        className="btn btn-sm"
+        aria-invalid={props.invalid ? true : undefined}
+        aria-describedby={props.describedBy}
+        onClick={() => ref.current?.click()}
+      >
         <Icon name="upload" /> {props.label}
       </button>
     </>
@@ -191,23 +205,41 @@ function ImportCertificate() {
   const [pfx, setPfx] = useState<{ name: string; base64: string } | undefined>(undefined);
   const [passphrase, setPassphrase] = useState('');
   const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<string | undefined>(undefined);
+  // Each problem next to the field it is about; switching format clears them (they were about the other files).
+  const [errors, setErrors] = useState<Partial<Record<ImportField, string>>>({});
+  const setError = (field: ImportField, text: string | undefined): void =>
+    setErrors(text === undefined ? {} : { [field]: text });
+  const clearError = (field: ImportField): void =>
+    setErrors((current) => (current[field] === undefined && current.form === undefined ? current : {}));
+  const choose = (next: 'pem' | 'pfx'): void => {
+    setFormat(next);
+    setErrors({});
+  };
+  const { ref, attempted } = useFocusInvalid<HTMLFormElement>();
 
   const request =
     format === 'pem'
       ? { certPem: certPem.trim(), keyPem: keyPem.trim() }
       : { pfxBase64: pfx?.base64 ?? '', passphrase };
-  const ready = contract.calls['certs.import'].input.safeParse(request).success;
 
-  const pick = (apply: (text: string) => void) => (file: File) => {
-    readFileText(file).then(apply, (caught: unknown) => setError(errorMessage(caught)));
+  const pick = (field: ImportField, apply: (text: string) => void) => (file: File) => {
+    readFileText(file).then(
+      (text) => {
+        apply(text);
+        clearError(field);
+      },
+      (caught: unknown) => setError(field, `This file could not be read: ${errorMessage(caught)}`),
+    );
   };
 
   const submit = async (): Promise<void> => {
-    setError(undefined);
+    setErrors({});
     const parsed = contract.calls['certs.import'].input.safeParse(request);
     if (!parsed.success) {
-      setError(format === 'pem' ? 'Paste or choose both the certificate and its key.' : 'Choose a .pfx file.');
+      if (format === 'pfx') setErrors({ pfx: 'Choose the .pfx file first.' });
+      else if (certPem.trim() === '') setErrors({ certPem: 'Paste the certificate, or choose its file.' });
+      else setErrors({ keyPem: 'Paste the private key, or choose its file.' });
+      attempted();
       return;
     }
     setBusy(true);
@@ -219,7 +251,9 @@ function ImportCertificate() {
       setPfx(undefined);
       setPassphrase('');
     } catch (caught) {
-      setError(errorMessage(caught));
+      const problem = explainImportError(errorMessage(caught), format);
+      setError(problem.field, problem.text);
+      attempted();
     } finally {
       setBusy(false);
     }
@@ -235,8 +269,10 @@ function ImportCertificate() {
         for each public name of the gateway, and it is never renewed here.
       </p>
       <form
+        ref={ref}
         className="stack"
         noValidate
+        aria-label="Import a certificate"
         onSubmit={(event) => {
           event.preventDefault();
           void submit();
@@ -244,17 +280,21 @@ function ImportCertificate() {
       >
         <div className="segmented" role="radiogroup" aria-label="File format">
           <label className={format === 'pem' ? 'segment segment-selected' : 'segment'}>
-            <input type="radio" name="format" checked={format === 'pem'} onChange={() => setFormat('pem')} />
+            <input type="radio" name="format" checked={format === 'pem'} onChange={() => choose('pem')} />
             PEM certificate and key
           </label>
           <label className={format === 'pfx' ? 'segment segment-selected' : 'segment'}>
-            <input type="radio" name="format" checked={format === 'pfx'} onChange={() => setFormat('pfx')} />
+            <input type="radio" name="format" checked={format === 'pfx'} onChange={() => choose('pfx')} />
             PKCS#12 (.pfx)
           </label>
         </div>
         {format === 'pem' ? (
           <div className="form-grid">
-            <Field label="Certificate chain" hint="The server certificate first, then any intermediates.">
+            <Field
+              label="Certificate chain"
+              hint="The server certificate first, then any intermediates."
+              error={errors.certPem}
+            >
               {(control) => (
                 <>
                   <textarea
@@ -264,13 +304,20 @@ function ImportCertificate() {
                     spellCheck={false}
                     placeholder="-----BEGIN CERTIFICATE-----"
                     value={certPem}
-                    onChange={(event) => setCertPem(event.target.value)}
+                    onChange={(event) => {
+                      setCertPem(event.target.value);
+                      clearError('certPem');
+                    }}
                   />
-                  <FilePick label="Choose certificate file" accept=".pem,.crt,.cer" onPick={pick(setCertPem)} />
+                  <FilePick
+                    label="Choose certificate file"
+                    accept=".pem,.crt,.cer"
+                    onPick={pick('certPem', setCertPem)}
+                  />
                 </>
               )}
             </Field>
-            <Field label="Private key" hint="Stays on the gateway; never shown again.">
+            <Field label="Private key" hint="Stays on the gateway; never shown again." error={errors.keyPem}>
               {(control) => (
                 <>
                   <textarea
@@ -280,9 +327,12 @@ function ImportCertificate() {
                     spellCheck={false}
                     placeholder="-----BEGIN PRIVATE KEY-----"
                     value={keyPem}
-                    onChange={(event) => setKeyPem(event.target.value)}
+                    onChange={(event) => {
+                      setKeyPem(event.target.value);
+                      clearError('keyPem');
+                    }}
                   />
-                  <FilePick label="Choose key file" accept=".pem,.key" onPick={pick(setKeyPem)} />
+                  <FilePick label="Choose key file" accept=".pem,.key" onPick={pick('keyPem', setKeyPem)} />
                 </>
               )}
             </Field>
@@ -290,22 +340,34 @@ function ImportCertificate() {
         ) : (
           <div className="form-grid">
             <div className="field">
-              <span className="field-label">PKCS#12 file</span>
+              <span className="field-label" id="pfx-label">
+                PKCS#12 file
+              </span>
               <div className="file-row">
                 <FilePick
                   label="Choose .pfx file"
                   accept=".pfx,.p12"
+                  invalid={errors.pfx !== undefined}
+                  describedBy={errors.pfx === undefined ? undefined : 'pfx-error'}
                   onPick={(file) =>
                     void readFileBase64(file).then(
-                      (base64) => setPfx({ name: file.name, base64 }),
-                      (caught: unknown) => setError(errorMessage(caught)),
+                      (base64) => {
+                        setPfx({ name: file.name, base64 });
+                        clearError('pfx');
+                      },
+                      (caught: unknown) => setError('pfx', `This file could not be read: ${errorMessage(caught)}`),
                     )
                   }
                 />
                 <span className={pfx ? 'mono' : 'muted'}>{pfx ? pfx.name : 'No file chosen'}</span>
               </div>
+              {errors.pfx ? (
+                <p className="field-error" id="pfx-error">
+                  {errors.pfx}
+                </p>
+              ) : null}
             </div>
-            <Field label="Passphrase" hint="Leave empty if the file has none.">
+            <Field label="Passphrase" hint="Leave empty if the file has none." error={errors.passphrase}>
               {(control) => (
                 <input
                   {...control}
@@ -313,19 +375,22 @@ function ImportCertificate() {
                   className="input"
                   autoComplete="off"
                   value={passphrase}
-                  onChange={(event) => setPassphrase(event.target.value)}
+                  onChange={(event) => {
+                    setPassphrase(event.target.value);
+                    clearError('passphrase');
+                  }}
                 />
               )}
             </Field>
           </div>
         )}
-        {error ? (
+        {errors.form ? (
           <p className="form-error" role="alert">
-            {error}
+            {errors.form}
           </p>
         ) : null}
         <div>
-          <button type="submit" className="btn btn-primary" disabled={busy || !ready}>
+          <button type="submit" className="btn btn-primary" disabled={busy}>
             <Icon name="upload" /> {busy ? 'Importing…' : 'Import certificate'}
           </button>
         </div>

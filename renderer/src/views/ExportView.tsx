@@ -46,7 +46,7 @@ function ExportForm() {
   const relayListening = useHomegate((state) => state.status?.relayListening ?? undefined);
   const publicAddress = useHomegate((state) => state.status?.publicAddress);
   const exportRdp = useHomegate((state) => state.exportRdp);
-  const navigate = useHomegate((state) => state.navigate);
+  const openAddHost = useHomegate((state) => state.openAddHost);
   const [host, setHost] = useState(focusHost ?? '');
   const [mode, setMode] = useState<Mode>('gateway');
   const [ttl, setTtl] = useState<number | undefined>(undefined);
@@ -83,7 +83,7 @@ function ExportForm() {
           icon="hosts"
           title="Add a host first"
           action={
-            <button type="button" className="btn btn-primary" onClick={() => navigate('hosts')}>
+            <button type="button" className="btn btn-primary" onClick={openAddHost}>
               Go to Hosts
             </button>
           }
@@ -287,7 +287,7 @@ function ExportForm() {
           </p>
         </div>
       ) : null}
-      <div className="form-actions">
+      <div className="form-actions sticky-actions">
         <button type="submit" className="btn btn-primary btn-lg" disabled={busy}>
           <Icon name="export" /> {busy ? 'Preparing…' : 'Download .rdp file'}
         </button>

@@ -55,9 +55,15 @@ export function HostsView() {
   const [editing, setEditing] = useState<Editing | undefined>(undefined);
   const [removing, setRemoving] = useState<Host | undefined>(undefined);
 
+  const takeAddHostRequest = useHomegate((state) => state.takeAddHostRequest);
+
   useEffect(() => {
     void loadHosts();
   }, [loadHosts]);
+  // Arrived from "Go to Hosts" (Export, Access): the user came to add one.
+  useEffect(() => {
+    if (takeAddHostRequest()) setEditing({ mode: 'add' });
+  }, [takeAddHostRequest]);
 
   const addButton = (
     <button type="button" className="btn btn-primary" onClick={() => setEditing({ mode: 'add' })}>
@@ -96,12 +102,16 @@ export function HostsView() {
           <tbody>
             {hosts.map((host) => (
               <tr key={host.name} data-host={host.name}>
-                <td>
+                <td data-label="Name">
                   <span className="cell-primary">{host.name}</span>
                 </td>
-                <td className="mono">{formatHostAndPort(host.address, host.port)}</td>
-                <td className="mono">{host.mac ?? <span className="muted">—</span>}</td>
-                <td>
+                <td className="mono" data-label="Address">
+                  {formatHostAndPort(host.address, host.port)}
+                </td>
+                <td className="mono" data-label="Wake-on-LAN">
+                  {host.mac ?? <span className="muted">—</span>}
+                </td>
+                <td data-label="Reachability">
                   <ProbeResult name={host.name} />
                 </td>
                 <td className="actions">

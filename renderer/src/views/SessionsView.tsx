@@ -1,6 +1,8 @@
-import { useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import type { SessionInfo, TransportKind } from '../../../shared/model/sessions.ts';
-import { ConfirmDialog } from '../components/Dialog.tsx';
+import type { IssuedToken } from '../../../shared/model/ui.ts';
+import { errorMessage } from '../api/errors.ts';
+import { Dialog } from '../components/Dialog.tsx';
 import { Icon } from '../components/Icon.tsx';
 import { PageHeader } from '../components/PageHeader.tsx';
 import { EmptyState, ErrorState, LoadingState } from '../components/States.tsx';
@@ -14,39 +16,97 @@ const TRANSPORT_LABELS: Readonly<Record<TransportKind, string>> = {
   relay: 'TCP relay',
 };
 
+const KIND_LABELS: Readonly<Record<IssuedToken['kind'], string>> = {
+  paa: 'Short-lived',
+  association: 'Relay',
+  device: 'Device',
+};
+
 function clientLabel(session: SessionInfo): string {
   return session.clientName ?? session.clientAddress;
 }
 
-function SessionRow(props: { session: SessionInfo; now: number; onDisconnect: (session: SessionInfo) => void }) {
+/** The token behind a session as the Access list names it: label or device, and kind. */
+interface TokenFacts {
+  readonly name: string | undefined;
+  readonly kind: IssuedToken['kind'] | undefined;
+  readonly revoked: boolean;
+}
+
+/** What the session itself says of its token (verified claims, when the gateway passes them), else the Access list. */
+function tokenFacts(session: SessionInfo, tokens: ReadonlyMap<string, IssuedToken>): TokenFacts {
+  const own = session as SessionInfo & {
+    readonly tokenLabel?: string;
+    readonly tokenDevice?: string;
+    readonly tokenKind?: IssuedToken['kind'];
+  };
+  const listed = tokens.get(session.tokenId.toLowerCase());
+  return {
+    name: own.tokenDevice ?? own.tokenLabel ?? listed?.device ?? listed?.label,
+    kind: own.tokenKind ?? listed?.kind,
+    revoked: listed?.revokedAt !== undefined,
+  };
+}
+
+function TokenCell(props: { facts: TokenFacts; tokenId: string }) {
+  const { name, kind } = props.facts;
+  return (
+    <>
+      <span className="cell-primary">{name ?? <span className="muted">No label</span>}</span>
+      <span className="cell-secondary">
+        {kind ? `${KIND_LABELS[kind]} token` : 'Token'} <span className="mono">{props.tokenId.slice(0, 8)}</span>
+      </span>
+    </>
+  );
+}
+
+function SessionRow(props: {
+  session: SessionInfo;
+  facts: TokenFacts;
+  now: number;
+  onDisconnect: (session: SessionInfo) => void;
+}) {
   const { session, now } = props;
   return (
     <tr data-session-id={session.id}>
-      <td>
-        <span className="cell-primary">{session.host}</span>
-        <span className="cell-secondary mono">{session.target}</span>
+      <td data-label="Host">
+        <span>
+          <span className="cell-primary">{session.host}</span>
+          <span className="cell-secondary mono">{session.target}</span>
+        </span>
       </td>
-      <td>
-        <span className="cell-primary">{clientLabel(session)}</span>
-        {session.clientName ? <span className="cell-secondary mono">{session.clientAddress}</span> : null}
+      <td data-label="Client">
+        <span>
+          <span className="cell-primary">{clientLabel(session)}</span>
+          {session.clientName ? <span className="cell-secondary mono">{session.clientAddress}</span> : null}
+        </span>
       </td>
-      <td>
+      <td data-label="Token">
+        <span>
+          <TokenCell facts={props.facts} tokenId={session.tokenId} />
+        </span>
+      </td>
+      <td data-label="Transport">
         <span className="badge badge-neutral">{TRANSPORT_LABELS[session.transport]}</span>
       </td>
-      <td className="num">
-        <span className="cell-primary" aria-label="Duration">
-          {formatDuration(now - Date.parse(session.startedAt))}
+      <td className="num" data-label="Duration">
+        <span>
+          <span className="cell-primary" aria-label="Duration">
+            {formatDuration(now - Date.parse(session.startedAt))}
+          </span>
+          <span className="cell-secondary">since {formatTime(session.startedAt)}</span>
         </span>
-        <span className="cell-secondary">since {formatTime(session.startedAt)}</span>
       </td>
-      <td className="num">
-        <span className="traffic" title="Bytes from the client to the host">
-          <Icon name="arrowUp" />
-          {formatBytes(session.bytesToTarget)}
-        </span>
-        <span className="traffic" title="Bytes from the host to the client">
-          <Icon name="arrowDown" />
-          {formatBytes(session.bytesToClient)}
+      <td className="num" data-label="Sent / received">
+        <span>
+          <span className="traffic" title="Bytes from the client to the host">
+            <Icon name="arrowUp" />
+            {formatBytes(session.bytesToTarget)}
+          </span>
+          <span className="traffic" title="Bytes from the host to the client">
+            <Icon name="arrowDown" />
+            {formatBytes(session.bytesToClient)}
+          </span>
         </span>
       </td>
       <td className="actions">
@@ -63,14 +123,93 @@ function SessionRow(props: { session: SessionInfo; now: number; onDisconnect: (s
   );
 }
 
+/** Disconnect only, or disconnect and revoke the token in one step, so the client cannot simply reconnect. */
+function DisconnectDialog(props: {
+  session: SessionInfo;
+  facts: TokenFacts;
+  onClose: () => void;
+  onDisconnect: (revoke: boolean) => Promise<void>;
+}) {
+  const { session, facts } = props;
+  const [busy, setBusy] = useState<'disconnect' | 'revoke' | undefined>(undefined);
+  const [error, setError] = useState<string | undefined>(undefined);
+  const run = async (revoke: boolean): Promise<void> => {
+    setBusy(revoke ? 'revoke' : 'disconnect');
+    setError(undefined);
+    try {
+      await props.onDisconnect(revoke);
+      props.onClose();
+    } catch (caught) {
+      setError(errorMessage(caught));
+      setBusy(undefined);
+    }
+  };
+  const tokenText = facts.name ? `the token “${facts.name}”` : 'its token';
+  return (
+    <Dialog
+      title="Disconnect this session?"
+      onClose={props.onClose}
+      footer={
+        <>
+          <button type="button" className="btn" onClick={props.onClose} disabled={busy !== undefined}>
+            Cancel
+          </button>
+          <button
+            type="button"
+            className="btn btn-danger-ghost"
+            onClick={() => void run(false)}
+            disabled={busy !== undefined}
+          >
+            {busy === 'disconnect' ? 'Disconnecting…' : 'Disconnect'}
+          </button>
+          <button
+            type="button"
+            className="btn btn-danger"
+            onClick={() => void run(true)}
+            disabled={busy !== undefined || facts.revoked}
+          >
+            {busy === 'revoke' ? 'Working…' : 'Disconnect and revoke'}
+          </button>
+        </>
+      }
+    >
+      <div className="confirm-text">
+        <p>
+          <strong>{clientLabel(session)}</strong> will be disconnected from <strong>{session.host}</strong>. The client
+          is told that an administrator ended the session.
+        </p>
+        <p className="muted">
+          <strong>Disconnect</strong> leaves {tokenText} valid: the client can connect again.{' '}
+          <strong>Disconnect and revoke</strong> also stops {tokenText} for good, wherever it is saved.
+        </p>
+      </div>
+      {error ? (
+        <p className="form-error" role="alert">
+          {error}
+        </p>
+      ) : null}
+    </Dialog>
+  );
+}
+
 export function SessionsView() {
   const sessions = useHomegate((state) => state.sessions);
   const load = useHomegate((state) => state.sessionsLoad);
   const loadSessions = useHomegate((state) => state.loadSessions);
   const disconnectSession = useHomegate((state) => state.disconnectSession);
+  const revokeToken = useHomegate((state) => state.revokeToken);
+  const loadTokens = useHomegate((state) => state.loadTokens);
+  const tokenList = useHomegate((state) => state.tokens);
   const notify = useHomegate((state) => state.notify);
   const now = useNow(1000);
   const [confirming, setConfirming] = useState<SessionInfo | undefined>(undefined);
+  const tokens = useMemo(() => new Map(tokenList.map((token) => [token.jti.toLowerCase(), token])), [tokenList]);
+  const tokenIds = sessions.map((session) => session.tokenId).join(' ');
+
+  // A session opened with a token this page has not seen (just issued, or from the command line): list again.
+  useEffect(() => {
+    void loadTokens();
+  }, [loadTokens, tokenIds]);
 
   let content;
   if (load.phase === 'error' && sessions.length === 0) {
@@ -93,6 +232,7 @@ export function SessionsView() {
             <tr>
               <th scope="col">Host</th>
               <th scope="col">Client</th>
+              <th scope="col">Token</th>
               <th scope="col">Transport</th>
               <th scope="col" className="num">
                 Duration
@@ -107,7 +247,13 @@ export function SessionsView() {
           </thead>
           <tbody>
             {sessions.map((session) => (
-              <SessionRow key={session.id} session={session} now={now} onDisconnect={setConfirming} />
+              <SessionRow
+                key={session.id}
+                session={session}
+                facts={tokenFacts(session, tokens)}
+                now={now}
+                onDisconnect={setConfirming}
+              />
             ))}
           </tbody>
         </table>
@@ -125,24 +271,22 @@ export function SessionsView() {
         {content}
       </section>
       {confirming ? (
-        <ConfirmDialog
-          title="Disconnect this session?"
-          confirmLabel="Disconnect"
-          danger
+        <DisconnectDialog
+          session={confirming}
+          facts={tokenFacts(confirming, tokens)}
           onClose={() => setConfirming(undefined)}
-          onConfirm={async () => {
+          onDisconnect={async (revoke) => {
+            if (revoke) await revokeToken(confirming.tokenId);
+            // Revoking ends every session of the token already; the session may be gone by now.
             await disconnectSession(confirming.id);
-            notify('success', `Disconnected ${clientLabel(confirming)} from ${confirming.host}.`);
+            notify(
+              'success',
+              revoke
+                ? `Disconnected ${clientLabel(confirming)} and revoked its token: it cannot connect again.`
+                : `Disconnected ${clientLabel(confirming)} from ${confirming.host}.`,
+            );
           }}
-        >
-          <p>
-            <strong>{clientLabel(confirming)}</strong> will be disconnected from <strong>{confirming.host}</strong>. The
-            client is told that an administrator ended the session.
-          </p>
-          <p className="muted">
-            Its token stays valid: the client can connect again. Revoke the token under Access to keep it out.
-          </p>
-        </ConfirmDialog>
+        />
       ) : null}
     </>
   );

@@ -6,6 +6,8 @@ import { Field, fieldErrors } from '../components/Field.tsx';
 import { Icon } from '../components/Icon.tsx';
 import { PageHeader } from '../components/PageHeader.tsx';
 import { ErrorState, LoadingState } from '../components/States.tsx';
+import { drafts } from '../drafts.ts';
+import { useFocusInvalid } from '../hooks/useFocusInvalid.ts';
 import { useHomegate } from '../store/context.tsx';
 
 /** What the form edits: numbers as typed, lifetimes in minutes (the contract stores seconds). */
@@ -31,23 +33,27 @@ function toDraft(settings: EditableSettings): Draft {
   };
 }
 
-const toNumber = (text: string): number => (text.trim() === '' ? Number.NaN : Number(text));
+/** Plain decimal digits only: `1e3`, `0x10`, `+5` and `1_000` are not minutes a person means. */
+const toInteger = (text: string): number => (/^\d{1,7}$/.test(text.trim()) ? Number(text.trim()) : Number.NaN);
+/** The token lifetime may be a fraction of a minute (at least half of one), still in plain decimal. */
+const toMinutes = (text: string): number =>
+  /^\d{1,7}(\.\d{1,2})?$/.test(text.trim()) ? Number(text.trim()) : Number.NaN;
 
 function fromDraft(draft: Draft): unknown {
   return {
     publicNames: draft.publicNames,
-    paaTtlSeconds: Math.round(toNumber(draft.paaTtlMinutes) * 60),
-    idleTimeoutMinutes: toNumber(draft.idleTimeoutMinutes),
-    maxSessionMinutes: toNumber(draft.maxSessionMinutes),
+    paaTtlSeconds: Math.round(toMinutes(draft.paaTtlMinutes) * 60),
+    idleTimeoutMinutes: toInteger(draft.idleTimeoutMinutes),
+    maxSessionMinutes: toInteger(draft.maxSessionMinutes),
     consentMessage: draft.consentMessage,
     serviceMessage: draft.serviceMessage,
   };
 }
 
 const FRIENDLY: Readonly<Record<string, string>> = {
-  paaTtlSeconds: 'use half a minute to 1,440 minutes (a day)',
-  idleTimeoutMinutes: 'use 0 (never) to 10,080 minutes (a week)',
-  maxSessionMinutes: 'use 0 (no limit) to 10,080 minutes (a week)',
+  paaTtlSeconds: 'use half a minute to 1,440 minutes (a day), in plain digits such as 15 or 0.5',
+  idleTimeoutMinutes: 'use 0 (never) to 10,080 minutes (a week), in whole minutes',
+  maxSessionMinutes: 'use 0 (no limit) to 10,080 minutes (a week), in whole minutes',
   consentMessage: `${MESSAGE_MAX} characters at most`,
   serviceMessage: `${MESSAGE_MAX} characters at most`,
 };
@@ -146,6 +152,7 @@ function PublicNames(props: {
 
 function NumberField(props: {
   label: string;
+  decimals?: boolean;
   value: string;
   error: string | undefined;
   hint: string;
@@ -159,7 +166,7 @@ function NumberField(props: {
           <input
             {...control}
             className="input mono"
-            inputMode="decimal"
+            inputMode={props.decimals ? 'decimal' : 'numeric'}
             value={props.value}
             onChange={(event) => props.onChange(event.target.value)}
           />
@@ -199,23 +206,39 @@ function MessageField(props: {
   );
 }
 
+/** The key of the Settings edit among the kept drafts (./drafts.ts): the view's id. */
+const DRAFT_KEY = 'settings';
+
 function SettingsForm(props: { settings: EditableSettings }) {
   const saveSettings = useHomegate((state) => state.saveSettings);
   const notify = useHomegate((state) => state.notify);
-  const [draft, setDraft] = useState<Draft>(() => toDraft(props.settings));
+  const setUnsaved = useHomegate((state) => state.setUnsaved);
+  // An edit left unsaved when the session expired comes back after signing in again.
+  const [restored] = useState(() => drafts.get<Draft>(DRAFT_KEY));
+  const [draft, setDraft] = useState<Draft>(() => restored ?? toDraft(props.settings));
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | undefined>(undefined);
+  const { ref, attempted } = useFocusInvalid<HTMLFormElement>();
   const errors = validate(draft);
   const dirty = JSON.stringify(draft) !== JSON.stringify(toDraft(props.settings));
   const set = <K extends keyof Draft>(key: K, value: Draft[K]): void => setDraft((d) => ({ ...d, [key]: value }));
 
+  useEffect(() => {
+    if (dirty) drafts.set(DRAFT_KEY, draft);
+    else drafts.delete(DRAFT_KEY);
+    setUnsaved(dirty ? 'Settings' : undefined);
+  }, [dirty, draft, setUnsaved]);
+  useEffect(() => () => setUnsaved(undefined), [setUnsaved]);
+
   const submit = async (): Promise<void> => {
     setError(undefined);
+    attempted();
     const parsed = EditableSettingsSchema.safeParse(fromDraft(draft));
     if (!parsed.success || Object.keys(errors).length > 0) return;
     setBusy(true);
     try {
       const saved = await saveSettings(parsed.data);
+      drafts.delete(DRAFT_KEY);
       setDraft(toDraft(saved));
       notify('success', 'Settings saved.');
     } catch (caught) {
@@ -227,6 +250,7 @@ function SettingsForm(props: { settings: EditableSettings }) {
 
   return (
     <form
+      ref={ref}
       className="settings-form"
       noValidate
       aria-label="Settings"
@@ -235,6 +259,11 @@ function SettingsForm(props: { settings: EditableSettings }) {
         void submit();
       }}
     >
+      {restored && dirty ? (
+        <p className="callout callout-info" role="status">
+          Your unsaved changes were kept while you signed in again. Save them, or discard them.
+        </p>
+      ) : null}
       <section className="card" aria-labelledby="settings-reach">
         <h2 className="card-title" id="settings-reach">
           Reaching the gateway
@@ -253,6 +282,7 @@ function SettingsForm(props: { settings: EditableSettings }) {
           <NumberField
             label="Default token lifetime"
             unit="min"
+            decimals
             value={draft.paaTtlMinutes}
             error={errors.paaTtlSeconds}
             hint="For new tokens and .rdp files, unless chosen otherwise."
@@ -303,14 +333,17 @@ function SettingsForm(props: { settings: EditableSettings }) {
         </p>
       ) : null}
       <div className="form-actions sticky-actions">
-        <button type="submit" className="btn btn-primary" disabled={!dirty || busy || Object.keys(errors).length > 0}>
+        <button type="submit" className="btn btn-primary" disabled={!dirty || busy}>
           {busy ? 'Saving…' : 'Save changes'}
         </button>
         <button
           type="button"
           className="btn"
           disabled={!dirty || busy}
-          onClick={() => setDraft(toDraft(props.settings))}
+          onClick={() => {
+            drafts.delete(DRAFT_KEY);
+            setDraft(toDraft(props.settings));
+          }}
         >
           Discard
         </button>

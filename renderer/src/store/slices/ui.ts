@@ -7,6 +7,12 @@ export function isViewId(value: string): value is ViewId {
   return (VIEWS as readonly string[]).includes(value);
 }
 
+/** The view a URL's hash names (`#settings`), if any: where a reload or a new sign-in should land. */
+export function viewFromHash(hash: string): ViewId | undefined {
+  const wanted = hash.replace(/^#/, '');
+  return isViewId(wanted) ? wanted : undefined;
+}
+
 export interface Notice {
   readonly id: number;
   readonly tone: 'success' | 'error' | 'info';
@@ -21,7 +27,14 @@ export interface UiSlice {
   /** A host chosen elsewhere (a host row's "Export" or "Issue token"), to preselect in the next view. */
   readonly focusHost: string | undefined;
   readonly notices: readonly Notice[];
+  /** What has unsaved edits (a view's name), so leaving it asks first; undefined when nothing does. */
+  readonly unsaved: string | undefined;
+  readonly setUnsaved: (what: string | undefined) => void;
   readonly navigate: (view: ViewId, focusHost?: string) => void;
+  /** Set by "Go to Hosts" where a host is missing: the Hosts view opens its Add-host dialog at once. */
+  readonly addHostRequested: boolean;
+  readonly openAddHost: () => void;
+  readonly takeAddHostRequest: () => boolean;
   readonly notify: (tone: Notice['tone'], text: string) => void;
   readonly dismissNotice: (id: number) => void;
 }
@@ -32,6 +45,19 @@ export const createUiSlice: SliceCreator<UiSlice> = (set, get) => {
     view: 'sessions',
     focusHost: undefined,
     notices: [],
+    unsaved: undefined,
+    addHostRequested: false,
+    openAddHost() {
+      set({ view: 'hosts', focusHost: undefined, addHostRequested: true });
+    },
+    takeAddHostRequest() {
+      if (!get().addHostRequested) return false;
+      set({ addHostRequested: false });
+      return true;
+    },
+    setUnsaved(unsaved) {
+      if (get().unsaved !== unsaved) set({ unsaved });
+    },
     navigate(view, focusHost) {
       // Staying on the same view (the hash catching up with a click) keeps the host that came with it.
       set({ view, focusHost: focusHost ?? (view === get().view ? get().focusHost : undefined) });

@@ -1,0 +1,98 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  auditEventLabel,
+  auditToCsv,
+  auditToJson,
+  dayStart,
+  describeAudit,
+  rawLine,
+} from '../../renderer/src/audit-format.ts';
+import type { IssuedToken } from '../../shared/model/ui.ts';
+
+const TOKEN: IssuedToken = {
+  jti: 'ABCDEF12-0000-4000-8000-000000000001',
+  kind: 'device',
+  host: 'desktop',
+  label: undefined,
+  device: 'Sam’s iPad',
+  singleUse: false,
+  issuedAt: '2030-01-01T00:00:00.000Z',
+  expiresAt: '2030-02-01T00:00:00.000Z',
+  revokedAt: undefined,
+};
+const tokens = new Map([[TOKEN.jti.toLowerCase(), TOKEN]]);
+
+describe('the audit log in words', () => {
+  it('names the device behind a token id, sizes and durations instead of byte counts', () => {
+    const end = {
+      time: '2030-01-01T10:00:00.000Z',
+      event: 'tunnel.end',
+      client: '192.0.2.7',
+      clientName: 'LAPTOP',
+      tokenId: TOKEN.jti.toLowerCase(),
+      host: 'desktop',
+      reason: 'client-closed',
+      bytesToTarget: 1536,
+      bytesToClient: 5 * 1024 * 1024,
+      durationMs: 65 * 60 * 1000,
+    };
+    assert.equal(
+      describeAudit(end, tokens),
+      'LAPTOP left desktop after 1 h 5 min: the client closed the connection. Sent 1.5 KB, received 5 MB.',
+    );
+    assert.equal(
+      describeAudit({ ...end, event: 'tunnel.connect' }, tokens),
+      'LAPTOP connected to desktop with “Sam’s iPad”.',
+    );
+    assert.equal(
+      describeAudit({ ...end, event: 'tunnel.connect', tokenId: '0123456789abcdef' }, new Map()),
+      'LAPTOP connected to desktop with token 01234567….',
+    );
+    assert.equal(auditEventLabel('tunnel.end'), 'Disconnected');
+    assert.equal(auditEventLabel('something.new'), 'something.new');
+  });
+
+  it('says who did an admin action and from where', () => {
+    assert.equal(
+      describeAudit(
+        {
+          time: 't',
+          event: 'host.added',
+          host: 'nas',
+          address: '10.0.0.5',
+          port: 3390,
+          via: 'web',
+          client: '192.0.2.1',
+        },
+        tokens,
+      ),
+      'Added nas at 10.0.0.5:3390 from 192.0.2.1.',
+    );
+    assert.equal(
+      describeAudit(
+        { time: 't', event: 'token.issued', kind: 'device', host: 'desktop', device: 'phone', via: 'app' },
+        tokens,
+      ),
+      'Issued a per-device token for desktop on “phone” in the app.',
+    );
+  });
+
+  it('exports CSV with a header, quoted cells, defused formulas and the raw line; JSON as the records', () => {
+    const entry = { time: '2030-01-01T10:00:00.000Z', event: 'tunnel.refused', client: '=cmd', detail: 'bad, "token"' };
+    const csv = auditToCsv([entry], tokens);
+    const [header, row, last] = csv.split('\r\n');
+    assert.equal(header, 'time,event,what happened,host,client,token,raw');
+    assert.ok(row?.startsWith('2030-01-01T10:00:00.000Z,tunnel.refused,"Refused =cmd: bad, ""token"".",,"\'=cmd",,'));
+    assert.ok(row?.endsWith(`"${rawLine(entry).replaceAll('"', '""')}"`));
+    assert.equal(last, '');
+    assert.deepEqual(JSON.parse(auditToJson([entry])), [entry]);
+  });
+
+  it('reads a date input as the start of that local day', () => {
+    assert.equal(dayStart('2030-03-04'), new Date(2030, 2, 4).toISOString());
+    assert.equal(dayStart('2030-03-04', 1), new Date(2030, 2, 5).toISOString());
+    assert.equal(dayStart(''), undefined);
+    assert.equal(dayStart('04/03/2030'), undefined);
+  });
+});
