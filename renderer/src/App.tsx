@@ -5,7 +5,7 @@ import { Icon } from './components/Icon.tsx';
 import { Notices } from './components/Notices.tsx';
 import { Sidebar } from './components/Sidebar.tsx';
 import { StatusBar } from './components/StatusBar.tsx';
-import { useHomegate } from './store/context.tsx';
+import { useHomegate, useHomegateStore } from './store/context.tsx';
 import { viewFromHash, type ViewId } from './store/slices/ui.ts';
 import { AccessView } from './views/AccessView.tsx';
 import { AuditView } from './views/AuditView.tsx';
@@ -39,8 +39,11 @@ const VIEW_TITLES: Readonly<Record<ViewId, string>> = {
  * Catches a render error in a view, so the window shows what happened and a way on instead of going blank. The
  * sidebar and status bar stay usable; another view, or Try again, renders afresh.
  */
-export class ViewErrorBoundary extends Component<{ children: ReactNode }, { error: Error | undefined }> {
-  override state: { error: Error | undefined } = { error: undefined };
+export class ViewErrorBoundary extends Component<
+  { children: ReactNode; onRetry: () => Promise<unknown> },
+  { error: Error | undefined; retrying: boolean }
+> {
+  override state: { error: Error | undefined; retrying: boolean } = { error: undefined, retrying: false };
 
   static getDerivedStateFromError(error: unknown): { error: Error } {
     return { error: error instanceof Error ? error : new Error(String(error)) };
@@ -61,8 +64,17 @@ export class ViewErrorBoundary extends Component<{ children: ReactNode }, { erro
           section.
         </p>
         <div className="state-actions">
-          <button type="button" className="btn btn-primary" onClick={() => this.setState({ error: undefined })}>
-            Try again
+          <button
+            type="button"
+            className="btn btn-primary"
+            disabled={this.state.retrying}
+            onClick={() => {
+              // Fetch afresh first: the data that broke the view may be what the store still holds.
+              this.setState({ retrying: true });
+              void this.props.onRetry().finally(() => this.setState({ error: undefined, retrying: false }));
+            }}
+          >
+            {this.state.retrying ? 'Trying again…' : 'Try again'}
           </button>
           <button type="button" className="btn" onClick={() => window.location.reload()}>
             Reload the page
@@ -169,6 +181,19 @@ export function App() {
   const mainRef = useRef<HTMLElement>(null);
   const firstRender = useRef(true);
   const route = useHashRoute();
+  const store = useHomegateStore();
+  const reloadAll = (): Promise<unknown> => {
+    const state = store.getState();
+    return Promise.allSettled([
+      state.loadStatus(),
+      state.loadSessions(),
+      state.loadHosts(),
+      state.loadTokens(),
+      state.loadSettings(),
+      state.loadCertificate(),
+      state.loadAudit(),
+    ]);
+  };
   useEffect(() => {
     // Move focus to the new view for keyboard and screen-reader users, but not on the first paint.
     if (firstRender.current) {
@@ -195,7 +220,7 @@ export function App() {
       <main id="main" className="main" ref={mainRef} tabIndex={-1}>
         <div className="main-inner">
           <StaleNotice />
-          <ViewErrorBoundary key={view}>
+          <ViewErrorBoundary key={view} onRetry={reloadAll}>
             <View />
           </ViewErrorBoundary>
         </div>

@@ -21,6 +21,13 @@ export function useHomegate<T>(selector: (state: HomegateState) => T): T {
   return useStore(store, selector);
 }
 
+/** The store itself, for actions that read state when they run rather than on render. */
+export function useHomegateStore(): HomegateStore {
+  const store = useContext(StoreContext);
+  if (!store) throw new Error('useHomegateStore outside StoreProvider');
+  return store;
+}
+
 export function useTransport(): HomegateTransport {
   const transport = useContext(TransportContext);
   if (!transport) throw new Error('useTransport outside StoreProvider');
