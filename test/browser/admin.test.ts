@@ -6,12 +6,10 @@
  * test-artifacts/screenshots/ (git-ignored) for a person to look at.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { after, before, describe, test } from 'node:test';
-import { chromium, type Browser, type BrowserContext, type ConsoleMessage, type Page } from 'playwright-core';
+import type { Browser, BrowserContext, ConsoleMessage, Page } from 'playwright-core';
 import {
   SHADOW_SERVER_TOOLS,
   XFREERDP_AUTH_ONLY,
@@ -19,7 +17,6 @@ import {
   XFREERDP_EXIT,
   XFREERDP_TOOLS,
   describeXfreerdpResult,
-  findTool,
   makeTempDir,
   readAuditLog,
   runXfreerdp,
@@ -32,51 +29,14 @@ import {
   type TempDir,
   type XfreerdpClient,
 } from '../e2e/harness/index.ts';
+import { SCREENSHOTS, launchChromium, setAdminPassword } from './support.ts';
 
 const skip = skipUnlessTools([...new Set(['chromium', ...SHADOW_SERVER_TOOLS, ...XFREERDP_TOOLS])]);
 
-const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const SCREENSHOTS = join(PROJECT_ROOT, 'test-artifacts/screenshots');
 const PASSWORD = 'a browser test password';
 const STEP_TIMEOUT_MS = 90_000;
 const UI_TIMEOUT_MS = 15_000;
 const CLIENT_TIMEOUT_MS = 30_000;
-
-/** Flags that work for Debian's Chromium here (shared/stack.md §5). */
-const CHROMIUM_ARGS = [
-  '--no-sandbox',
-  '--disable-gpu',
-  '--disable-quic',
-  '--no-first-run',
-  '--disable-background-networking',
-  '--disable-component-update',
-  '--disable-sync',
-  '--disable-dev-shm-usage',
-];
-
-/** `homegate admin set-password`, with the password on standard input as a person would pipe it. */
-async function setAdminPassword(dataDir: string, password: string): Promise<void> {
-  const child = spawn(
-    process.execPath,
-    [join(PROJECT_ROOT, 'bin/homegate.js'), 'admin', 'set-password', '--data-dir', dataDir],
-    { stdio: ['pipe', 'pipe', 'pipe'] },
-  );
-  let output = '';
-  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-  child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
-  child.stdin.end(`${password}\n`);
-  const code = await new Promise<number | null>((resolve, reject) => {
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`admin set-password did not finish: ${output}`));
-    }, 20_000);
-    child.on('exit', (exitCode) => {
-      clearTimeout(timer);
-      resolve(exitCode);
-    });
-  });
-  assert.equal(code, 0, `admin set-password failed: ${output}`);
-}
 
 /** The claims of a JWT, unverified: the test only reads what the gateway put in. */
 function jwtClaims(token: string): Record<string, unknown> {
@@ -135,11 +95,7 @@ describe('the web admin page in Chromium, against homegate serve', { skip, timeo
     await setAdminPassword(data.path, PASSWORD);
     serve = await startHomegateServe(data.path);
     adminUrl = `https://127.0.0.1:${serve.port}/admin/`;
-    browser = await chromium.launch({
-      executablePath: process.env.CHROMIUM_PATH ?? findTool('chromium') ?? '/usr/bin/chromium',
-      headless: true,
-      args: CHROMIUM_ARGS,
-    });
+    browser = await launchChromium();
     // The gateway's certificate comes from its own local CA, which this browser does not trust.
     context = await browser.newContext({
       ignoreHTTPSErrors: true,
@@ -248,7 +204,9 @@ describe('the web admin page in Chromium, against homegate serve', { skip, timeo
       const claims = jwtClaims(token);
       assert.equal(typeof claims.jti, 'string');
       await shot('06-access-new-token');
+      // Not copied: closing asks first, since the token is shown only once.
       await issued.getByRole('button', { name: 'Done' }).click();
+      await issued.getByRole('button', { name: 'Close without copying' }).click();
       await issued.waitFor({ state: 'detached' });
       const row = page.locator(`tr[data-jti="${String(claims.jti)}"]`);
       await row.getByText('active').waitFor();
@@ -363,7 +321,7 @@ describe('the web admin page in Chromium, against homegate serve', { skip, timeo
       await row.getByRole('button', { name: /^Disconnect/ }).click();
       const confirm = page.getByRole('dialog', { name: 'Disconnect this session?' });
       await shot('11-sessions-confirm');
-      await confirm.getByRole('button', { name: 'Disconnect' }).click();
+      await confirm.getByRole('button', { name: 'Disconnect', exact: true }).click();
       const exit = await client.waitForExit(15_000);
       assert.equal(exit.exitCode, XFREERDP_EXIT.CONN_FAILED, describeXfreerdpResult(exit));
       await page.getByText('No one is connected').waitFor();
@@ -405,8 +363,8 @@ describe('the web admin page in Chromium, against homegate serve', { skip, timeo
     await shot('14-audit');
     await page.getByLabel('Event type').selectOption('host.added');
     const rows = page.locator('.table-audit tbody tr');
-    await rows.first().getByText('host.added').waitFor();
-    for (const text of await rows.allTextContents()) assert.match(text, /host\.added/);
+    await rows.first().getByText('Host added').waitFor();
+    for (const text of await rows.allTextContents()) assert.match(text, /Host added/);
   });
 
   test('every view is labelled and reachable from the keyboard', { timeout: STEP_TIMEOUT_MS }, async () => {
