@@ -118,7 +118,7 @@ describe('the desktop shell on the electron stand-in', { skip, timeout: 6 * TEST
       await screenshot(run.page, 'desktop-live-session');
 
       await row.click();
-      await run.page.getByRole('dialog').getByRole('button', { name: 'Disconnect' }).click();
+      await run.page.getByRole('dialog').getByRole('button', { name: 'Disconnect', exact: true }).click();
       const result = await client.waitForExit(CLIENT_TIMEOUT_MS);
       assert.notEqual(result.exitCode, 0, describeXfreerdpResult(result));
       const end = await waitForAudit(dirs().dataDir, (r) => r.event === 'tunnel.end' && r.session === connect.session);
