@@ -123,6 +123,29 @@ describe('GET /connect', { timeout: 120_000 }, () => {
     assert.equal((await send('POST', '/admin/connect?host=desk', { cookie })).status, 405);
   });
 
+  it('a browser, while no public name is set, is told the file works only at home, then downloads it', async () => {
+    const cookie = await sessionCookie();
+    const accept = 'text/html,application/xhtml+xml,*/*;q=0.8';
+    const before = gateway.service.issuedTokens.list().length;
+    const page = await send('GET', '/admin/connect?host=desk', { cookie, accept });
+    assert.equal(page.status, 200);
+    assert.match(String(page.headers['content-type']), /^text\/html/);
+    const html = page.body.toString('utf8');
+    assert.match(html, /will work only inside your home network/);
+    assert.equal(gateway.service.issuedTokens.list().length, before, 'the warning issues no token');
+    const link = /href="(\/admin\/connect\?[^"]+)"/.exec(html)?.[1]?.replaceAll('&amp;', '&');
+    assert.equal(link, '/admin/connect?host=desk&mode=gateway&home=1');
+    const file = await send('GET', link, { cookie, accept });
+    assert.equal(file.status, 200);
+    assert.equal(file.headers['content-type'], 'application/x-rdp');
+
+    const handlers = createCallHandlers(gateway.service, silentLogger);
+    const settings = await handlers['settings.get'](undefined, { via: 'app' });
+    await handlers['settings.update']({ ...settings, publicNames: ['localhost'] }, { via: 'app' });
+    const named = await send('GET', '/admin/connect?host=desk', { cookie, accept });
+    assert.equal(named.headers['content-type'], 'application/x-rdp', 'with a public name the file comes at once');
+  });
+
   it(`answers 429 after ${CONNECT_MAX_PER_WINDOW} downloads per session within the window`, async () => {
     const cookie = await sessionCookie();
     for (let i = 0; i < CONNECT_MAX_PER_WINDOW; i += 1) {

@@ -1,0 +1,71 @@
+import type { RdpOptions } from '../../../../shared/ipc/contract.ts';
+import { CheckField, Field } from '../../components/Field.tsx';
+import { ScreenChoice } from './ScreenChoice.tsx';
+import type { ExportFormState } from './useExportForm.ts';
+
+/** The client options the file carries: screen, sound, shared devices, and a user name for the sign-in prompt. */
+export function DisplayCard({ form }: { form: ExportFormState }) {
+  const { options, setOption } = form;
+  return (
+    <section className="card" aria-labelledby="export-display">
+      <h2 className="card-title" id="export-display">
+        Display and devices
+      </h2>
+      <div className="form-grid">
+        <ScreenChoice value={options.screenMode} onChange={(value) => setOption('screenMode', value)} />
+        <Field label="Sound">
+          {(control) => (
+            <select
+              {...control}
+              className="input"
+              value={options.audio}
+              onChange={(event) => setOption('audio', event.target.value as RdpOptions['audio'])}
+            >
+              <option value="local">Play on this device</option>
+              <option value="remote">Play on the remote computer</option>
+              <option value="off">Do not play</option>
+            </select>
+          )}
+        </Field>
+      </div>
+      <div className="check-list">
+        <CheckField
+          label="Use all monitors"
+          hint="Spans the session across every screen of the client."
+          checked={options.multiMonitor}
+          onChange={(checked) => setOption('multiMonitor', checked)}
+        />
+        <CheckField
+          label="Share the clipboard"
+          hint="Copy and paste between the client and the host."
+          checked={options.clipboard}
+          onChange={(checked) => setOption('clipboard', checked)}
+        />
+        <CheckField
+          label="Share local drives"
+          hint="The host can read and write the client's drives. Leave off unless you need it."
+          checked={options.drives}
+          onChange={(checked) => setOption('drives', checked)}
+        />
+      </div>
+      <Field
+        label="User name"
+        optional
+        error={form.usernameError}
+        hint="Filled in at the client's sign-in prompt. No password is ever stored in the file."
+      >
+        {(control) => (
+          <input
+            {...control}
+            className="input"
+            value={form.username}
+            autoComplete="off"
+            spellCheck={false}
+            placeholder={'DESKTOP\\sam'}
+            onChange={(event) => form.setUsername(event.target.value)}
+          />
+        )}
+      </Field>
+    </section>
+  );
+}
