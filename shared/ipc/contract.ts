@@ -121,6 +121,8 @@ const CertImportRequest = z.union([
   z.object({ pfxBase64: z.string().min(1).max(MAX_IMPORT_BASE64_CHARS), passphrase: z.string().max(1024) }).strict(),
 ]);
 
+const CaExportRequest = z.object({ format: z.enum(['pem', 'der', 'crt', 'android', 'mobileconfig']) }).strict();
+
 /** One page of the audit log, filtered; `before` is the `next` cursor of the page before. */
 const AuditQuery = z
   .object({
@@ -170,9 +172,8 @@ export const contract = {
     'certs.info': call<typeof Empty, CertificateInfo>(Empty),
     'certs.regenerate': call<typeof Empty, CertificateInfo>(Empty),
     'certs.import': call<typeof CertImportRequest, CertificateInfo>(CertImportRequest),
-    'certs.exportCa': call<z.ZodObject<{ format: z.ZodEnum<{ pem: 'pem'; der: 'der' }> }>, ExportedFile>(
-      z.object({ format: z.enum(['pem', 'der']) }).strict(),
-    ),
+    /** The local CA as each platform imports it: PEM, DER, PEM as .crt, Android's DER .crt, an Apple profile. */
+    'certs.exportCa': call<typeof CaExportRequest, ExportedFile>(CaExportRequest),
 
     'settings.get': call<typeof Empty, EditableSettings>(Empty),
     'settings.update': call<typeof EditableSettingsSchema, EditableSettings>(EditableSettingsSchema),

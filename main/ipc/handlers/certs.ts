@@ -1,5 +1,5 @@
-import { X509Certificate } from 'node:crypto';
 import type { CertificateInfo } from '../../../shared/model/ui.ts';
+import { caDownload } from '../../certs/ca-downloads.ts';
 import { prepareImport, type ImportSource } from '../../certs/certificate-import.ts';
 import { loadOrCreateCertificates, storeImportedCertificate, type TlsMaterial } from '../../certs/certificate-store.ts';
 import { CertificateImportError, CertificateStoreBusyError } from '../../certs/errors.ts';
@@ -85,20 +85,6 @@ export function certificateHandlers({ service, logger }: HandlerDeps): Pick<Call
       });
       return info;
     },
-    'certs.exportCa': ({ format }) => {
-      const pem = service.tls.caCertPem;
-      if (format === 'pem') {
-        return Promise.resolve({
-          fileName: 'homegate-ca.pem',
-          mimeType: 'application/x-pem-file',
-          contentBase64: Buffer.from(pem, 'utf8').toString('base64'),
-        });
-      }
-      return Promise.resolve({
-        fileName: 'homegate-ca.cer',
-        mimeType: 'application/pkix-cert',
-        contentBase64: Buffer.from(new X509Certificate(pem).raw).toString('base64'),
-      });
-    },
+    'certs.exportCa': ({ format }) => Promise.resolve(caDownload(service.tls.caCertPem, format)),
   };
 }

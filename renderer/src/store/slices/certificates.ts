@@ -13,7 +13,7 @@ export interface CertificatesSlice {
   readonly loadCertificate: () => Promise<void>;
   readonly regenerateCertificate: () => Promise<CertificateInfo>;
   readonly importCertificate: (request: CertificateImport) => Promise<CertificateInfo>;
-  readonly exportCa: (format: 'pem' | 'der') => Promise<ExportedFile>;
+  readonly exportCa: (format: CallInput<'certs.exportCa'>['format']) => Promise<ExportedFile>;
 }
 
 export const createCertificatesSlice: SliceCreator<CertificatesSlice> = (set, get, api) => ({
