@@ -4,7 +4,7 @@
  *   npm run bench                 full run (~10 minutes)
  *   npm run bench -- --quick      smaller samples (under two minutes)
  *   npm run bench -- --cpu-prof   also profile the gateway (V8 .cpuprofile) and print its top frames
- *   --only=throughput,latency,setup,concurrency   --transports=direct,nginx,homegate-websocket   --out=FILE
+ *   --only=throughput,latency,setup,concurrency,limits   --transports=direct,nginx,homegate-websocket   --out=FILE
  *   --direction=upload|download   (throughput of one direction only, to profile one path)
  *   --gateway-bundle=FILE         run another build of the CLI bundle as the gateway (before/after comparisons)
  *
@@ -28,6 +28,7 @@ import { round } from './lib/stats.ts';
 import { TRANSPORTS, type Transport, type TransportContext } from './lib/transports.ts';
 import { measureConcurrency, type ConcurrencyResult } from './phases/concurrency.ts';
 import { measureLatency, type LatencyRow } from './phases/latency.ts';
+import { measureResourceLimits, printLimits, type LimitsOptions, type LimitsResult } from './phases/resource-limits.ts';
 import { measureSetup, type SetupRow } from './phases/setup.ts';
 import { measureThroughput, type ThroughputRow } from './phases/throughput.ts';
 import { buildReport, printReport } from './report.ts';
@@ -36,7 +37,7 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const MIB = 1024 * 1024;
 /** Above this 1-minute load average other work on the machine skews the numbers. */
 const QUIET_LOAD_AVERAGE = 0.5;
-const PHASES = ['throughput', 'latency', 'setup', 'concurrency'] as const;
+const PHASES = ['throughput', 'latency', 'setup', 'concurrency', 'limits'] as const;
 type Phase = (typeof PHASES)[number];
 
 export interface BenchConfig {
@@ -53,6 +54,7 @@ export interface BenchConfig {
     intervalMs: number;
     trafficMs: number;
   };
+  readonly limits: LimitsOptions;
 }
 
 const QUICK: BenchConfig = {
@@ -69,6 +71,7 @@ const QUICK: BenchConfig = {
     intervalMs: 1_000,
     trafficMs: 3_000,
   },
+  limits: { connections: 1_024, dripMs: 3_000, parallelAddresses: 8, healthSamples: 10 },
 };
 
 const FULL: BenchConfig = {
@@ -85,6 +88,7 @@ const FULL: BenchConfig = {
     intervalMs: 1_000,
     trafficMs: 15_000,
   },
+  limits: { connections: 4_096, dripMs: 3_000, parallelAddresses: 8, healthSamples: 20 },
 };
 
 export interface BenchResults {
@@ -95,6 +99,7 @@ export interface BenchResults {
   readonly latency: LatencyRow[];
   readonly setup: SetupRow[];
   concurrency: ConcurrencyResult | undefined;
+  limits: LimitsResult | undefined;
   readonly profiles: ProfileSummary[];
 }
 
@@ -173,6 +178,7 @@ async function main(): Promise<void> {
     latency: [],
     setup: [],
     concurrency: undefined,
+    limits: undefined,
     profiles: [],
   };
   const load = loadavg().map((value) => value.toFixed(2));
@@ -313,6 +319,14 @@ async function main(): Promise<void> {
         results.concurrency = await measureConcurrency(homegate, context, gateway, config.concurrency, log);
       }
     }
+    if (phases.has('limits')) {
+      // A fresh gateway with the default limits, no tunnel of an earlier phase in its counts.
+      await gateway.stop();
+      gateway = await startGateway();
+      log('bench: resource limits (attackers on 127.0.0.0/8 at every cap)');
+      context = { ...context, gateway, nextToken: await mintPools(2, 2) };
+      results.limits = await measureResourceLimits(context, gateway, config.limits, log);
+    }
     await gateway.stop();
     if (nginx) await nginx.stop();
     await stopChild(target.child);
@@ -326,8 +340,9 @@ async function main(): Promise<void> {
     results.environment.loadAverageAfter = loadavg().map((value) => round(value, 2));
     const report = buildReport(results);
     await mkdir(join(ROOT, 'bench/results'), { recursive: true });
-    await writeFile(outFile, `${JSON.stringify(report, null, 2)}\n`);
+    await writeFile(outFile, `${JSON.stringify({ ...report, limits: results.limits ?? null }, null, 2)}\n`);
     process.stdout.write(printReport(report));
+    if (results.limits) process.stdout.write(printLimits(results.limits));
     process.stdout.write(`\nwritten: ${outFile}\n`);
   } catch (error) {
     keepWork = true;

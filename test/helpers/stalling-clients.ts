@@ -35,6 +35,8 @@ export interface StallPlan {
   readonly kinds: Readonly<Record<StallKind, StallGroup>>;
   /** A byte every this many milliseconds on the trickling kinds (the first one at once). */
   readonly dripMs: number;
+  /** Addresses opening their connections at once (default: every address of the kind). */
+  readonly parallelAddresses?: number;
 }
 
 /**
@@ -84,12 +86,14 @@ export class StallAttack {
   static async start(plan: StallPlan): Promise<StallAttack> {
     const attack = new StallAttack();
     for (const kind of STALL_KINDS) {
-      const group = plan.kinds[kind];
-      await Promise.all(
-        group.addresses.map(async (address) => {
-          for (let i = 0; i < group.perAddress && !attack.#stopped; i++) await attack.#open(kind, address, plan);
-        }),
-      );
+      const { addresses, perAddress } = plan.kinds[kind];
+      let next = 0;
+      const worker = async (): Promise<void> => {
+        for (let address = addresses[next++]; address !== undefined; address = addresses[next++]) {
+          for (let i = 0; i < perAddress && !attack.#stopped; i++) await attack.#open(kind, address, plan);
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(plan.parallelAddresses ?? Infinity, addresses.length) }, worker));
     }
     return attack;
   }
