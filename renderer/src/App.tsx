@@ -8,6 +8,7 @@ import { StatusBar } from './components/StatusBar.tsx';
 import { useHomegate, useHomegateStore } from './store/context.tsx';
 import { viewFromHash, type ViewId } from './store/slices/ui.ts';
 import { AccessView } from './views/AccessView.tsx';
+import { AttemptsView } from './views/AttemptsView.tsx';
 import { AuditView } from './views/AuditView.tsx';
 import { CertificatesView } from './views/CertificatesView.tsx';
 import { ExportView } from './views/ExportView.tsx';
@@ -23,6 +24,7 @@ const VIEW_COMPONENTS: Readonly<Record<ViewId, () => React.JSX.Element>> = {
   certificates: CertificatesView,
   settings: SettingsView,
   audit: AuditView,
+  attempts: AttemptsView,
 };
 
 const VIEW_TITLES: Readonly<Record<ViewId, string>> = {
@@ -33,6 +35,7 @@ const VIEW_TITLES: Readonly<Record<ViewId, string>> = {
   certificates: 'Certificates',
   settings: 'Settings',
   audit: 'Audit log',
+  attempts: 'Recent attempts',
 };
 
 /**

@@ -13,6 +13,7 @@ export const NAV_ITEMS: readonly { readonly id: ViewId; readonly label: string; 
   { id: 'certificates', label: 'Certificates', icon: 'certificates' },
   { id: 'settings', label: 'Settings', icon: 'settings' },
   { id: 'audit', label: 'Audit log', icon: 'audit' },
+  { id: 'attempts', label: 'Recent attempts', icon: 'audit' },
 ];
 
 function SessionCount() {

@@ -1,6 +1,15 @@
 import type { SliceCreator } from '../slice.ts';
 
-export const VIEWS = ['sessions', 'hosts', 'access', 'export', 'certificates', 'settings', 'audit'] as const;
+export const VIEWS = [
+  'sessions',
+  'hosts',
+  'access',
+  'export',
+  'certificates',
+  'settings',
+  'audit',
+  'attempts',
+] as const;
 export type ViewId = (typeof VIEWS)[number];
 
 export function isViewId(value: string): value is ViewId {
