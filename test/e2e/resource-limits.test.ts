@@ -36,7 +36,7 @@ import {
 const skip = skipUnlessFlavour(FREERDP2, SHADOW_SERVER_TOOLS);
 const CLIENT_TIMEOUT_MS = 30_000;
 const ADDRESSES_PER_KIND = 2;
-const LOAD = Number(process.env.HOMEGATE_LIMITS_LOAD ?? 48);
+const LOAD = Number(process.env.HOMEGATE_LIMITS_LOAD) || 48;
 /** Connections each attacker address opens; two more than its cap, so that the cap refuses some. */
 const PER_ADDRESS = Math.max(3, Math.floor(LOAD / (STALL_KINDS.length * ADDRESSES_PER_KIND)));
 const CAP = PER_ADDRESS - 2;
