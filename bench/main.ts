@@ -59,7 +59,7 @@ export interface BenchConfig {
 
 const QUICK: BenchConfig = {
   mode: 'quick',
-  deadlineMs: 115_000,
+  deadlineMs: 150_000,
   timeoutMs: 10_000,
   throughput: { bytes: 64 * MIB, runs: 3, chunkBytes: 16 * 1024, warmupBytes: 8 * MIB },
   latency: { packetBytes: 64, count: 2_000, warmup: 200 },
