@@ -82,7 +82,7 @@ export async function boot(): Promise<BootedApp | undefined> {
     // Only once this app owns the data directory (a `homegate serve` on it would have held the port): the keys the
     // CLI wrote plain are sealed now, after which the CLI can no longer use them.
     await secrets.sealPlainKeys(dataDir);
-    const handlers = createCallHandlers(service, logger);
+    const handlers = createCallHandlers(service, logger, { appState: state });
     const windows = setupWindows(state);
     disposers.push(windows.dispose);
     disposers.push(serveContractOverIpc(handlers, (sender) => sender === windows.current()?.webContents, logger));

@@ -16,7 +16,7 @@ export const NO_ONBOARDING_PROGRESS: OnboardingProgress = { completedSteps: [], 
 /** What a contract handler needs of the app's state: onboarding progress, read and saved. */
 export interface AppStateStore {
   getOnboarding(): OnboardingProgress;
-  setOnboarding(progress: OnboardingProgress): void;
+  setOnboarding(progress: OnboardingProgress): void | Promise<void>;
 }
 
 export interface WindowBounds {

@@ -184,6 +184,11 @@ export const SettingsFileSchema = z
     http: HttpSchema.default(() => HttpSchema.parse({})),
     limits: LimitsSchema.default(() => LimitsSchema.parse({})),
     tls: TlsSchema.default(() => TlsSchema.parse({})),
+    /** Headless first-run onboarding progress (the desktop app keeps its own in app-state.json). */
+    onboarding: z
+      .object({ completedSteps: z.array(z.string().max(64)).max(64), finished: z.boolean() })
+      .strict()
+      .optional(),
   })
   .strict()
   .superRefine((settings, ctx) => {

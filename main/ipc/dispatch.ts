@@ -5,6 +5,7 @@ import {
   type CallOutput,
   type ContractError,
 } from '../../shared/ipc/contract.ts';
+import type { AppStateStore } from '../config/app-state.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { GatewayService } from '../service.ts';
 import { auditHandlers } from './handlers/audit.ts';
@@ -12,6 +13,7 @@ import { certificateHandlers } from './handlers/certs.ts';
 import { doctorHandlers } from './handlers/doctor.ts';
 import { gatewayHandlers } from './handlers/gateway.ts';
 import { hostHandlers } from './handlers/hosts.ts';
+import { onboardingHandlers } from './handlers/onboarding.ts';
 import { rdpHandlers } from './handlers/rdp.ts';
 import { sessionHandlers } from './handlers/sessions.ts';
 import { settingsHandlers } from './handlers/settings.ts';
@@ -48,8 +50,15 @@ export class ContractCallError extends Error implements ContractError {
   }
 }
 
-/** Every call of the contract, one module per domain; the type makes a missing call a compile error. */
-export function createCallHandlers(service: GatewayService, logger: Logger): CallHandlers {
+/**
+ * Every call of the contract, one module per domain; the type makes a missing call a compile error. `appState` is
+ * where onboarding progress is kept: the desktop app passes its own; headless it is the settings file.
+ */
+export function createCallHandlers(
+  service: GatewayService,
+  logger: Logger,
+  options: { readonly appState?: AppStateStore } = {},
+): CallHandlers {
   const deps: HandlerDeps = { service, logger };
   return {
     ...gatewayHandlers(deps),
@@ -61,6 +70,7 @@ export function createCallHandlers(service: GatewayService, logger: Logger): Cal
     ...settingsHandlers(deps),
     ...doctorHandlers(deps),
     ...auditHandlers(deps),
+    ...onboardingHandlers(deps, options.appState),
   };
 }
 

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { HostNameSchema, HostSchema } from '../model/hosts.ts';
 import type { Host } from '../model/hosts.ts';
 import type { ConnectionAttempt, HostReachability } from '../model/doctor.ts';
+import { OnboardingProgressSchema, type LocalRdpServer } from '../model/onboarding.ts';
 import type { SessionInfo } from '../model/sessions.ts';
 import type { AuditEntry, CertificateInfo, ExportedFile, HostProbe, IssuedToken } from '../model/ui.ts';
 
@@ -188,6 +189,14 @@ export const contract = {
     /** Each host's last known reachability (from connections and tests). */
     'doctor.reachability': call<typeof Empty, readonly HostReachability[]>(Empty),
     'audit.query': call<typeof AuditQuery, AuditPage>(AuditQuery),
+
+    /** First-run onboarding: the steps marked done and whether it is over (app-state.json, or settings headless). */
+    'onboarding.get': call<typeof Empty, z.output<typeof OnboardingProgressSchema>>(Empty),
+    'onboarding.save': call<typeof OnboardingProgressSchema, z.output<typeof OnboardingProgressSchema>>(
+      OnboardingProgressSchema,
+    ),
+    /** "This PC": where RDP answers on this machine's loopback and LAN addresses (a short probe of each). */
+    'onboarding.findLocalRdp': call<typeof Empty, readonly LocalRdpServer[]>(Empty),
   },
   events: {
     'sessions.changed': undefined as unknown as readonly SessionInfo[],

@@ -5,6 +5,7 @@
 import type {
   CallInput,
   CallName,
+  CallOutput,
   EditableSettings,
   EventName,
   EventPayload,
@@ -14,6 +15,7 @@ import type {
 import { contract } from '../../shared/ipc/contract.ts';
 import type { ConnectionAttempt, HostReachability } from '../../shared/model/doctor.ts';
 import type { Host } from '../../shared/model/hosts.ts';
+import type { LocalRdpServer } from '../../shared/model/onboarding.ts';
 import type { SessionInfo } from '../../shared/model/sessions.ts';
 import type { AuditEntry, CertificateInfo, IssuedToken } from '../../shared/model/ui.ts';
 import { ApiError } from '../../renderer/src/api/errors.ts';
@@ -72,6 +74,8 @@ export class FakeGateway {
   audit: AuditEntry[] = [];
   attempts: ConnectionAttempt[] = [];
   reachability: HostReachability[] = [];
+  onboarding: CallOutput<'onboarding.get'> = { completedSteps: [], finished: false };
+  localRdp: LocalRdpServer[] = [];
   readonly calls: { name: CallName; input: unknown }[] = [];
   readonly #failures = new Map<CallName, ApiError>();
   readonly #listeners = new Map<EventName, Set<(payload: never) => void>>();
@@ -173,6 +177,9 @@ export class FakeGateway {
         return true;
       }),
     'doctor.reachability': (input) => this.#run('doctor.reachability', input, () => this.reachability),
+    'onboarding.get': (input) => this.#run('onboarding.get', input, () => this.onboarding),
+    'onboarding.save': (input) => this.#run('onboarding.save', input, () => (this.onboarding = input)),
+    'onboarding.findLocalRdp': (input) => this.#run('onboarding.findLocalRdp', input, () => this.localRdp),
     // Newest first by position; `before` is an index into `audit` (oldest first), as the real cursor is a byte offset.
     'audit.query': (input) =>
       this.#run('audit.query', input, () => {

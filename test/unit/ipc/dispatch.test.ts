@@ -58,6 +58,9 @@ const BAD_INPUT: Record<CallName, unknown> = {
   'doctor.clear': 1,
   'doctor.reachability': 'x',
   'audit.query': { limit: 10, from: 'yesterday' },
+  'onboarding.get': { step: 'host' },
+  'onboarding.save': { completedSteps: ['host', 'mine'], finished: false },
+  'onboarding.findLocalRdp': { port: 22 },
 };
 
 /** One input per call that its schema accepts. */
@@ -93,6 +96,9 @@ const GOOD_INPUT: Record<CallName, unknown> = {
   'doctor.clear': undefined,
   'doctor.reachability': undefined,
   'audit.query': { limit: 50, before: 1234, event: 'tunnel.end', search: 'desk', from: '2026-01-01T00:00:00Z' },
+  'onboarding.get': undefined,
+  'onboarding.save': { completedSteps: ['host', 'trust'], finished: true },
+  'onboarding.findLocalRdp': undefined,
 };
 
 describe('dispatchCall', () => {
