@@ -10,6 +10,7 @@ import type { LifecycleSettings, Settings } from './config/schema.ts';
 import { SettingsStore } from './config/settings-store.ts';
 import { createClientAddressResolver } from './gateway/http/forwarded.ts';
 import { GatewayServer } from './gateway/http/gateway-server.ts';
+import type { TunnelRequestInfo } from './gateway/http/connection-id.ts';
 import { LegacyHttpRouter } from './gateway/http/legacy-router.ts';
 import type { PacketTransport } from './gateway/transport/packet-transport.ts';
 import { WebSocketRouter, routeGatewayRequest } from './gateway/http/websocket-router.ts';
@@ -322,8 +323,9 @@ function createRoutes(core: GatewayCore, pause: PauseSwitch): GatewayRoutes {
   });
   const tunnels = new Set<TunnelHandle>();
   /** Runs one MS-TSGU tunnel over any transport; settles when it has ended. Limits are read when it starts. */
-  const startTunnel = (transport: PacketTransport): Promise<void> => {
+  const startTunnel = (transport: PacketTransport, info: TunnelRequestInfo): Promise<void> => {
     const tunnel = runTunnel(transport, {
+      ...info,
       sessions,
       audit,
       logger,

@@ -105,6 +105,8 @@ export interface TunnelDeps<Grant extends TunnelGrant> {
   readonly tickMs?: number;
   /** The clock the limits are measured on (tests); monotonic by default. */
   readonly now?: () => number;
+  /** The client's validated `RDG-Correlation-Id`, recorded in the tunnel's audit lines. */
+  readonly correlationId?: string;
 }
 
 /** A running tunnel, as its owner sees it. */
@@ -272,6 +274,7 @@ class Tunnel<Grant extends TunnelGrant> {
       tokenId: session.grant?.tokenId ?? '',
       host: allowed.name,
       target: `${socket.remoteAddress ?? allowed.address}:${socket.remotePort ?? allowed.port}`,
+      ...(this.#deps.correlationId === undefined ? {} : { correlationId: this.#deps.correlationId }),
       terminate: (reason) => this.terminate(reason),
     });
     this.#log.info('tunnel open', { session: handle.id, host: allowed.name });
@@ -321,6 +324,7 @@ class Tunnel<Grant extends TunnelGrant> {
       ...(grant ? { tokenId: grant.tokenId } : {}),
       ...(this.#host ? { host: this.#host.name } : {}),
       ...(this.#requested === undefined ? {} : { requested: this.#requested }),
+      ...(this.#deps.correlationId === undefined ? {} : { correlationId: this.#deps.correlationId }),
     });
     this.#log.info('tunnel refused', { stage: outcome.state, reason: outcome.reason, detail: outcome.detail });
   }

@@ -14,6 +14,8 @@ export interface SessionStart {
   readonly tokenId: string;
   readonly host: string;
   readonly target: string;
+  /** Gateway sessions: the client's validated `RDG-Correlation-Id`, for the audit log. */
+  readonly correlationId?: string;
   /** Relay sessions: what the ASSOCIATION token said. */
   readonly association?: AssociationInfo;
   /**
@@ -105,6 +107,7 @@ export class SessionRegistry {
       host: start.host,
       target: start.target,
       ...(start.association ? { associationId: start.association.associationId } : {}),
+      ...(start.correlationId === undefined ? {} : { correlationId: start.correlationId }),
     });
     this.#events.emit('start', info);
 

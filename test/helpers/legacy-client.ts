@@ -31,7 +31,7 @@ import {
   MAX_DATA_PAYLOAD_BYTES,
 } from '../../main/gateway/tsgu/constants.ts';
 import { PacketFramer } from '../../main/gateway/tsgu/framer.ts';
-import { FREERDP_CLIENT_CAPS, readResponseHead } from './tsgu-client.ts';
+import { FREERDP_CLIENT_CAPS, readResponseHead, withHeaders } from './tsgu-client.ts';
 import { within } from './wait.ts';
 
 export const LEGACY_DEFAULT_TIMEOUT_MS = 5_000;
@@ -45,12 +45,16 @@ export interface LegacyClientOptions {
   /** PEM of the CA to verify the gateway with; without it the certificate is not verified. */
   readonly ca?: string;
   readonly servername?: string;
+  /** The loopback address to connect from (127.0.0.2 …), to be another client; default the system's choice. */
+  readonly localAddress?: string;
   /** `{guid}` sent on both channels; default a fresh one. */
   readonly connectionId?: string;
   /** Overrides the IN channel's connection id (for mismatch tests). */
   readonly inConnectionId?: string;
   /** Extra header lines on every request (`X-Forwarded-For: ...`). */
   readonly extraHeaders?: readonly string[];
+  /** Replaces FreeRDP's header of that name on every request; undefined leaves it out (`withHeaders`). */
+  readonly headers?: Readonly<Record<string, string | undefined>>;
   /** Extra header lines on the IN requests only. */
   readonly inExtraHeaders?: readonly string[];
   /** Send the chunked IN request on a new connection (as a proxy without upstream keep-alive does). */
@@ -71,11 +75,13 @@ export class LegacyStatusError extends Error {
 /** Opens a connection to the gateway, TLS or plain. */
 export async function openSocket(options: LegacyClientOptions): Promise<Socket> {
   const timeoutMs = options.timeoutMs ?? LEGACY_DEFAULT_TIMEOUT_MS;
+  const from = options.localAddress === undefined ? {} : { localAddress: options.localAddress };
   const socket: Socket = options.plain
-    ? netConnect({ host: options.host, port: options.port })
+    ? netConnect({ host: options.host, port: options.port, ...from })
     : tlsConnect({
         host: options.host,
         port: options.port,
+        ...from,
         servername: options.servername ?? 'localhost',
         ALPNProtocols: ['http/1.1'],
         ...(options.ca === undefined ? { rejectUnauthorized: false } : { ca: options.ca }),
@@ -101,7 +107,12 @@ export async function openSocket(options: LegacyClientOptions): Promise<Socket> 
 export function legacyRequestHead(
   method: 'RDG_OUT_DATA' | 'RDG_IN_DATA',
   connectionId: string,
-  options: { chunked?: boolean; extraHeaders?: readonly string[]; host?: string } = {},
+  options: {
+    chunked?: boolean;
+    extraHeaders?: readonly string[];
+    host?: string;
+    headers?: Readonly<Record<string, string | undefined>>;
+  } = {},
 ): string {
   const lines = [
     `${method} /remoteDesktopGateway/ HTTP/1.1`,
@@ -115,9 +126,8 @@ export function legacyRequestHead(
     `RDG-Connection-Id: ${connectionId}`,
     `RDG-Correlation-Id: {${randomUUID()}}`,
     'RDG-Auth-Scheme: PAA',
-    ...(options.extraHeaders ?? []),
   ];
-  return `${lines.join('\r\n')}\r\n\r\n`;
+  return `${[...withHeaders(lines, options.headers), ...(options.extraHeaders ?? [])].join('\r\n')}\r\n\r\n`;
 }
 
 /** Reads exactly `n` bytes (after `initial`) from a paused socket; returns them and whatever came after. */
@@ -162,7 +172,12 @@ export async function openOutChannel(
   const timeoutMs = options.timeoutMs ?? LEGACY_DEFAULT_TIMEOUT_MS;
   const socket = await openSocket(options);
   try {
-    socket.write(legacyRequestHead('RDG_OUT_DATA', connectionId, { extraHeaders: options.extraHeaders }));
+    socket.write(
+      legacyRequestHead('RDG_OUT_DATA', connectionId, {
+        extraHeaders: options.extraHeaders,
+        headers: options.headers,
+      }),
+    );
     const head = await readResponseHead(socket, timeoutMs);
     if (head.status !== 200) throw new LegacyStatusError('out', head.status);
     const { bytes: seed, rest } = await readExactly(socket, head.rest, SEED_BYTES, timeoutMs);
@@ -179,7 +194,7 @@ export async function openInChannel(options: LegacyClientOptions, connectionId: 
   const extraHeaders = [...(options.extraHeaders ?? []), ...(options.inExtraHeaders ?? [])];
   const first = await openSocket(options);
   try {
-    first.write(legacyRequestHead('RDG_IN_DATA', connectionId, { extraHeaders }));
+    first.write(legacyRequestHead('RDG_IN_DATA', connectionId, { extraHeaders, headers: options.headers }));
     const head = await readResponseHead(first, timeoutMs);
     if (head.status !== 200) throw new LegacyStatusError('in', head.status);
     if (head.headers.get('content-length') !== '0') throw new Error('the IN 200 lacks Content-Length: 0');
@@ -188,7 +203,9 @@ export async function openInChannel(options: LegacyClientOptions, connectionId: 
       first.destroy();
       socket = await openSocket(options);
     }
-    socket.write(legacyRequestHead('RDG_IN_DATA', connectionId, { chunked: true, extraHeaders }));
+    socket.write(
+      legacyRequestHead('RDG_IN_DATA', connectionId, { chunked: true, extraHeaders, headers: options.headers }),
+    );
     return socket;
   } catch (error) {
     first.destroy();
@@ -219,6 +236,7 @@ export class LegacyTsguClient {
   #outEnded = false;
   #channelOpen = false;
   #closeChannelReceived = false;
+  readonly #raw: Buffer[] = [];
   dataBytesReceived = 0;
 
   private constructor(out: Socket, input: Socket, seed: Buffer, rest: Buffer, connectionId: string, timeoutMs: number) {
@@ -420,7 +438,13 @@ export class LegacyTsguClient {
     this.in.destroy();
   }
 
+  /** Every byte the gateway sent on OUT after the seed, as it came off the wire. */
+  get rawReceived(): Buffer {
+    return Buffer.concat(this.#raw);
+  }
+
   #receive(bytes: Buffer): void {
+    this.#raw.push(Buffer.from(bytes));
     for (const packetBytes of this.#framer.push(bytes)) {
       const packet = decodeServerPacket(packetBytes);
       if (packet.type === 'data' && this.#channelOpen) {

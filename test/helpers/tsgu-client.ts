@@ -69,6 +69,8 @@ export interface TsguClientOptions {
   readonly websocketKey?: string;
   /** Extra request header lines (`Name: value`), appended in order. */
   readonly extraHeaders?: readonly string[];
+  /** Replaces FreeRDP's header of that name (case-insensitive) with this value; undefined leaves it out. */
+  readonly headers?: Readonly<Record<string, string | undefined>>;
   /** Default bound of every wait, in ms. */
   readonly timeoutMs?: number;
   readonly maxQueuedDataBytes?: number;
@@ -163,6 +165,8 @@ type Waiter = () => void;
 export class TsguClient {
   readonly socket: TLSSocket;
   readonly timeoutMs: number;
+  /** The 101's headers, names lower-cased. */
+  readonly responseHeaders: ReadonlyMap<string, string>;
   /** Resolves once the TCP connection is gone; never rejects. */
   readonly closed: Promise<CloseInfo>;
   /** Protocol breaches seen from the gateway (data before the channel response, several packets per message…). */
@@ -203,8 +207,14 @@ export class TsguClient {
   #maskPool = Buffer.alloc(0);
   #maskOffset = 0;
 
-  private constructor(socket: TLSSocket, rest: Buffer, options: TsguClientOptions) {
+  private constructor(
+    socket: TLSSocket,
+    rest: Buffer,
+    options: TsguClientOptions,
+    responseHeaders: ReadonlyMap<string, string>,
+  ) {
     this.socket = socket;
+    this.responseHeaders = responseHeaders;
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.#maxQueuedDataBytes = options.maxQueuedDataBytes ?? DEFAULT_MAX_QUEUED_DATA_BYTES;
     this.#echoKeepalives = options.echoKeepalives ?? true;
@@ -279,7 +289,7 @@ export class TsguClient {
       if (version !== undefined && version !== '13') {
         throw new UpgradeRefusedError(status, headers, `Sec-WebSocket-Version ${version}`);
       }
-      return new TsguClient(socket, rest, options);
+      return new TsguClient(socket, rest, options, headers);
     } catch (error) {
       socket.destroy();
       throw error;
@@ -876,9 +886,30 @@ function upgradeRequest(options: TsguClientOptions, key: string, servername: str
     `RDG-Connection-Id: {${randomUUID()}}`,
     `RDG-Correlation-Id: {${randomUUID()}}`,
     'RDG-Auth-Scheme: PAA',
-    ...(options.extraHeaders ?? []),
   ];
-  return `${lines.join('\r\n')}\r\n\r\n`;
+  return `${[...withHeaders(lines, options.headers), ...(options.extraHeaders ?? [])].join('\r\n')}\r\n\r\n`;
+}
+
+/** Request head lines with the named headers replaced (or, for undefined, left out); new names are appended. */
+export function withHeaders(
+  lines: readonly string[],
+  headers: Readonly<Record<string, string | undefined>> = {},
+): string[] {
+  const wanted = new Map(Object.entries(headers).map(([name, value]) => [name.toLowerCase(), { name, value }]));
+  const out: string[] = [];
+  for (const line of lines) {
+    const colon = line.indexOf(':');
+    const name = colon > 0 && !line.includes(' HTTP/1.1') ? line.slice(0, colon).toLowerCase() : undefined;
+    const override = name === undefined ? undefined : wanted.get(name);
+    if (!override) {
+      out.push(line);
+      continue;
+    }
+    wanted.delete(name as string);
+    if (override.value !== undefined) out.push(`${override.name}: ${override.value}`);
+  }
+  for (const { name, value } of wanted.values()) if (value !== undefined) out.push(`${name}: ${value}`);
+  return out;
 }
 
 interface ResponseHead {

@@ -1,7 +1,8 @@
 /**
  * How the gateway pairs the two legacy channels (RDG-Connection-Id) and refuses what does not pair: half-open pairs
- * expire and free their slot, ids are validated, a duplicate or in-use id and a partner from another client are
- * refused, the number of pending pairs is capped, and body framings that invite request smuggling are refused.
+ * expire and free their slot, ids are validated, a duplicate channel is refused, an id may be used again and by
+ * several clients (each pairs with its own), the number of pending pairs is capped, and body framings that invite
+ * request smuggling are refused.
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
@@ -127,17 +128,17 @@ describe('legacy channel pairing', { timeout: 60_000 }, () => {
     }
   });
 
-  it('an id in use by a live tunnel is refused with 409, on either channel', async () => {
+  it('an id in use by a live tunnel can be used again: the new pair is its own tunnel, the live one is untouched', async () => {
     const id = newId();
     const client = await openLegacyTunnel(options({ connectionId: id }), token, { name: 'echo', port: echo.port });
     try {
-      await assert.rejects(
-        openOutChannel(options(), id),
-        (error) => error instanceof LegacyStatusError && error.status === 409,
-      );
-      assert.equal(await statusOf(legacyRequestHead('RDG_IN_DATA', id)), 409);
-      assert.equal(await statusOf(legacyRequestHead('RDG_IN_DATA', id, { chunked: true })), 409);
-      // The live tunnel is untouched.
+      const second = await openLegacyTunnel(options({ connectionId: id }), token, { name: 'echo', port: echo.port });
+      try {
+        second.sendData(Buffer.from('second'));
+        assert.equal((await second.readData(6)).toString(), 'second');
+      } finally {
+        second.destroy();
+      }
       client.sendData(Buffer.from('still here'));
       assert.equal((await client.readData(10)).toString(), 'still here');
     } finally {
@@ -145,7 +146,7 @@ describe('legacy channel pairing', { timeout: 60_000 }, () => {
     }
   });
 
-  it('an IN channel from another client address is refused with 403', async () => {
+  it('an IN channel from another client address does not join a waiting OUT: it waits for its own', async () => {
     // 127.0.0.1 is made a trusted proxy so that a forwarded header can give the IN channel another client address.
     await gateway.service.context.settings.update((s) => ({
       ...s,
@@ -155,13 +156,21 @@ describe('legacy channel pairing', { timeout: 60_000 }, () => {
       const id = newId();
       const out = await openOutChannel(options({ extraHeaders: ['X-Forwarded-For: 192.0.2.10'] }), id);
       try {
+        const expired = gateway.waitForLog(
+          'legacy channel expired waiting for its partner',
+          (r) => r.connectionId === id && r.client === '198.51.100.66',
+        );
         const spoofed = legacyRequestHead('RDG_IN_DATA', id, { extraHeaders: ['X-Forwarded-For: 198.51.100.66'] });
-        assert.equal(await statusOf(spoofed), 403);
-        const chunked = legacyRequestHead('RDG_IN_DATA', id, {
-          chunked: true,
-          extraHeaders: ['X-Forwarded-For: 198.51.100.66'],
-        });
-        assert.equal(await statusOf(chunked), 403);
+        assert.equal(await statusOf(spoofed), 200, 'the first IN request is answered as for any client');
+        const socket = await openSocket(options());
+        try {
+          socket.write(
+            legacyRequestHead('RDG_IN_DATA', id, { chunked: true, extraHeaders: ['X-Forwarded-For: 198.51.100.66'] }),
+          );
+          assert.equal((await expired).channel, 'in');
+        } finally {
+          socket.destroy();
+        }
       } finally {
         out.socket.destroy();
       }

@@ -1,6 +1,6 @@
 /**
  * The HTTP side of the legacy two-channel transport: answers `RDG_OUT_DATA` (without upgrade) and `RDG_IN_DATA`,
- * pairs the two channels of a tunnel by `RDG-Connection-Id` and hands each complete pair, as one
+ * pairs the two channels of a tunnel by `RDG-Connection-Id` and client address and hands each complete pair, as one
  * `LegacyHttpTransport`, to the caller's tunnel starter.
  *
  * An `RDG_IN_DATA` without a body is the client's first IN request: it is answered `200` + `Content-Length: 0` and
@@ -16,7 +16,7 @@ import {
   type PairingRefusal,
   type PendingChannel,
 } from '../transport/legacy-pairing.ts';
-import { parseRdgConnectionId } from './connection-id.ts';
+import { parseRdgConnectionId, tunnelRequestInfo, type TunnelRequestInfo } from './connection-id.ts';
 import type { GatewayRequest } from './gateway-server.ts';
 import type { RequestHead } from './request-head.ts';
 
@@ -25,6 +25,7 @@ export const MAX_FIXED_BODY_BYTES = 2 ** 40;
 
 interface LegacyChannel extends PendingChannel {
   readonly rest: Buffer;
+  readonly info: TunnelRequestInfo;
   /** IN only: how its body is framed. */
   readonly body?: BodyDecoder;
 }
@@ -39,12 +40,11 @@ export interface LegacyRouterOptions {
   readonly logger: Logger;
   readonly limits: () => PairingLimits;
   /** Runs a tunnel over a complete pair; the returned promise settles when the tunnel has ended. */
-  readonly startTunnel: (transport: LegacyHttpTransport) => Promise<void>;
+  readonly startTunnel: (transport: LegacyHttpTransport, info: TunnelRequestInfo) => Promise<void>;
 }
 
 const STATUS_TEXT: Record<number, string> = {
   400: 'Bad Request',
-  403: 'Forbidden',
   409: 'Conflict',
   501: 'Not Implemented',
   503: 'Service Unavailable',
@@ -52,7 +52,7 @@ const STATUS_TEXT: Record<number, string> = {
 
 export class LegacyHttpRouter {
   readonly #logger: Logger;
-  readonly #startTunnel: (transport: LegacyHttpTransport) => Promise<void>;
+  readonly #startTunnel: (transport: LegacyHttpTransport, info: TunnelRequestInfo) => Promise<void>;
   readonly #registry: LegacyPairRegistry<LegacyChannel>;
   #closed = false;
 
@@ -83,14 +83,21 @@ export class LegacyHttpRouter {
 
     if (head.method === 'RDG_OUT_DATA') {
       if (body.kind !== 'none') return this.#reject(request, 400, 'RDG_OUT_DATA with a body');
-      const channel: LegacyChannel = { role: 'out', id, clientAddress: remoteAddress, socket, rest: request.rest };
+      const channel: LegacyChannel = {
+        role: 'out',
+        id,
+        clientAddress: remoteAddress,
+        socket,
+        rest: request.rest,
+        info: tunnelRequestInfo(head.headers),
+      };
       const result = this.#registry.offer(channel);
       if (result.outcome === 'refused') return this.#refuse(request, result.refusal);
       socket.write(legacyOutResponse());
       // Read on while waiting, so that a client that gives up frees its slot at once.
       socket.on('data', () => undefined);
       socket.resume();
-      if (result.outcome === 'paired') this.#pair(result.out, result.in, result.release);
+      if (result.outcome === 'paired') this.#pair(result.out, result.in);
       return;
     }
     if (head.method !== 'RDG_IN_DATA') return this.#reject(request, 400, `unexpected method ${head.method}`);
@@ -110,12 +117,13 @@ export class LegacyHttpRouter {
       clientAddress: remoteAddress,
       socket,
       rest: request.rest,
+      info: tunnelRequestInfo(head.headers),
       body: decoder,
     };
     const result = this.#registry.offer(channel);
     if (result.outcome === 'refused') return this.#refuse(request, result.refusal);
     // Paused until paired: the client's first packets wait in the kernel's buffers, not in ours.
-    if (result.outcome === 'paired') this.#pair(result.out, result.in, result.release);
+    if (result.outcome === 'paired') this.#pair(result.out, result.in);
   }
 
   /** Drops every channel still waiting for its partner and refuses new ones (shutdown). */
@@ -124,13 +132,15 @@ export class LegacyHttpRouter {
     this.#registry.close();
   }
 
-  #pair(out: LegacyChannel, input: LegacyChannel, release: () => void): void {
+  #pair(out: LegacyChannel, input: LegacyChannel): void {
     const transport = new LegacyHttpTransport(
       { out: out.socket, in: input.socket, inRest: input.rest, inBody: input.body ?? new ChunkedDecoder() },
       out.clientAddress,
     );
     this.#logger.debug('legacy channels paired', { client: out.clientAddress, connectionId: out.id });
-    void this.#startTunnel(transport).finally(release);
+    // FreeRDP sends the same correlation id on both channels; the OUT request's wins.
+    const info = out.info.correlationId === undefined ? input.info : out.info;
+    void this.#startTunnel(transport, info);
   }
 
   #refuse(request: GatewayRequest, refusal: PairingRefusal): void {

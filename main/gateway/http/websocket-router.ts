@@ -5,6 +5,7 @@
  */
 import type { Logger } from '../../logging/logger.ts';
 import { WebSocketTransport, isAcceptableWebSocketKey, switchingProtocolsResponse } from '../transport/websocket.ts';
+import { tunnelRequestInfo, type TunnelRequestInfo } from './connection-id.ts';
 import type { GatewayRequest } from './gateway-server.ts';
 import type { LegacyHttpRouter } from './legacy-router.ts';
 import { headerHasToken, type RequestHead } from './request-head.ts';
@@ -15,8 +16,11 @@ export const GATEWAY_PATH = '/remotedesktopgateway/';
 export interface WebSocketRouterOptions {
   readonly logger: Logger;
   /** Runs a tunnel over the upgraded connection; the returned promise settles when the tunnel has ended. */
-  readonly startTunnel: (transport: WebSocketTransport) => Promise<void>;
+  readonly startTunnel: (transport: WebSocketTransport, info: TunnelRequestInfo) => Promise<void>;
 }
+
+/** The one subprotocol answered: the macOS and iOS client offers `binary` (rdpgw notes it); others offer none. */
+const BINARY_SUBPROTOCOL = 'binary';
 
 /** True for an `RDG_OUT_DATA` with `Connection: Upgrade` and `Upgrade: websocket`. */
 export function isWebSocketUpgrade(head: RequestHead): boolean {
@@ -29,7 +33,7 @@ export function isWebSocketUpgrade(head: RequestHead): boolean {
 
 export class WebSocketRouter {
   readonly #logger: Logger;
-  readonly #startTunnel: (transport: WebSocketTransport) => Promise<void>;
+  readonly #startTunnel: (transport: WebSocketTransport, info: TunnelRequestInfo) => Promise<void>;
 
   constructor(options: WebSocketRouterOptions) {
     this.#logger = options.logger;
@@ -43,8 +47,11 @@ export class WebSocketRouter {
     if (head.headers.get('sec-websocket-version') !== '13' || !isAcceptableWebSocketKey(key)) {
       return refuseGatewayRequest(this.#logger, request, '400 Bad Request');
     }
-    socket.write(switchingProtocolsResponse(key));
-    void this.#startTunnel(new WebSocketTransport(socket, rest, remoteAddress));
+    // Subprotocol tokens are case-sensitive (RFC 6455 §4.1); a client offering only others gets none back.
+    const offered = head.headers.get('sec-websocket-protocol')?.split(',') ?? [];
+    const protocol = offered.some((token) => token.trim() === BINARY_SUBPROTOCOL) ? BINARY_SUBPROTOCOL : undefined;
+    socket.write(switchingProtocolsResponse(key, protocol));
+    void this.#startTunnel(new WebSocketTransport(socket, rest, remoteAddress), tunnelRequestInfo(head.headers));
     socket.resume();
   }
 }

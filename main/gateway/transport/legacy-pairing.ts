@@ -1,10 +1,14 @@
 /**
  * The table of half-open legacy tunnels: the first channel of a pair (normally OUT) waits here, bounded in time and
- * in number, until its partner with the same `RDG-Connection-Id` arrives.
+ * in number, until its partner with the same `RDG-Connection-Id` arrives from the same client.
  *
- * Threats it stops: a stranger who learns a connection id cannot attach a channel to someone else's tunnel (the
- * partner must come from the same client address, and an id in use or already waiting for that role is refused);
- * a client that opens channels and never completes them cannot hold memory or sockets (per-pair timeout, a cap on
+ * A connection id is not unique: FreeRDP 3 has reused one across its tunnels (FreeRDP issue #12918), and any client
+ * can send any id. So the table is keyed by id *and* client address (after trusted proxies): two clients with the
+ * same id pair separately, a tunnel that is live does not block its id, and a stranger who learns an id can neither
+ * join another client's waiting channel nor squat the id for it (its channel only waits for a partner of its own).
+ * The access token is only seen inside the tunnel, after pairing (no HTTP authentication with PAA), so the client
+ * address is what the pairing is bound to; each tunnel then authenticates its own token.
+ * A client that opens channels and never completes them cannot hold memory or sockets (per-pair timeout, a cap on
  * pending pairs overall and per client address, per /64 for IPv6, with the heaviest address evicted first when
  * the overall cap is full; see `PendingLimiter`).
  */
@@ -33,20 +37,14 @@ export interface PairingLimits {
 
 /** Why a channel was turned away, with the HTTP status that says so. */
 export interface PairingRefusal {
-  readonly status: 403 | 409 | 503;
-  readonly reason: 'id-in-use' | 'duplicate-channel' | 'other-client' | 'too-many-pending';
+  readonly status: 409 | 503;
+  readonly reason: 'duplicate-channel' | 'too-many-pending';
 }
 
 export type OfferResult<Channel extends PendingChannel> =
   | { readonly outcome: 'refused'; readonly refusal: PairingRefusal }
   | { readonly outcome: 'waiting' }
-  | {
-      readonly outcome: 'paired';
-      readonly out: Channel;
-      readonly in: Channel;
-      /** Frees the id once the tunnel has ended; until then a channel with this id is refused. */
-      readonly release: () => void;
-    };
+  | { readonly outcome: 'paired'; readonly out: Channel; readonly in: Channel };
 
 interface Pending<Channel extends PendingChannel> {
   readonly channel: Channel;
@@ -56,8 +54,8 @@ interface Pending<Channel extends PendingChannel> {
 }
 
 export class LegacyPairRegistry<Channel extends PendingChannel> {
+  /** By `pairKey`. */
   readonly #pending = new Map<string, Pending<Channel>>();
-  readonly #active = new Set<string>();
   readonly #limits: () => PairingLimits;
   readonly #places: PendingLimiter;
   readonly #onExpired: (channel: Channel) => void;
@@ -75,18 +73,10 @@ export class LegacyPairRegistry<Channel extends PendingChannel> {
     return this.#pending.size;
   }
 
-  get activeCount(): number {
-    return this.#active.size;
-  }
-
   /** Whether a channel with this role, id and client would be accepted now (nothing is recorded). */
   check(role: LegacyRole, id: string, clientAddress: string): PairingRefusal | undefined {
-    if (this.#active.has(id)) return { status: 409, reason: 'id-in-use' };
-    const waiting = this.#pending.get(id)?.channel;
-    if (!waiting) return undefined;
-    // The address check comes first: a stranger learns nothing about the pair from the answer.
-    if (waiting.clientAddress !== clientAddress) return { status: 403, reason: 'other-client' };
-    if (waiting.role === role) return { status: 409, reason: 'duplicate-channel' };
+    const waiting = this.#pending.get(pairKey(id, clientAddress))?.channel;
+    if (waiting?.role === role) return { status: 409, reason: 'duplicate-channel' };
     return undefined;
   }
 
@@ -94,19 +84,13 @@ export class LegacyPairRegistry<Channel extends PendingChannel> {
   offer(channel: Channel): OfferResult<Channel> {
     const refusal = this.check(channel.role, channel.id, channel.clientAddress);
     if (refusal) return { outcome: 'refused', refusal };
-    const waiting = this.#pending.get(channel.id);
+    const key = pairKey(channel.id, channel.clientAddress);
+    const waiting = this.#pending.get(key);
     if (waiting) {
       this.#remove(waiting);
-      this.#active.add(channel.id);
       const pair =
         channel.role === 'out' ? { out: channel, in: waiting.channel } : { out: waiting.channel, in: channel };
-      let released = false;
-      const release = (): void => {
-        if (released) return;
-        released = true;
-        this.#active.delete(channel.id);
-      };
-      return { outcome: 'paired', ...pair, release };
+      return { outcome: 'paired', ...pair };
     }
     const expire = (): void => {
       this.#remove(entry);
@@ -122,7 +106,7 @@ export class LegacyPairRegistry<Channel extends PendingChannel> {
       // A channel that goes away while it waits frees its slot at once.
       onClose: () => this.#remove(entry),
     };
-    this.#pending.set(channel.id, entry);
+    this.#pending.set(key, entry);
     channel.socket.once('close', entry.onClose);
     return { outcome: 'waiting' };
   }
@@ -137,10 +121,16 @@ export class LegacyPairRegistry<Channel extends PendingChannel> {
 
   #remove(entry: Pending<Channel>): void {
     const { channel } = entry;
-    if (this.#pending.get(channel.id) !== entry) return;
+    const key = pairKey(channel.id, channel.clientAddress);
+    if (this.#pending.get(key) !== entry) return;
     clearTimeout(entry.timer);
     channel.socket.off('close', entry.onClose);
-    this.#pending.delete(channel.id);
+    this.#pending.delete(key);
     entry.slot.release();
   }
+}
+
+/** A waiting channel's place in the table: its connection id and its client (a space cannot occur in either). */
+function pairKey(id: string, clientAddress: string): string {
+  return `${id} ${clientAddress}`;
 }

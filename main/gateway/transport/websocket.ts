@@ -36,12 +36,15 @@ export function isAcceptableWebSocketKey(key: string | undefined): key is string
   return key !== undefined && /^[\x21-\x7e]{1,64}$/.test(key);
 }
 
-export function switchingProtocolsResponse(key: string): string {
+/** The 101 for `key`, naming the subprotocol chosen from the client's offer, if any (RFC 6455 §4.2.2). */
+export function switchingProtocolsResponse(key: string, protocol?: string): string {
   return (
     'HTTP/1.1 101 Switching Protocols\r\n' +
     'Upgrade: websocket\r\n' +
     'Connection: Upgrade\r\n' +
-    `Sec-WebSocket-Accept: ${websocketAccept(key)}\r\n\r\n`
+    `Sec-WebSocket-Accept: ${websocketAccept(key)}\r\n` +
+    (protocol === undefined ? '' : `Sec-WebSocket-Protocol: ${protocol}\r\n`) +
+    '\r\n'
   );
 }
 

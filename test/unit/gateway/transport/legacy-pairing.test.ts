@@ -34,7 +34,7 @@ const destroyAndWait = (stream: PassThrough): Promise<void> =>
   });
 
 describe('LegacyPairRegistry', () => {
-  it('pairs OUT then IN with the same id and client, and frees the id on release', () => {
+  it('pairs OUT then IN with the same id and client; a live tunnel does not block its id (reuse)', () => {
     const registry = new LegacyPairRegistry(limits());
     const out = channel('out');
     const input = channel('in');
@@ -46,16 +46,11 @@ describe('LegacyPairRegistry', () => {
     assert.equal(result.out, out);
     assert.equal(result.in, input);
     assert.equal(registry.pendingCount, 0);
-    assert.equal(registry.activeCount, 1);
-    // While the tunnel lives, its id is taken.
-    assert.deepEqual(registry.offer(channel('out')), {
-      outcome: 'refused',
-      refusal: { status: 409, reason: 'id-in-use' },
-    });
-    result.release();
-    result.release();
-    assert.equal(registry.activeCount, 0);
-    assert.deepEqual(registry.offer(channel('out')), { outcome: 'waiting' });
+    // FreeRDP 3 has sent one id for all its tunnels: the next pair with it pairs on its own.
+    const nextOut = channel('out');
+    assert.deepEqual(registry.offer(nextOut), { outcome: 'waiting' });
+    const next = registry.offer(channel('in'));
+    assert.equal(next.outcome === 'paired' && next.out, nextOut);
     registry.close();
   });
 
@@ -79,15 +74,20 @@ describe('LegacyPairRegistry', () => {
     registry.close();
   });
 
-  it('refuses a partner from another client address (403), and the waiting channel keeps its slot', () => {
+  it('never pairs channels of different clients: each client with the same id gets its own pair', () => {
     const registry = new LegacyPairRegistry(limits());
-    const out = channel('out');
-    registry.offer(out);
-    assert.deepEqual(registry.offer(channel('in', ID, '198.51.100.9')), {
-      outcome: 'refused',
-      refusal: { status: 403, reason: 'other-client' },
-    });
-    assert.equal(registry.offer(channel('in')).outcome, 'paired');
+    const outA = channel('out');
+    const outB = channel('out', ID, '198.51.100.9');
+    assert.equal(registry.offer(outA).outcome, 'waiting');
+    assert.equal(registry.offer(outB).outcome, 'waiting', 'another client may use the same id: no 409, no 403');
+    // A third client's IN does not attach to either waiting OUT: it waits for an OUT of its own.
+    assert.equal(registry.offer(channel('in', ID, '203.0.113.7')).outcome, 'waiting');
+    const pairB = registry.offer(channel('in', ID, '198.51.100.9'));
+    assert.equal(pairB.outcome === 'paired' && pairB.out, outB);
+    const pairA = registry.offer(channel('in'));
+    assert.equal(pairA.outcome === 'paired' && pairA.out, outA);
+    assert.equal(registry.pendingCount, 1, "only the third client's IN still waits");
+    registry.close();
   });
 
   it('channels with different ids never pair', () => {
