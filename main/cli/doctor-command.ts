@@ -2,11 +2,12 @@ import { lookup } from 'node:dns/promises';
 import { connect, isIP } from 'node:net';
 import type { Settings } from '../config/schema.ts';
 import { SettingsStore } from '../config/settings-store.ts';
-import { describeServedCertificate } from '../certs/certificate-store.ts';
+import { describeServedCertificate, type CertificateSummary } from '../certs/certificate-store.ts';
 import { readAttemptsFile } from '../doctor/attempt-log.ts';
 import { certificateCarries } from '../doctor/doctor.ts';
 import { dataPaths } from '../config/data-dir.ts';
 import { groupAttempts, type ConnectionAttempt } from '../../shared/model/doctor.ts';
+import type { Host } from '../../shared/model/hosts.ts';
 import type { CommandEnv } from './commands.ts';
 
 /** Attempts `homegate doctor` shows. */
@@ -76,40 +77,54 @@ function formatReport(report: DoctorReport): string {
 }
 
 async function selfCheck(tlsDir: string, settings: Settings): Promise<DoctorCheck[]> {
-  const checks: DoctorCheck[] = [];
   const certificate = await describeServedCertificate(tlsDir, { publicNames: settings.publicNames });
+  return [
+    certificateCheck(certificate),
+    ...(await nameChecks(settings.publicNames, certificate)),
+    ...(await listenerChecks(settings)),
+    ...(await hostChecks(settings.hosts)),
+  ];
+}
+
+function certificateCheck(certificate: CertificateSummary | undefined): DoctorCheck {
   if (!certificate) {
-    checks.push({
+    return {
       area: 'certificate',
       status: 'fail',
       message: 'no certificate yet',
       fix: 'Start the gateway once (`homegate serve`): it creates one.',
-    });
-  } else {
-    const expired = certificate.notAfter.getTime() <= Date.now();
-    checks.push({
-      area: 'certificate',
-      status: expired ? 'fail' : certificate.warnings.length > 0 ? 'warn' : 'ok',
-      message: `${certificate.source === 'imported' ? 'imported' : 'local CA'} certificate for ${
-        [...certificate.dnsNames, ...certificate.ipAddresses].join(', ') || '(no names)'
-      }, ${expired ? 'expired' : `valid until ${certificate.notAfter.toISOString().slice(0, 10)}`}${
-        certificate.warnings.length > 0 ? `; ${certificate.warnings.join('; ')}` : ''
-      }`,
-      ...(expired
-        ? { fix: certificate.source === 'imported' ? 'Import a new certificate.' : 'Run `homegate cert regenerate`.' }
-        : {}),
-    });
+    };
   }
+  const expired = certificate.notAfter.getTime() <= Date.now();
+  const names = [...certificate.dnsNames, ...certificate.ipAddresses].join(', ') || '(no names)';
+  const validity = expired ? 'expired' : `valid until ${certificate.notAfter.toISOString().slice(0, 10)}`;
+  const warnings = certificate.warnings.length > 0 ? `; ${certificate.warnings.join('; ')}` : '';
+  return {
+    area: 'certificate',
+    status: expired ? 'fail' : certificate.warnings.length > 0 ? 'warn' : 'ok',
+    message: `${certificate.source === 'imported' ? 'imported' : 'local CA'} certificate for ${names}, ${validity}${warnings}`,
+    ...(expired
+      ? { fix: certificate.source === 'imported' ? 'Import a new certificate.' : 'Run `homegate cert regenerate`.' }
+      : {}),
+  };
+}
 
-  if (settings.publicNames.length === 0) {
-    checks.push({
-      area: 'names',
-      status: 'warn',
-      message: 'no public name: exported files work only inside the home network',
-      fix: 'Set the name clients use from outside (a DNS or dynamic-DNS name) in Settings, and forward its port to this machine.',
-    });
+async function nameChecks(
+  publicNames: readonly string[],
+  certificate: CertificateSummary | undefined,
+): Promise<DoctorCheck[]> {
+  if (publicNames.length === 0) {
+    return [
+      {
+        area: 'names',
+        status: 'warn',
+        message: 'no public name: exported files work only inside the home network',
+        fix: 'Set the name clients use from outside (a DNS or dynamic-DNS name) in Settings, and forward its port to this machine.',
+      },
+    ];
   }
-  for (const name of settings.publicNames) {
+  const checks: DoctorCheck[] = [];
+  for (const name of publicNames) {
     const carried = certificate ? certificateCarries(name, certificate) : false;
     const resolved = isIP(name) === 0 ? await resolve(name) : name;
     checks.push({
@@ -127,11 +142,15 @@ async function selfCheck(tlsDir: string, settings: Settings): Promise<DoctorChec
           : {}),
     });
   }
+  return checks;
+}
 
+async function listenerChecks(settings: Settings): Promise<DoctorCheck[]> {
   const listeners: { readonly what: string; readonly host: string; readonly port: number }[] = [
     { what: 'gateway (HTTPS)', ...settings.listen },
     ...(settings.relay.listen ? [{ what: 'TCP relay', ...settings.relay.listen }] : []),
   ];
+  const checks: DoctorCheck[] = [];
   for (const listener of listeners) {
     const probeHost = ['0.0.0.0', '::', ''].includes(listener.host) ? '127.0.0.1' : listener.host;
     const answer = await probe(probeHost, listener.port);
@@ -142,16 +161,22 @@ async function selfCheck(tlsDir: string, settings: Settings): Promise<DoctorChec
       ...(answer === undefined ? {} : { fix: 'Start the gateway (the app, or `homegate serve`).' }),
     });
   }
+  return checks;
+}
 
-  if (settings.hosts.length === 0) {
-    checks.push({
-      area: 'hosts',
-      status: 'warn',
-      message: 'no allowed PC yet',
-      fix: 'Allow a PC (Hosts in the app, or `homegate hosts add`).',
-    });
+async function hostChecks(hosts: readonly Host[]): Promise<DoctorCheck[]> {
+  if (hosts.length === 0) {
+    return [
+      {
+        area: 'hosts',
+        status: 'warn',
+        message: 'no allowed PC yet',
+        fix: 'Allow a PC (Hosts in the app, or `homegate hosts add`).',
+      },
+    ];
   }
-  for (const host of settings.hosts) {
+  const checks: DoctorCheck[] = [];
+  for (const host of hosts) {
     const answer = await probe(host.address, host.port);
     checks.push({
       area: 'hosts',

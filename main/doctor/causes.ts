@@ -131,150 +131,166 @@ export interface RefusalRecord {
   readonly requested?: string;
 }
 
+/** A cause before the refusal's detail is added. */
+type Cause = Omit<Diagnosis, 'detail'>;
+
+const RENEW = 'Export a new .rdp file (or copy a new token) for this device and connect with it.';
+
+function tokenCause(code: AttemptCauseCode, cause: string, fix = RENEW): Cause {
+  return { stage: 'token', code, cause, fix };
+}
+
+const INVALID_TOKEN = tokenCause('token-invalid', 'The access token is not valid for this gateway.');
+
+/** The token checks' stable reasons (and a paused gateway, refused at the same step). */
+const TOKEN_CAUSES: ReadonlyMap<string, Cause> = new Map([
+  ['malformed', tokenCause('token-malformed', 'The access token is not a token this gateway can read.')],
+  ['expired', tokenCause('token-expired', 'The access token has expired.')],
+  [
+    'not-yet-valid',
+    tokenCause(
+      'token-not-yet-valid',
+      'The access token is not valid yet: the clocks of the gateway and the machine that issued it disagree.',
+      "Set this computer's clock right (automatic time), then issue a new token.",
+    ),
+  ],
+  ['revoked', tokenCause('token-revoked', 'The access token was revoked.', `${RENEW} Revoked tokens stay refused.`)],
+  [
+    'wrong-gateway',
+    tokenCause(
+      'token-other-gateway',
+      'The access token was issued by another gateway.',
+      'Export the .rdp file from this gateway: files from another Homegate do not work here.',
+    ),
+  ],
+  ...['bad-signature', 'unknown-key', 'wrong-kind', 'missing-claim', 'invalid-claim', 'unsupported', 'wrong-scope'].map(
+    (failure) => [failure, INVALID_TOKEN] as const,
+  ),
+  [
+    'replayed',
+    tokenCause(
+      'token-replayed',
+      'The single-use access token was already used.',
+      `${RENEW} A single-use token works for one connection only.`,
+    ),
+  ],
+  [
+    'paused',
+    tokenCause(
+      'paused',
+      'The gateway is paused and takes no new connections.',
+      'Resume the gateway (tray menu or status bar).',
+    ),
+  ],
+]);
+
+/** Failures that are a client simply leaving, not worth a line. */
+const NOT_FAILURES = new Set(['client-closed', 'no-data']);
+
 /** Reads a refusal. Undefined for what is not a failure worth showing (a client that simply left). */
 export function diagnoseRefusal(record: RefusalRecord, wakeOnLan: WakeOnLanUse | undefined): Diagnosis | undefined {
   const failure = record.failure;
-  const detail = [failure ?? record.reason, record.stage].filter(Boolean).join(' at ');
-  const at = (stage: AttemptStage, code: AttemptCauseCode, cause: string, fix: string): Diagnosis => ({
-    stage,
-    code,
-    cause,
-    fix,
-    detail,
-  });
-  const renew = 'Export a new .rdp file (or copy a new token) for this device and connect with it.';
+  if (failure !== undefined && NOT_FAILURES.has(failure)) return undefined;
+  const cause =
+    (failure === undefined
+      ? undefined
+      : (TOKEN_CAUSES.get(failure) ?? hostCause(failure, record) ?? targetCause(failure, record, wakeOnLan))) ??
+    sessionCause(record);
+  if (!cause) return undefined;
+  return { ...cause, detail: [failure ?? record.reason, record.stage].filter(Boolean).join(' at ') };
+}
+
+/** A token that does not name the host asked for, or a host that is not on the list. */
+function hostCause(failure: string, record: RefusalRecord): Cause | undefined {
+  if (failure === 'not-in-token') {
+    const name = record.host ?? hostOf(record.requested);
+    return {
+      stage: 'host',
+      code: 'token-other-host',
+      cause: `The access token is for another host, not "${name ?? 'the host asked for'}".`,
+      fix: `Export an .rdp file for "${name ?? 'that host'}" and connect with it.`,
+    };
+  }
+  if (failure === 'not-allowed-host') {
+    return {
+      stage: 'host',
+      code: 'host-not-allowed',
+      cause: `${record.requested ?? 'the host asked for'} is not on the gateway's list of allowed PCs.`,
+      fix: 'Add the PC under Hosts (with the name and port the client uses), or fix the name in the .rdp file.',
+    };
+  }
+  return undefined;
+}
+
+/** A host the gateway dialled and did not reach, with whether Wake-on-LAN was used. */
+function targetCause(failure: string, record: RefusalRecord, wakeOnLan: WakeOnLanUse | undefined): Cause | undefined {
+  const pc = record.host ?? 'The PC';
+  const wake = wakeOnLan === undefined ? {} : { wakeOnLan };
   switch (failure) {
-    case 'malformed':
-      return at('token', 'token-malformed', 'The access token is not a token this gateway can read.', renew);
-    case 'expired':
-      return at('token', 'token-expired', 'The access token has expired.', renew);
-    case 'not-yet-valid':
-      return at(
-        'token',
-        'token-not-yet-valid',
-        'The access token is not valid yet: the clocks of the gateway and the machine that issued it disagree.',
-        "Set this computer's clock right (automatic time), then issue a new token.",
-      );
-    case 'revoked':
-      return at('token', 'token-revoked', 'The access token was revoked.', `${renew} Revoked tokens stay refused.`);
-    case 'wrong-gateway':
-      return at(
-        'token',
-        'token-other-gateway',
-        'The access token was issued by another gateway.',
-        'Export the .rdp file from this gateway: files from another Homegate do not work here.',
-      );
-    case 'bad-signature':
-    case 'unknown-key':
-    case 'wrong-kind':
-    case 'missing-claim':
-    case 'invalid-claim':
-    case 'unsupported':
-    case 'wrong-scope':
-      return at('token', 'token-invalid', 'The access token is not valid for this gateway.', renew);
-    case 'replayed':
-      return at(
-        'token',
-        'token-replayed',
-        'The single-use access token was already used.',
-        `${renew} A single-use token works for one connection only.`,
-      );
-    case 'not-in-token': {
-      const name = record.host ?? hostOf(record.requested);
-      return at(
-        'host',
-        'token-other-host',
-        `The access token is for another host, not "${name ?? 'the host asked for'}".`,
-        `Export an .rdp file for "${name ?? 'that host'}" and connect with it.`,
-      );
-    }
-    case 'not-allowed-host': {
-      const asked = record.requested ?? 'the host asked for';
-      return at(
-        'host',
-        'host-not-allowed',
-        `${asked} is not on the gateway's list of allowed PCs.`,
-        'Add the PC under Hosts (with the name and port the client uses), or fix the name in the .rdp file.',
-      );
-    }
     case 'refused':
       return {
-        ...at(
-          'target',
-          'target-refused',
-          `${record.host ?? 'The PC'} refused the connection: Remote Desktop is not answering on its port.`,
-          'Turn on Remote Desktop on that PC and check its port and firewall.',
-        ),
-        ...withWake(wakeOnLan),
+        stage: 'target',
+        code: 'target-refused',
+        cause: `${pc} refused the connection: Remote Desktop is not answering on its port.`,
+        fix: 'Turn on Remote Desktop on that PC and check its port and firewall.',
+        ...wake,
       };
     case 'timeout':
-      if (record.stage === 'pcb') break;
+      // The relay's timeout waiting for the client's first PDU is the client's, not the target's.
+      if (record.stage === 'pcb') return undefined;
       return {
-        ...at(
-          'target',
-          'target-no-answer',
-          `${record.host ?? 'The PC'} did not answer${wakeOnLan === 'sent' ? ', even after a Wake-on-LAN packet' : ''}.`,
-          wakeOnLan === 'sent'
-            ? 'Check that the PC is plugged in and that Wake-on-LAN is enabled in its firmware and network adapter.'
-            : wakeOnLan === 'no-mac'
-              ? 'Check that the PC is on and reachable; give it a MAC address under Hosts so the gateway can wake it.'
-              : 'Check that the PC is on and reachable from the gateway.',
-        ),
-        ...withWake(wakeOnLan),
+        stage: 'target',
+        code: 'target-no-answer',
+        cause: `${pc} did not answer${wakeOnLan === 'sent' ? ', even after a Wake-on-LAN packet' : ''}.`,
+        fix: NO_ANSWER_FIXES[wakeOnLan ?? 'off'],
+        ...wake,
       };
     case 'unreachable':
     case 'resolve-failed':
     case 'error':
       return {
-        ...at(
-          'target',
-          'target-unreachable',
-          `The gateway cannot reach ${record.host ?? 'the PC'}${failure === 'resolve-failed' ? ': its name does not resolve' : ''}.`,
-          "Check the host's address under Hosts and that the PC is on the same network as the gateway.",
-        ),
-        ...withWake(wakeOnLan),
+        stage: 'target',
+        code: 'target-unreachable',
+        cause: `The gateway cannot reach ${record.host ?? 'the PC'}${failure === 'resolve-failed' ? ': its name does not resolve' : ''}.`,
+        fix: "Check the host's address under Hosts and that the PC is on the same network as the gateway.",
+        ...wake,
       };
-    case 'paused':
-      return at(
-        'token',
-        'paused',
-        'The gateway is paused and takes no new connections.',
-        'Resume the gateway (tray menu or status bar).',
-      );
-    case 'client-closed':
-    case 'no-data':
-      return undefined;
     default:
-      break;
+      return undefined;
   }
-  if (record.reason === 'timeout' || failure === 'timeout') {
+}
+
+const NO_ANSWER_FIXES: Readonly<Record<WakeOnLanUse, string>> = {
+  sent: 'Check that the PC is plugged in and that Wake-on-LAN is enabled in its firmware and network adapter.',
+  'no-mac': 'Check that the PC is on and reachable; give it a MAC address under Hosts so the gateway can wake it.',
+  off: 'Check that the PC is on and reachable from the gateway.',
+};
+
+/** What the tunnel's state and end reason say when no check named a failure. */
+function sessionCause(record: RefusalRecord): Cause | undefined {
+  if (record.reason === 'timeout' || record.failure === 'timeout') {
     const where = record.stage.replace(/^awaiting-/, '').replace(/-/g, ' ');
-    return at(
-      'session',
-      'timeout',
-      `The client stopped answering during ${where}.`,
-      'Check the network between the device and the gateway; try the connection again.',
-    );
+    return {
+      stage: 'session',
+      code: 'timeout',
+      cause: `The client stopped answering during ${where}.`,
+      fix: 'Check the network between the device and the gateway; try the connection again.',
+    };
   }
   if (record.reason === 'refused' && record.stage === 'awaiting-tunnel-create' && record.failure === undefined) {
-    return at(
-      'token',
+    return tokenCause(
       'token-missing',
       'The client sent no access token.',
       'Open the connection from an .rdp file exported by Homegate, or give the client a token (FreeRDP: /gat:TOKEN).',
     );
   }
   if (record.reason === 'client-closed' || record.reason === 'transport-error') return undefined;
-  return at(
-    'session',
-    'protocol-error',
-    'The client and the gateway did not understand each other.',
-    'Use a supported client (MSTSC, the Windows App, FreeRDP 2.11 or later, Remmina) with the gateway in its settings.',
-  );
-}
-
-function withWake(wakeOnLan: WakeOnLanUse | undefined): { wakeOnLan?: WakeOnLanUse } {
-  return wakeOnLan === undefined ? {} : { wakeOnLan };
+  return {
+    stage: 'session',
+    code: 'protocol-error',
+    cause: 'The client and the gateway did not understand each other.',
+    fix: 'Use a supported client (MSTSC, the Windows App, FreeRDP 2.11 or later, Remmina) with the gateway in its settings.',
+  };
 }
 
 function hostOf(requested: string | undefined): string | undefined {
