@@ -22,6 +22,7 @@ import type { Logger } from './logging/logger.ts';
 import { AttemptLog } from './doctor/attempt-log.ts';
 import { ConnectionDoctor } from './doctor/doctor.ts';
 import { ReachabilityBook, watchConnector } from './doctor/reachability.ts';
+import { ReachabilityFile } from './doctor/reachability-file.ts';
 import { createConnector, type Connector } from './relay/connector.ts';
 import { RelayRefusal } from './relay/errors.ts';
 import { RelayServer } from './relay/listener.ts';
@@ -195,7 +196,10 @@ async function openCore(options: StartGatewayOptions, disposers: Disposer[]): Pr
   disposers.push(() => attempts.flush());
   disposers.push(() => settings.close());
   const issuedTokens = await IssuedTokenRegistry.open(paths.issuedTokens, logger);
-  const reachability = new ReachabilityBook({ logger });
+  const reachabilityFile = new ReachabilityFile(paths.reachability, logger);
+  const reachability = new ReachabilityBook({ logger, initial: await reachabilityFile.read() });
+  disposers.push(() => reachabilityFile.flush());
+  disposers.push(reachability.onChange(() => reachabilityFile.save(reachability.records())));
   const doctor = new ConnectionDoctor({
     log: attempts,
     certificate: tls,

@@ -1,6 +1,7 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { ATTEMPTS_FILE_NAME } from '../doctor/attempt-log.ts';
+import { REACHABILITY_FILE_NAME } from '../doctor/reachability-file.ts';
 import { ISSUED_TOKENS_FILE_NAME } from '../security/issued-tokens.ts';
 import { JRL_FILE_NAME } from '../security/revocation.ts';
 import { AUDIT_LOG_FILE_NAME } from '../sessions/audit-log.ts';
@@ -46,5 +47,6 @@ export function dataPaths(dataDir: string) {
     issuedTokens: join(dataDir, ISSUED_TOKENS_FILE_NAME),
     adminPassword: join(dataDir, ADMIN_PASSWORD_FILE_NAME),
     attempts: join(dataDir, ATTEMPTS_FILE_NAME),
+    reachability: join(dataDir, REACHABILITY_FILE_NAME),
   };
 }

@@ -7,10 +7,15 @@ import type { Logger } from '../logging/logger.ts';
 /** Hosts remembered at once (more than any allowlist a person keeps); the oldest entry goes first. */
 export const MAX_REMEMBERED_HOSTS = 1024;
 
-interface Entry extends HostReachability {
+/** A dial error is kept to this many characters. */
+const MAX_ERROR_CHARS = 500;
+
+/** What is remembered of one host (and saved in reachability-file.ts). */
+export interface ReachabilityRecord extends HostReachability {
   /** Whether Wake-on-LAN was used the last time the host did not answer at first. */
   readonly wakeOnLan: WakeOnLanUse;
 }
+type Entry = ReachabilityRecord;
 
 /**
  * Each allowed host's last known reachability and its time, from every connection the gateway dials (both front
@@ -21,11 +26,11 @@ export class ReachabilityBook {
   readonly #now: () => Date;
   readonly #events: TypedEmitter<{ changed: HostReachability }>;
 
-  constructor(options: { logger: Logger; now?: () => Date; initial?: readonly HostReachability[] }) {
+  constructor(options: { logger: Logger; now?: () => Date; initial?: readonly ReachabilityRecord[] }) {
     this.#now = options.now ?? (() => new Date());
     this.#events = new TypedEmitter((error) => options.logger.error('reachability listener failed', { error }));
-    for (const entry of options.initial ?? []) {
-      this.#hosts.set(entry.host.toLowerCase(), { ...entry, wakeOnLan: entry.woken ? 'sent' : 'off' });
+    for (const entry of (options.initial ?? []).slice(-MAX_REMEMBERED_HOSTS)) {
+      this.#hosts.set(entry.host.toLowerCase(), entry);
     }
   }
 
@@ -38,7 +43,7 @@ export class ReachabilityBook {
       at: this.#now().toISOString(),
       woken: wakeOnLan === 'sent',
       wakeOnLan,
-      ...(options.error === undefined ? {} : { error: options.error }),
+      ...(options.error === undefined ? {} : { error: options.error.slice(0, MAX_ERROR_CHARS) }),
     };
     this.#hosts.delete(key);
     this.#hosts.set(key, entry);
@@ -59,6 +64,11 @@ export class ReachabilityBook {
 
   list(): HostReachability[] {
     return [...this.#hosts.values()].map(publicEntry);
+  }
+
+  /** Every record, oldest change first, as reachability-file.ts saves them. */
+  records(): ReachabilityRecord[] {
+    return [...this.#hosts.values()];
   }
 
   onChange(listener: (entry: HostReachability) => void): () => void {
