@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { HostNameSchema, HostSchema } from '../model/hosts.ts';
 import type { Host } from '../model/hosts.ts';
-import type { ConnectionAttempt, HostReachability } from '../model/doctor.ts';
+import type { ConnectionAttempt, HostReachability, WakeResult } from '../model/doctor.ts';
 import { OnboardingProgressSchema, type LocalRdpServer } from '../model/onboarding.ts';
 import type { SessionInfo } from '../model/sessions.ts';
 import type { AuditEntry, CertificateInfo, ExportedFile, HostProbe, IssuedToken } from '../model/ui.ts';
@@ -162,6 +162,8 @@ export const contract = {
     ),
     'hosts.remove': call<typeof ByName, boolean>(ByName),
     'hosts.test': call<typeof ByName, HostProbe>(ByName),
+    /** Sends the Wake-on-LAN magic packet for a host with a MAC (`invalid-input` for one without). */
+    'hosts.wake': call<typeof ByName, WakeResult>(ByName),
 
     'tokens.list': call<typeof Empty, readonly IssuedToken[]>(Empty),
     /** The only call that returns a secret: the token the user asked for, shown once to copy. */

@@ -75,6 +75,13 @@ export interface HostReachability {
   readonly error?: string;
 }
 
+/** What "Wake now" did: the magic packet for the host's MAC went to `sentTo` (`address:port`). */
+export interface WakeResult {
+  readonly host: string;
+  readonly mac: string;
+  readonly sentTo: string;
+}
+
 /** Groups attempts by device label, else client address; groups ordered by their newest attempt. */
 export function groupAttempts(attempts: readonly ConnectionAttempt[]): AttemptGroup[] {
   const groups = new Map<string, { label: string; attempts: ConnectionAttempt[] }>();

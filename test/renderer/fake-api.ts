@@ -126,6 +126,12 @@ export class FakeGateway {
       }),
     'hosts.test': (input) =>
       this.#run('hosts.test', input, () => ({ reachable: true, latencyMs: 2, error: undefined })),
+    'hosts.wake': (input) =>
+      this.#run('hosts.wake', input, () => ({
+        host: input.name,
+        mac: '00:11:22:33:44:55',
+        sentTo: '255.255.255.255:9',
+      })),
     'tokens.list': (input) => this.#run('tokens.list', input, () => this.tokens),
     'tokens.issue': (input) =>
       this.#run('tokens.issue', input, () => {

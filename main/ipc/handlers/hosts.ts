@@ -1,16 +1,17 @@
 import { performance } from 'node:perf_hooks';
-import type { Host } from '../../../shared/model/hosts.ts';
+import { formatHostAndPort, type Host } from '../../../shared/model/hosts.ts';
 import type { HostProbe } from '../../../shared/model/ui.ts';
 import type { Settings } from '../../config/schema.ts';
 import { SettingsError } from '../../config/settings-store.ts';
 import { dialTarget } from '../../relay/dial.ts';
 import { DialError } from '../../relay/errors.ts';
+import { sendMagicPacket } from '../../relay/wake-on-lan.ts';
 import { ContractCallError, actor, type CallHandlers, type HandlerDeps } from '../dispatch.ts';
 
 /** A host test gives up after this long: it answers a person waiting in the UI, not a client. */
 export const HOST_PROBE_TIMEOUT_MS = 3_000;
 
-type HostCalls = 'hosts.list' | 'hosts.add' | 'hosts.update' | 'hosts.remove' | 'hosts.test';
+type HostCalls = 'hosts.list' | 'hosts.add' | 'hosts.update' | 'hosts.remove' | 'hosts.test' | 'hosts.wake';
 
 /** The allowed host called `name` (names compare without regard to case, as the settings schema does). */
 export function findHost(settings: Settings, name: string): Host | undefined {
@@ -30,7 +31,7 @@ function cleanHost(host: Host): Host {
   return { name: host.name, address: host.address, port: host.port, ...(host.mac ? { mac: host.mac } : {}) };
 }
 
-export function hostHandlers({ service }: HandlerDeps): Pick<CallHandlers, HostCalls> {
+export function hostHandlers({ service, logger }: HandlerDeps): Pick<CallHandlers, HostCalls> {
   const { settings } = service.context;
 
   /**
@@ -98,7 +99,29 @@ export function hostHandlers({ service }: HandlerDeps): Pick<CallHandlers, HostC
       if (removed) service.audit.record({ event: 'host.removed', host: name, ...actor(context) });
       return removed;
     },
-    'hosts.test': ({ name }) => probeHost(requireHost(settings.get(), name)),
+    'hosts.test': async ({ name }) => {
+      const host = requireHost(settings.get(), name);
+      const probe = await probeHost(host);
+      service.reachability.note(host.name, probe.reachable, probe.error === undefined ? {} : { error: probe.error });
+      return probe;
+    },
+    'hosts.wake': async ({ name }) => {
+      const current = settings.get();
+      const host = requireHost(current, name);
+      if (host.mac === undefined) {
+        throw new ContractCallError('invalid-input', `"${host.name}" has no MAC address to wake it with`);
+      }
+      const { broadcastAddress, port } = current.wakeOnLan;
+      const sentTo = formatHostAndPort(broadcastAddress, port);
+      try {
+        await sendMagicPacket(host.mac, { address: broadcastAddress, port });
+      } catch (error) {
+        const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+        throw new ContractCallError('internal', `cannot send the magic packet to ${sentTo}: ${reason}`);
+      }
+      logger.info('sent a wake-on-LAN packet', { host: host.name, mac: host.mac, to: sentTo });
+      return { host: host.name, mac: host.mac, sentTo };
+    },
   };
 }
 
