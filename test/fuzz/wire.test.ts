@@ -46,14 +46,20 @@ function refusal(head: Buffer): number | undefined {
   }
 }
 
-/** The close code the parser fails `frames` with, when it fails before passing on a whole MS-TSGU header. */
-function frameFailure(frames: Buffer): number | undefined {
+/**
+ * The close code the parser fails `frames` with, when it fails before passing on a whole MS-TSGU header, and the
+ * payloads of the pings before it (the gateway answers each with a pong before its close frame).
+ */
+function frameFailure(frames: Buffer): { code: number; pings: Buffer[] } | undefined {
   let code: number | undefined;
   let passedOn = 0;
+  const pings: Buffer[] = [];
   const parser = new ClientFrameParser(
     {
       data: (bytes) => (passedOn += bytes.length),
-      ping: () => undefined,
+      ping: (payload) => {
+        if (code === undefined) pings.push(Buffer.from(payload));
+      },
       close: () => undefined,
       fail: (failCode) => (code = failCode),
     },
@@ -61,7 +67,7 @@ function frameFailure(frames: Buffer): number | undefined {
   );
   parser.push(Buffer.from(frames));
   // With fewer than 8 bytes passed on, no packet header was complete: the tunnel cannot have acted first.
-  return passedOn < 8 ? code : undefined;
+  return passedOn < 8 && code !== undefined ? { code, pings } : undefined;
 }
 
 /** Up to `count` inputs from `arbitrary` for which `keep` gives an expectation (a deterministic sample). */
@@ -96,16 +102,41 @@ test('wire: refused WebSocket frames after the upgrade are answered with their c
     Buffer.from('82ff0000000000100000a1b2c3d4', 'hex'),
     maskedFrame(0x8, Buffer.from('03e8c328', 'hex'), Buffer.from('a1b2c3d4', 'hex')),
   ];
-  const cases = sample(mutated(seeds), frameFailure, fuzzRuns(30, 0.0001));
+  // Found by the long run: a ping before the refused frame is answered with a pong before the close frame.
+  const pingFirst = Buffer.concat([maskedFrame(0x9, Buffer.from('hi'), Buffer.from('a1b2c3d4', 'hex')), seeds[1]]);
+  const pingFirstExpected = frameFailure(pingFirst);
+  assert.ok(pingFirstExpected && pingFirstExpected.pings.length === 1);
+  const cases = [
+    { input: pingFirst, expected: pingFirstExpected },
+    ...sample(mutated(seeds), frameFailure, fuzzRuns(30, 0.0001)),
+  ];
   for (const { input, expected } of cases) {
     const response = await rawHttpsExchange(options(), Buffer.concat([upgrade, input]));
     assert.equal(response.status, 101);
-    // Server frames are unmasked: the first is the close frame, FIN + opcode 8, its code the first payload bytes.
-    const frame = response.body;
-    assert.equal(frame[0], 0x88, `a close frame first, got ${frame.subarray(0, 4).toString('hex')}`);
-    assert.equal(frame.readUInt16BE(2), expected, `close code for ${input.subarray(0, 16).toString('hex')}`);
+    // Server frames are unmasked, control frames at most 125 bytes: a pong (FIN + opcode 10) echoing each ping,
+    // then the close frame (FIN + opcode 8), its code the first payload bytes.
+    const frames = response.body;
+    let offset = 0;
+    for (const ping of expected.pings) {
+      assert.equal(frames[offset], 0x8a, `a pong, got ${frames.subarray(offset, offset + 4).toString('hex')}`);
+      const length = frames[offset + 1] ?? 0;
+      assert.deepEqual(frames.subarray(offset + 2, offset + 2 + length), ping, 'the pong echoes its ping');
+      offset += 2 + length;
+    }
+    assert.equal(
+      frames[offset],
+      0x88,
+      `then a close frame, got ${frames.subarray(offset, offset + 4).toString('hex')}`,
+    );
+    assert.equal(
+      frames.readUInt16BE(offset + 2),
+      expected.code,
+      `close code for ${input.subarray(0, 16).toString('hex')}`,
+    );
   }
-  t.diagnostic(`${cases.length} streams, close codes ${[...new Set(cases.map((c) => c.expected))].join(', ')}`);
+  const codes = [...new Set(cases.map((c) => c.expected.code))].join(', ');
+  const pinged = cases.filter((c) => c.expected.pings.length > 0).length;
+  t.diagnostic(`${cases.length} streams (${pinged} with pings first), close codes ${codes}`);
 });
 
 /** The failure the relay's reader refuses `stream` with, if it does. */
