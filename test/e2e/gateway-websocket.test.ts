@@ -19,6 +19,7 @@ import {
   XFREERDP_BASE_ARGS,
   allowHost,
   attemptSession,
+  correlationIdAsExpected,
   countingListener,
   describeXfreerdpResult,
   gatewayListenAddress,
@@ -75,6 +76,7 @@ for (const flavour of CLIENT_FLAVOURS) {
         // FreeRDP falls back to the legacy transport silently when an upgrade fails: prove it was the WebSocket.
         assert.equal(connect.transport, 'websocket');
         assert.equal(connect.target, `127.0.0.1:${shadow.port}`);
+        assert.ok(correlationIdAsExpected(flavour, connect), `correlationId: ${String(connect.correlationId)}`);
         const end = await waitForAudit(data.path, (r) => r.event === 'tunnel.end' && r.session === connect.session);
         assert.equal(end.transport, 'websocket');
         assert.ok(Number(end.bytesToTarget) > 1000, `bytes to target: ${String(end.bytesToTarget)}`);

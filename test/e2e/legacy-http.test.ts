@@ -14,6 +14,7 @@ import {
   SHADOW_SERVER_TOOLS,
   XFREERDP_BASE_ARGS,
   attemptSession,
+  correlationIdAsExpected,
   describeXfreerdpResult,
   gatewayListenAddress,
   parseEndpoint,
@@ -74,6 +75,7 @@ for (const flavour of CLIENT_FLAVOURS) {
               skipRecords,
             );
             assert.equal(connect.transport, served, 'the transport the gateway really served');
+            assert.ok(correlationIdAsExpected(flavour, connect), `correlationId: ${String(connect.correlationId)}`);
             assert.equal(connect.client, '127.0.0.1');
             assert.equal(connect.target, `127.0.0.1:${shadow.port}`);
             const end = await waitForAudit(

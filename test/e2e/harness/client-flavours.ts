@@ -46,6 +46,8 @@ export interface ClientFlavour {
   readonly exitOnGatewayClose: number;
   /** The exit code of a live session whose TCP connection (direct, or through the relay) the far end closed. */
   readonly exitOnServerClose: number;
+  /** Whether it sends `RDG-Correlation-Id` (FreeRDP 3 does; 2.11 sends none, see test/fixtures/freerdp/). */
+  readonly sendsCorrelationId: boolean;
   /** The gateway arguments for the command line. */
   gatewayArgs(gateway: GatewayEndpoint, token: string, transport?: GatewayTransport): string[];
   /** True if the client showed the gateway's service message `text`. */
@@ -57,6 +59,17 @@ export interface ClientFlavour {
 export interface ClientOutput {
   readonly stdout: string;
   readonly stderr: string;
+}
+
+/**
+ * Whether a tunnel.connect audit line carries the correlation id this flavour sends: a braced lower-case GUID for a
+ * client that sends one, nothing for one that does not.
+ */
+export function correlationIdAsExpected(flavour: ClientFlavour, line: Readonly<Record<string, unknown>>): boolean {
+  if (!flavour.sendsCorrelationId) return line.correlationId === undefined;
+  return (
+    typeof line.correlationId === 'string' && /^\{[0-9a-f]{8}(-[0-9a-f]{4}){3}-[0-9a-f]{12}\}$/.test(line.correlationId)
+  );
 }
 
 /** FreeRDP logs a non-zero CLOSE_CHANNEL status as its last error: `rdg_process_close_packet:… [0x000059F6]`. */
@@ -81,6 +94,7 @@ export const FREERDP2: ClientFlavour = {
   commandLineGatewayPort: 0,
   exitOnGatewayClose: 131,
   exitOnServerClose: 131,
+  sendsCorrelationId: false,
   // "Service message:" on one line, the text on the next (stdout).
   serviceMessageShown: (output, text) => output.stdout.includes(`Service message:\n${text}\n`),
   closeStatusLogged: closeStatusInLog,
@@ -101,6 +115,7 @@ export const FREERDP3: ClientFlavour = {
   exitOnGatewayClose: 131,
   // ERRCONNECT_CONNECT_TRANSPORT_FAILED ("BIO_read retries exceeded").
   exitOnServerClose: 147,
+  sendsCorrelationId: true,
   serviceMessageShown: (output, text) => output.stdout.includes(`Service message:\n${text}\n`),
   closeStatusLogged: closeStatusInLog,
   gatewayArgs: (gateway, token, transport = 'websocket') => {

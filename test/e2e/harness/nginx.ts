@@ -18,7 +18,8 @@ export const NGINX_START_TIMEOUT_MS = 10_000;
 const PORT_ATTEMPTS = 3;
 
 export interface NginxHandle {
-  /** The port the site listens on (on 127.0.0.1). */
+  /** Where the site listens (127.0.0.1 unless `listenAddress` said otherwise). */
+  readonly host: string;
   readonly port: number;
   /** The prefix directory: nginx.conf, site.conf, logs/. */
   readonly prefix: string;
@@ -30,8 +31,10 @@ export interface NginxHandle {
 }
 
 export interface StartNginxOptions {
-  /** The site configuration (http {} context) for the port NGINX should listen on. */
-  readonly site: (port: number) => string;
+  /** The site configuration (http {} context) for the address NGINX should listen on. */
+  readonly site: (listen: { readonly host: string; readonly port: number }) => string;
+  /** Where to listen (each attempt asks again); default a free port on 127.0.0.1. */
+  readonly listenAddress?: () => Promise<{ readonly host: string; readonly port: number }>;
   /** Directives added to the http {} block before the site, for example `proxy_bind 127.0.0.2;`. */
   readonly httpDirectives?: readonly string[];
   readonly timeoutMs?: number;
@@ -75,15 +78,15 @@ export async function startNginx(options: StartNginxOptions): Promise<NginxHandl
     for (let attempt = 1; attempt <= PORT_ATTEMPTS; attempt += 1) {
       const remainingMs = Math.max(0, deadline - performance.now());
       if (remainingMs === 0) break;
-      const port = await freePort(LOOPBACK);
-      await writeFile(join(prefix.path, 'site.conf'), options.site(port));
+      const { host, port } = (await options.listenAddress?.()) ?? { host: LOOPBACK, port: await freePort(LOOPBACK) };
+      await writeFile(join(prefix.path, 'site.conf'), options.site({ host, port }));
       const nginx = await ManagedProcess.start(
         binary,
         ['-p', prefix.path, '-c', join(prefix.path, 'nginx.conf'), '-e', join(prefix.path, 'logs/error.log')],
         { name: `nginx:${port}` },
       );
       try {
-        await waitForTcpPort(LOOPBACK, port, {
+        await waitForTcpPort(host, port, {
           timeoutMs: remainingMs,
           abortIf: () => (nginx.running ? undefined : `nginx ${nginx.describe()}`),
         });
@@ -94,7 +97,7 @@ export async function startNginx(options: StartNginxOptions): Promise<NginxHandl
         await nginx.stop({ signal: 'SIGKILL' });
         continue;
       }
-      return nginxHandle(nginx, port, prefix);
+      return nginxHandle(nginx, host, port, prefix);
     }
     throw new HarnessError(`nginx did not start within ${timeoutMs} ms:\n${failures.join('\n')}`);
   } catch (error) {
@@ -103,10 +106,11 @@ export async function startNginx(options: StartNginxOptions): Promise<NginxHandl
   }
 }
 
-function nginxHandle(nginx: ManagedProcess, port: number, prefix: TempDir): NginxHandle {
+function nginxHandle(nginx: ManagedProcess, host: string, port: number, prefix: TempDir): NginxHandle {
   // SIGTERM is NGINX's fast shutdown (SIGQUIT would wait for every tunnel to end).
   const stop = once(() => runCleanupSteps([() => nginx.stop({ signal: 'SIGTERM' }), () => prefix.remove()]));
   return {
+    host,
     port,
     prefix: prefix.path,
     process: nginx,
