@@ -56,7 +56,7 @@ export function createPaaPolicy(deps: PaaPolicyDeps): TunnelPolicy<PaaGrant> {
             ? { replay: (jti, exp, now) => replay.use(jti, clientAddress, exp, now) }
             : {}),
         });
-        return { tokenId: claims.jti, hosts: claims.hosts, expiresAtMs: claims.exp * 1000 };
+        return { tokenId: claims.jti, hosts: claims.hosts, expiresAtMs: claims.exp * 1000, claims };
       } catch (error) {
         if (!(error instanceof TokenError)) throw error;
         throw new TunnelRefusal(HResult.E_PROXY_COOKIE_AUTHENTICATION_ACCESS_DENIED, error.failure, error.message);

@@ -46,6 +46,8 @@ export interface TunnelGrant {
   readonly tokenId: string;
   /** When the token expires (epoch milliseconds); only used when sessions end at token expiry. */
   readonly expiresAtMs?: number;
+  /** The verified claims, kept with the session so a revocation list naming any of them (`device`…) ends it. */
+  readonly claims?: Readonly<Record<string, unknown>>;
 }
 
 /**
@@ -272,6 +274,7 @@ class Tunnel<Grant extends TunnelGrant> {
       clientAddress: transport.remoteAddress,
       clientName: session.clientName,
       tokenId: session.grant?.tokenId ?? '',
+      ...(session.grant?.claims ? { tokenClaims: session.grant.claims } : {}),
       host: allowed.name,
       target: `${socket.remoteAddress ?? allowed.address}:${socket.remotePort ?? allowed.port}`,
       ...(this.#deps.correlationId === undefined ? {} : { correlationId: this.#deps.correlationId }),

@@ -16,6 +16,7 @@ import {
   NIL_UUID,
   issueAssociationToken,
   issueJrlToken,
+  issuePaaToken,
   issueScopeToken,
 } from '../../main/security/tokens.ts';
 import { encodePreconnectionPdu } from '../../main/relay/pcb.ts';
@@ -556,6 +557,42 @@ describe('/jet API', { timeout: 60_000 }, () => {
       );
       assert.equal((await call('POST', '/jet/jrl', { token: cleared })).status, 200);
       assert.equal(gateway.service.revocation.isRevoked({ jti: revokedJti }), false);
+    });
+
+    it("a pushed list naming a device ends the live MS-TSGU tunnel opened with that device's token", async () => {
+      const key = gateway.service.context.signingKey;
+      const device = `tablet ${randomUUID()}`;
+      const { token, claims } = await issuePaaToken(key, {
+        gatewayId: gateway.gatewayId,
+        hosts: ['echo'],
+        ttlSeconds: 300,
+        device,
+      });
+      const tunnel = await openTunnel(gateway.clientOptions(), token, { name: 'echo', port: echo.port });
+      try {
+        const live = (): SessionInfo | undefined =>
+          gateway.service.sessions.list().find((session) => session.tokenId === claims.jti);
+        for (let attempt = 0; attempt < 250 && !live(); attempt += 1) {
+          await new Promise((resolve) => setTimeout(resolve, 20));
+        }
+        const session = live();
+        assert.ok(session, 'the tunnel is live');
+        const ended = new Promise<SessionInfo>((resolve) => {
+          const off = gateway.service.sessions.on('end', (info) => {
+            if (info.id !== session.id) return;
+            off();
+            resolve(info);
+          });
+        });
+        const pushed = await issueJrlToken(key, {
+          jrl: { device: [device] },
+          iat: gateway.service.revocation.current.iat + 1,
+        });
+        assert.equal((await call('POST', '/jet/jrl', { token: pushed.token })).status, 200);
+        assert.equal((await within(ended, 5_000, "the revoked device's session to end")).endReason, 'revoked');
+      } finally {
+        tunnel.destroy();
+      }
     });
 
     it('POST /jet/jrl never undoes a local revocation, and writes one jrl.updated audit line', async () => {

@@ -190,6 +190,8 @@ describe('createPaaPolicy', () => {
       hosts: ['desktop', 'Laptop'],
       // The tunnel may end the session at this instant (lifecycle.endSessionsAtTokenExpiry).
       expiresAtMs: claims.exp * 1000,
+      // Kept with the session: a revocation list naming any claim (device, jti…) ends it.
+      claims,
     });
   });
 
