@@ -1,15 +1,10 @@
-import type { LogFields, LogLevel, Logger } from './logger.ts';
+import { pino } from 'pino';
+import { maskingDestination, pinoOptions, wrapPino, type LogFields, type Logger } from './logger.ts';
 
 /** Lines kept for `GET /jet/diagnostics/logs`: recent history, bounded memory. */
 export const LOG_RING_LINES = 1000;
 /** A longer line is cut; one huge field must not evict the whole history. */
 export const MAX_LOG_LINE_CHARS = 4096;
-
-/** Field names whose values are secrets or could hold one; `tokenId` (a jti) is an identifier, not a secret. */
-const SECRET_FIELD = /^(?!tokenId$).*(token|secret|password|passwd|authorization|cookie|private|credential|jwk|pem)/i;
-/** A compact JWS anywhere in a string (three base64url parts, the first a JSON header). */
-const JWT_TEXT = /eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g;
-const RING_LEVELS: ReadonlySet<LogLevel> = new Set(['info', 'warn', 'error']);
 
 /** The last LOG_RING_LINES log lines (info and above), secrets removed, in memory only. */
 export class LogRing {
@@ -36,8 +31,8 @@ export class LogRing {
 }
 
 /**
- * A logger that writes through `base` and also feeds `ring` with a redacted copy: fields named like secrets are
- * replaced, and anything shaped like a JWT is masked wherever it appears, so the API never serves a token.
+ * A logger that writes through `base` and also feeds `ring` (info and above) through a pino destination with the
+ * same redaction as stderr: secret-named fields replaced, JWT-shaped text masked, so the API never serves a token.
  */
 export function teeLogger(
   base: Logger,
@@ -45,35 +40,28 @@ export function teeLogger(
   bound: LogFields = {},
   now: () => Date = () => new Date(),
 ): Logger {
-  const record = (level: LogLevel, msg: string, fields?: LogFields): void => {
-    if (!RING_LEVELS.has(level)) return;
-    const line = JSON.stringify({ time: now().toISOString(), level, msg, ...bound, ...fields }, redactingReplacer);
-    ring.push(line.replace(JWT_TEXT, '[redacted-jwt]'));
-  };
+  const ringLogger = pino(
+    pinoOptions('info', now),
+    maskingDestination((line) => ring.push(line.trimEnd())),
+  );
+  return tee(base, wrapPino(Object.keys(bound).length === 0 ? ringLogger : ringLogger.child(bound)));
+}
+
+function tee(base: Logger, copy: Logger): Logger {
   return {
     debug: (msg, fields) => base.debug(msg, fields),
     info: (msg, fields) => {
       base.info(msg, fields);
-      record('info', msg, fields);
+      copy.info(msg, fields);
     },
     warn: (msg, fields) => {
       base.warn(msg, fields);
-      record('warn', msg, fields);
+      copy.warn(msg, fields);
     },
     error: (msg, fields) => {
       base.error(msg, fields);
-      record('error', msg, fields);
+      copy.error(msg, fields);
     },
-    child: (fields) => teeLogger(base.child(fields), ring, { ...bound, ...fields }, now),
+    child: (fields) => tee(base.child(fields), copy.child(fields)),
   };
-}
-
-function redactingReplacer(key: string, value: unknown): unknown {
-  if (key !== '' && SECRET_FIELD.test(key)) return '[redacted]';
-  if (value instanceof Error) {
-    const code = (value as { code?: unknown }).code;
-    return { name: value.name, message: value.message, ...(code === undefined ? {} : { code }) };
-  }
-  if (typeof value === 'bigint') return value.toString();
-  return value;
 }

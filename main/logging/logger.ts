@@ -1,6 +1,9 @@
+import { pino, type DestinationStream, type LoggerOptions as PinoOptions, type Logger as PinoLogger } from 'pino';
+
 /**
- * Structured logging: one JSON object per line, fields named, never a secret.
+ * Structured logging through pino: one JSON object per line, fields named, never a secret.
  * The gateway logs to stderr so that stdout stays free for command output (`homegate token` prints only the token).
+ * The same redaction applies to every destination (stderr and the diagnostics ring, log-ring.ts).
  */
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
 
@@ -15,42 +18,100 @@ export interface Logger {
   child(fields: LogFields): Logger;
 }
 
-const LEVEL_RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
-
 export interface LoggerOptions {
   level?: LogLevel;
+  /** Receives each finished line, newline included; stderr by default (synchronous, no worker transport). */
   write?: (line: string) => void;
   now?: () => Date;
 }
 
-export function createLogger(options: LoggerOptions = {}, bound: LogFields = {}): Logger {
-  const minRank = LEVEL_RANK[options.level ?? 'info'];
-  const write = options.write ?? ((line: string) => process.stderr.write(line));
-  const now = options.now ?? (() => new Date());
+export const REDACTED = '[redacted]';
+export const REDACTED_JWT = '[redacted-jwt]';
 
-  const log = (level: LogLevel, msg: string, fields?: LogFields): void => {
-    if (LEVEL_RANK[level] < minRank) return;
-    const record = { time: now().toISOString(), level, msg, ...bound, ...fields };
-    write(`${JSON.stringify(record, errorReplacer)}\n`);
-  };
+/** Field names that hold secrets, redacted by pino at the top level and one level down. */
+const SECRET_NAMES = [
+  'token',
+  'accessToken',
+  'paaCookie',
+  'password',
+  'passphrase',
+  'secret',
+  'authorization',
+  'cookie',
+  'privateKey',
+  'pem',
+  'jwk',
+  'credential',
+];
+const REDACT_PATHS = [
+  ...SECRET_NAMES.flatMap((name) => [name, `*.${name}`]),
+  ...['authorization', 'cookie', '"set-cookie"', '"proxy-authorization"'].flatMap((header) => [
+    `headers.${header}`,
+    `*.headers.${header}`,
+  ]),
+];
+/** Deeper or differently spelt names: any key that mentions a secret; `tokenId` (a jti) is an identifier. */
+const SECRET_FIELD = /^(?!tokenId$).*(token|secret|password|passwd|authorization|cookie|private|credential|jwk|pem)/i;
+/** A compact JWS anywhere in a line (three base64url parts, the first a JSON header). */
+const JWT_TEXT = /eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g;
+const MAX_FIELD_DEPTH = 8;
 
+/** pino options shared by every homegate logger: the line shape (`time` ISO, `level` by name, `msg`) and redaction. */
+export function pinoOptions(level: LogLevel, now: () => Date): PinoOptions<never> {
   return {
-    debug: (msg, fields) => log('debug', msg, fields),
-    info: (msg, fields) => log('info', msg, fields),
-    warn: (msg, fields) => log('warn', msg, fields),
-    error: (msg, fields) => log('error', msg, fields),
-    child: (fields) => createLogger(options, { ...bound, ...fields }),
+    level,
+    base: null,
+    messageKey: 'msg',
+    timestamp: () => `,"time":"${now().toISOString()}"`,
+    redact: { paths: REDACT_PATHS, censor: REDACTED },
+    formatters: {
+      level: (label) => ({ level: label }),
+      bindings: (bindings) => scrub(bindings, 0) as Record<string, unknown>,
+      log: (fields) => scrub(fields, 0) as Record<string, unknown>,
+    },
   };
+}
+
+/** A synchronous pino destination that masks JWT-shaped text anywhere in the line before `write` sees it. */
+export function maskingDestination(write: (line: string) => void): DestinationStream {
+  return { write: (line: string) => write(line.replace(JWT_TEXT, REDACTED_JWT)) };
+}
+
+/** Our `(msg, fields)` API over a pino logger. */
+export function wrapPino(logger: PinoLogger<never>): Logger {
+  return {
+    debug: (msg, fields) => logger.debug(fields ?? {}, msg),
+    info: (msg, fields) => logger.info(fields ?? {}, msg),
+    warn: (msg, fields) => logger.warn(fields ?? {}, msg),
+    error: (msg, fields) => logger.error(fields ?? {}, msg),
+    child: (fields) => wrapPino(logger.child(fields)),
+  };
+}
+
+export function createLogger(options: LoggerOptions = {}, bound: LogFields = {}): Logger {
+  const write = options.write ?? ((line: string) => void process.stderr.write(line));
+  const logger = pino(
+    pinoOptions(options.level ?? 'info', options.now ?? (() => new Date())),
+    maskingDestination(write),
+  );
+  return wrapPino(Object.keys(bound).length === 0 ? logger : logger.child(bound));
 }
 
 /** A logger that drops everything (tests that do not look at logs). */
 export const silentLogger: Logger = createLogger({ write: () => undefined });
 
-function errorReplacer(_key: string, value: unknown): unknown {
+/** Errors keep name, message and code (no stack), bigints become strings, secret-named fields are replaced. */
+function scrub(value: unknown, depth: number): unknown {
   if (value instanceof Error) {
     const code = (value as { code?: unknown }).code;
     return { name: value.name, message: value.message, ...(code === undefined ? {} : { code }) };
   }
   if (typeof value === 'bigint') return value.toString();
-  return value;
+  if (typeof value !== 'object' || value === null || depth >= MAX_FIELD_DEPTH) return value;
+  if (Array.isArray(value)) return value.map((item: unknown) => scrub(item, depth + 1));
+  if (Object.getPrototypeOf(value) !== Object.prototype && Object.getPrototypeOf(value) !== null) return value;
+  const out: Record<string, unknown> = {};
+  for (const [key, item] of Object.entries(value))
+    out[key] = SECRET_FIELD.test(key) ? REDACTED : scrub(item, depth + 1);
+  return out;
 }

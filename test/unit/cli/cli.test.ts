@@ -196,7 +196,7 @@ describe('homegate CLI', () => {
       );
       assert.match(
         result.stderr,
-        /"level":"warn","msg":"plain HTTP listener on: it must only be reachable by a trusted/,
+        /^\{"level":"warn",.*"msg":"plain HTTP listener on: it must only be reachable by a trusted/m,
       );
     });
   });
