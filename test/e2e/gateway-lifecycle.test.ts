@@ -26,11 +26,13 @@ import {
   type ShadowServerHandle,
   waitForAudit,
   allowHost,
+  attemptSession,
 } from './harness/index.ts';
 
 const CLIENT_TIMEOUT_MS = 30_000;
 const TEST_TIMEOUT_MS = 90_000;
 const SERVICE_MESSAGE = 'Welcome to homegate (e2e).';
+const CONSENT_MESSAGE = 'Sessions through this gateway are logged (e2e).';
 
 for (const flavour of CLIENT_FLAVOURS) {
   const skip = skipUnlessFlavour(flavour, SHADOW_SERVER_TOOLS);
@@ -71,6 +73,24 @@ for (const flavour of CLIENT_FLAVOURS) {
       function clientArgs(serve: HomegateServe, token: string): string[] {
         return [xfreerdpTarget('127.0.0.1', shadow.port), ...XFREERDP_BASE_ARGS, ...flavour.gatewayArgs(serve, token)];
       }
+
+      test(
+        'a consent message is shown at connect, and the session goes on once the user agrees',
+        { timeout: TEST_TIMEOUT_MS },
+        async (t) => {
+          const { data, token } = await dataDirWith(t, { consentMessage: CONSENT_MESSAGE });
+          const serve = await startServe(data.path);
+          t.after(async () => void (await serve.stop()));
+          // FreeRDP asks (Y/N) on stdin; at EOF it gives up (exit 133, test/e2e/README.md).
+          const { held, result } = await attemptSession(clientArgs(serve, token), {
+            flavour,
+            timeoutMs: CLIENT_TIMEOUT_MS,
+            stdin: 'y\n',
+          });
+          assert.ok(held, describeXfreerdpResult(result));
+          assert.ok(flavour.consentMessageShown(result, CONSENT_MESSAGE), describeXfreerdpResult(result));
+        },
+      );
 
       test(
         'an idle session is closed with E_PROXY_SESSIONTIMEOUT and xfreerdp exits',

@@ -52,6 +52,8 @@ export interface ClientFlavour {
   gatewayArgs(gateway: GatewayEndpoint, token: string, transport?: GatewayTransport): string[];
   /** True if the client showed the gateway's service message `text`. */
   serviceMessageShown(output: ClientOutput, text: string): boolean;
+  /** True if the client showed the gateway's consent message `text` (and asked to agree). */
+  consentMessageShown(output: ClientOutput, text: string): boolean;
   /** True if the client logged a CLOSE_CHANNEL with this (non-zero) status as its last error. */
   closeStatusLogged(output: ClientOutput, status: number): boolean;
 }
@@ -97,6 +99,7 @@ export const FREERDP2: ClientFlavour = {
   sendsCorrelationId: false,
   // "Service message:" on one line, the text on the next (stdout).
   serviceMessageShown: (output, text) => output.stdout.includes(`Service message:\n${text}\n`),
+  consentMessageShown: (output, text) => output.stdout.includes(`Consent message:\n${text}\n`),
   closeStatusLogged: closeStatusInLog,
   gatewayArgs: (gateway, token, transport = 'websocket') => [
     `/g:${gateway.host}:${gateway.port}`,
@@ -117,6 +120,7 @@ export const FREERDP3: ClientFlavour = {
   exitOnServerClose: 147,
   sendsCorrelationId: true,
   serviceMessageShown: (output, text) => output.stdout.includes(`Service message:\n${text}\n`),
+  consentMessageShown: (output, text) => output.stdout.includes(`Consent message:\n${text}\n`),
   closeStatusLogged: closeStatusInLog,
   gatewayArgs: (gateway, token, transport = 'websocket') => {
     if (gateway.port !== 443) {

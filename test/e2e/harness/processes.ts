@@ -34,6 +34,8 @@ export interface SpawnManagedOptions {
   readonly env?: NodeJS.ProcessEnv;
   /** Extra pipes after stdin/stdout/stderr (fd 3, 4, ...), readable through `extraPipe(fd)`. */
   readonly extraPipes?: number;
+  /** Written to the child's stdin, which is then closed; without it stdin is /dev/null (EOF at once). */
+  readonly stdin?: string;
 }
 
 export interface StopOptions {
@@ -173,8 +175,13 @@ export class ManagedProcess {
     const child = spawn(command, args, {
       detached: true,
       env: options.env ?? process.env,
-      stdio: ['ignore', 'pipe', 'pipe', ...extra],
+      stdio: [options.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe', ...extra],
     });
+    if (options.stdin !== undefined) {
+      // A child that exits before reading it must not fail the harness with EPIPE.
+      child.stdin?.on('error', () => undefined);
+      child.stdin?.end(options.stdin);
+    }
     await new Promise<void>((resolve, reject) => {
       const onError = (error: Error): void => {
         reject(new HarnessError(`cannot start ${name} (${command}): ${error.message}; see scripts/setup-system.sh`));

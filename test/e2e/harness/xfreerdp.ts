@@ -103,6 +103,8 @@ export interface XfreerdpOptions {
   readonly display?: string;
   /** Added over the harness's environment (see the module comment). */
   readonly env?: Readonly<Record<string, string>>;
+  /** The client's stdin (answers to its prompts), then EOF; by default EOF at once. */
+  readonly stdin?: string;
 }
 
 export interface RunXfreerdpOptions extends XfreerdpOptions {
@@ -181,6 +183,7 @@ export async function startXfreerdp(args: readonly string[], options: XfreerdpOp
     const managed = await ManagedProcess.start('stdbuf', ['-oL', '-eL', flavour.command, ...args], {
       name: flavour.command,
       env,
+      ...(options.stdin === undefined ? {} : { stdin: options.stdin }),
     });
     return clientHandle(managed, display, xvfb, configHome);
   } catch (error) {
