@@ -15,9 +15,11 @@ import { ExportView } from './views/ExportView.tsx';
 import { HostsView } from './views/HostsView.tsx';
 import { SessionsView } from './views/SessionsView.tsx';
 import { SettingsView } from './views/SettingsView.tsx';
+import { SetupView } from './views/SetupView.tsx';
 
 const VIEW_COMPONENTS: Readonly<Record<ViewId, () => React.JSX.Element>> = {
   sessions: SessionsView,
+  setup: SetupView,
   hosts: HostsView,
   access: AccessView,
   export: ExportView,
@@ -29,6 +31,7 @@ const VIEW_COMPONENTS: Readonly<Record<ViewId, () => React.JSX.Element>> = {
 
 const VIEW_TITLES: Readonly<Record<ViewId, string>> = {
   sessions: 'Sessions',
+  setup: 'Get started',
   hosts: 'Hosts',
   access: 'Access',
   export: 'Export',
@@ -195,6 +198,7 @@ export function App() {
       state.loadSettings(),
       state.loadCertificate(),
       state.loadAudit(),
+      state.loadOnboarding(),
     ]);
   };
   useEffect(() => {

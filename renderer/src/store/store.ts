@@ -4,6 +4,7 @@ import { createAuditSlice, type AuditSlice } from './slices/audit.ts';
 import { createCertificatesSlice, type CertificatesSlice } from './slices/certificates.ts';
 import { createGatewaySlice, type GatewaySlice } from './slices/gateway.ts';
 import { createHostsSlice, type HostsSlice } from './slices/hosts.ts';
+import { createOnboardingSlice, type OnboardingSlice } from './slices/onboarding.ts';
 import { createSessionsSlice, type SessionsSlice } from './slices/sessions.ts';
 import { createSettingsSlice, type SettingsSlice } from './slices/settings.ts';
 import { createTokensSlice, type TokensSlice } from './slices/tokens.ts';
@@ -16,6 +17,7 @@ export type HomegateState = GatewaySlice &
   CertificatesSlice &
   SettingsSlice &
   AuditSlice &
+  OnboardingSlice &
   UiSlice;
 
 export type HomegateStore = StoreApi<HomegateState>;
@@ -34,6 +36,7 @@ export function createHomegateStore(api: HomegateApi, initial: { readonly view?:
     ...createCertificatesSlice(set, get, api),
     ...createSettingsSlice(set, get, api),
     ...createAuditSlice(set, get, api),
+    ...createOnboardingSlice(set, get, api),
     ...createUiSlice(set, get, api),
     ...(initial.view ? { view: initial.view } : {}),
   }));

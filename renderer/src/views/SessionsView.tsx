@@ -9,6 +9,7 @@ import { EmptyState, ErrorState, LoadingState } from '../components/States.tsx';
 import { formatBytes, formatDuration, formatTime } from '../format.ts';
 import { useNow } from '../hooks/useNow.ts';
 import { useHomegate } from '../store/context.tsx';
+import { SetupChecklist } from './setup/SetupChecklist.tsx';
 
 const TRANSPORT_LABELS: Readonly<Record<TransportKind, string>> = {
   websocket: 'WebSocket',
@@ -205,6 +206,13 @@ export function SessionsView() {
   const [confirming, setConfirming] = useState<SessionInfo | undefined>(undefined);
   const tokens = useMemo(() => new Map(tokenList.map((token) => [token.jti.toLowerCase(), token])), [tokenList]);
   const tokenIds = sessions.map((session) => session.tokenId).join(' ');
+  const loadOnboarding = useHomegate((state) => state.loadOnboarding);
+  const onboardingOver = useHomegate((state) => state.onboarding?.finished ?? true);
+  // On first run the page shows the way to a first connection instead of only saying nobody is connected.
+  const firstRun = !onboardingOver && sessions.length === 0;
+  useEffect(() => {
+    void loadOnboarding();
+  }, [loadOnboarding]);
 
   // A session opened with a token this page has not seen (just issued, or from the command line): list again.
   useEffect(() => {
@@ -267,6 +275,7 @@ export function SessionsView() {
         title="Sessions"
         description="Who is connected through the gateway right now, to which host, and how much is flowing."
       />
+      {firstRun ? <SetupChecklist /> : null}
       <section className="card card-flush" aria-label="Live sessions">
         {content}
       </section>

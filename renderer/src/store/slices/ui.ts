@@ -2,6 +2,7 @@ import type { SliceCreator } from '../slice.ts';
 
 export const VIEWS = [
   'sessions',
+  'setup',
   'hosts',
   'access',
   'export',

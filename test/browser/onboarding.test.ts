@@ -1,0 +1,168 @@
+/**
+ * First run in Chromium against `homegate serve` on an empty data directory: the Sessions page shows the setup
+ * checklist; each step is followed as a person would (a host added and tested, "only at home", the Android CA file,
+ * the first .rdp file) until all four say Done; the progress survives a reload and lives in settings.json; hiding
+ * the checklist leaves the plain Sessions page. Screenshots at 1280x800 and 390x844, axe at both.
+ */
+import assert from 'node:assert/strict';
+import { X509Certificate } from 'node:crypto';
+import { mkdir, readFile } from 'node:fs/promises';
+import { createServer, type AddressInfo, type Server } from 'node:net';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { SETTINGS_FILE_NAME } from '../../main/config/settings-store.ts';
+import {
+  makeTempDir,
+  skipUnlessTools,
+  startHomegateServe,
+  type HomegateServe,
+  type TempDir,
+} from '../e2e/harness/index.ts';
+import {
+  SCREENSHOTS,
+  assertNoHorizontalOverflow,
+  launchChromium,
+  seriousAxeViolations,
+  setAdminPassword,
+} from './support.ts';
+
+const skip = skipUnlessTools(['chromium']);
+const PASSWORD = 'an onboarding test password';
+const TIMEOUT_MS = 120_000;
+
+describe('first-run onboarding in the web admin', { skip, timeout: TIMEOUT_MS }, () => {
+  let data: TempDir;
+  let downloads: TempDir;
+  let serve: HomegateServe;
+  let pc: Server;
+  let browser: Browser;
+  let context: BrowserContext;
+  let page: Page;
+  const problems: string[] = [];
+
+  const shot = async (name: string): Promise<void> => {
+    await page.waitForTimeout(250);
+    await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: true });
+  };
+  const step = (title: string) =>
+    page.getByRole('listitem').filter({ has: page.getByRole('heading', { name: title }) });
+  const axe = async (where: string): Promise<void> =>
+    assert.deepEqual(await seriousAxeViolations(page), [], `axe: ${where}`);
+
+  before(async () => {
+    await mkdir(SCREENSHOTS, { recursive: true });
+    data = await makeTempDir('onboarding');
+    downloads = await makeTempDir('onboarding-downloads');
+    // The PC to allow: something that accepts TCP on loopback, as a host test dials it.
+    pc = createServer((socket) => socket.destroy());
+    await new Promise<void>((resolve) => pc.listen(0, '127.0.0.1', resolve));
+    await setAdminPassword(data.path, PASSWORD);
+    serve = await startHomegateServe(data.path);
+    browser = await launchChromium();
+    context = await browser.newContext({
+      ignoreHTTPSErrors: true,
+      acceptDownloads: true,
+      viewport: { width: 1280, height: 800 },
+      colorScheme: 'light',
+    });
+    context.setDefaultTimeout(15_000);
+    page = await context.newPage();
+    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+    page.on('console', (message) => {
+      if (message.type() === 'error' && !/status of 401/.test(message.text())) problems.push(message.text());
+    });
+  });
+
+  after(async () => {
+    await context?.close();
+    await browser?.close();
+    await serve?.stop();
+    pc?.close();
+    await downloads?.remove();
+    await data?.remove();
+  });
+
+  test('from an empty data directory to an exported .rdp file, every step saying Done', async () => {
+    await page.goto(`https://127.0.0.1:${serve.port}/admin/`);
+    await page.getByLabel('Admin password').fill(PASSWORD);
+    await page.getByRole('button', { name: 'Sign in' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Sessions' }).waitFor();
+    await page.getByRole('heading', { name: 'Get connected from anywhere' }).waitFor();
+    await page.getByText('0 of 4 steps done').waitFor();
+    await shot('onboarding-01-first-run');
+    await axe('first run');
+
+    // 1. Allow a PC: through the Hosts view's dialog, then back to the checklist, and Test it.
+    await step('Allow a PC').getByRole('button', { name: 'Add another host' }).click();
+    const dialog = page.getByRole('dialog', { name: 'Add a host' });
+    await dialog.getByLabel('Name', { exact: true }).fill('desk');
+    await dialog.getByLabel('Address', { exact: true }).fill('127.0.0.1');
+    await dialog.getByLabel('Port', { exact: true }).fill(String((pc.address() as AddressInfo).port));
+    await dialog.getByRole('button', { name: 'Add host' }).click();
+    await dialog.waitFor({ state: 'hidden' });
+    await page.evaluate("window.location.hash = '#setup'");
+    await page.getByRole('heading', { level: 1, name: 'Get started' }).waitFor();
+    await step('Allow a PC').getByText('Done', { exact: true }).waitFor();
+    await page.getByRole('button', { name: 'Test desk' }).click();
+    await page.getByText(/^Answers \(/).waitFor();
+
+    // 2. How clients reach you: no public name yet, so the file will work at home only, and the page says so.
+    await step('Connect').getByText('will work only inside your home network').waitFor();
+    await step('How clients reach you').getByRole('button', { name: 'Only at home for now' }).click();
+    await step('How clients reach you').getByText('Done', { exact: true }).waitFor();
+
+    // 3. Trust the certificate: Android's file is the CA in DER.
+    const trust = step('Trust the certificate');
+    await trust.getByLabel('Android').check();
+    const [caDownload] = await Promise.all([
+      page.waitForEvent('download'),
+      trust.getByRole('button', { name: 'Download homegate-ca-android.crt' }).click(),
+    ]);
+    assert.equal(caDownload.suggestedFilename(), 'homegate-ca-android.crt');
+    const caFile = join(downloads.path, 'ca.crt');
+    await caDownload.saveAs(caFile);
+    const servedCa = await readFile(join(data.path, 'tls', 'ca.pem'), 'utf8');
+    assert.deepEqual(await readFile(caFile), Buffer.from(new X509Certificate(servedCa).raw));
+    await trust.getByRole('button', { name: 'My devices trust it' }).click();
+    await trust.getByText('Done', { exact: true }).waitFor();
+
+    // 4. Connect: the first file.
+    const [rdpDownload] = await Promise.all([
+      page.waitForEvent('download'),
+      step('Connect').getByRole('button', { name: 'Download desk.rdp' }).click(),
+    ]);
+    assert.equal(rdpDownload.suggestedFilename(), 'desk.rdp');
+    const rdpFile = join(downloads.path, 'desk.rdp');
+    await rdpDownload.saveAs(rdpFile);
+    const rdp = (await readFile(rdpFile)).subarray(2).toString('utf16le');
+    assert.match(rdp, /^full address:s:desk\r$/m);
+    assert.match(rdp, /^gatewayaccesstoken:s:\S+\r$/m);
+    await page.getByText('4 of 4 steps done').waitFor();
+    await shot('onboarding-02-all-done');
+    await axe('all done');
+
+    await page.setViewportSize({ width: 390, height: 844 });
+    await assertNoHorizontalOverflow(page, 'setup at 390');
+    await axe('setup at 390');
+    await shot('onboarding-03-phone');
+    await page.setViewportSize({ width: 1280, height: 800 });
+
+    // Saved: a reload shows the same, and settings.json holds it.
+    await page.reload();
+    await page.getByText('4 of 4 steps done').waitFor();
+    const settings = JSON.parse(await readFile(join(data.path, SETTINGS_FILE_NAME), 'utf8')) as {
+      onboarding: { completedSteps: string[]; finished: boolean };
+    };
+    assert.deepEqual(settings.onboarding, { completedSteps: ['reach', 'trust', 'connect'], finished: false });
+
+    // Hidden, the Sessions page is the plain one again, and stays so after a reload.
+    await page.getByRole('button', { name: 'Done: hide the checklist' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Sessions' }).waitFor();
+    await page.getByRole('heading', { name: 'Get connected from anywhere' }).waitFor({ state: 'detached' });
+    await page.reload();
+    await page.getByText('No one is connected').waitFor();
+    assert.equal(await page.getByRole('heading', { name: 'Get connected from anywhere' }).count(), 0);
+    assert.deepEqual(problems, []);
+  });
+});
