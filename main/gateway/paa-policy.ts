@@ -44,6 +44,8 @@ export function createPaaPolicy(deps: PaaPolicyDeps): TunnelPolicy<PaaGrant> {
     deps.keys ??
     ((kid) =>
       kid === signingKey.kid ? { key: signingKey.publicKey, alg: signingKey.alg, requireGatewayId: true } : undefined);
+  // Sockets to hosts that answered only after a magic packet, for the session to say so.
+  const woken = new WeakSet<Socket>();
   return {
     async authenticate(token) {
       try {
@@ -70,12 +72,17 @@ export function createPaaPolicy(deps: PaaPolicyDeps): TunnelPolicy<PaaGrant> {
     },
     async dial(host) {
       try {
-        if (deps.connector) return (await deps.connector.connect([host])).socket;
+        if (deps.connector) {
+          const connected = await deps.connector.connect([host]);
+          if (connected.woken) woken.add(connected.socket);
+          return connected.socket;
+        }
         return await dial(host.address, host.port);
       } catch (error) {
         if (!(error instanceof DialError)) throw error;
         throw new TunnelRefusal(HResult.E_PROXY_TS_CONNECTFAILED, error.failure, error.message);
       }
     },
+    woken: (target) => woken.has(target),
   };
 }

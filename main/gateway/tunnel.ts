@@ -94,6 +94,8 @@ export interface TunnelPolicy<Grant extends TunnelGrant> {
   authorize(grant: Grant, request: ChannelRequest): Host;
   /** Opens the TCP connection to the allowed host; throws `TunnelRefusal` when it cannot. */
   dial(host: Host): Promise<Socket>;
+  /** Whether a socket `dial` answered reached a host that answered only after a Wake-on-LAN packet. */
+  woken?(target: Socket): boolean;
 }
 
 export interface TunnelDeps<Grant extends TunnelGrant> {
@@ -278,6 +280,7 @@ class Tunnel<Grant extends TunnelGrant> {
       host: allowed.name,
       target: `${socket.remoteAddress ?? allowed.address}:${socket.remotePort ?? allowed.port}`,
       ...(this.#deps.correlationId === undefined ? {} : { correlationId: this.#deps.correlationId }),
+      ...(this.#deps.policy.woken?.(socket) ? { woken: true } : {}),
       terminate: (reason) => this.terminate(reason),
     });
     this.#log.info('tunnel open', { session: handle.id, host: allowed.name });

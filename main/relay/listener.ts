@@ -5,7 +5,7 @@ import type { Logger } from '../logging/logger.ts';
 import type { AuditSink } from '../sessions/audit-log.ts';
 import type { SessionHandle, SessionRegistry } from '../sessions/registry.ts';
 import { PendingLimiter } from '../util/pending-limiter.ts';
-import type { Connector } from './connector.ts';
+import type { Connected, Connector } from './connector.ts';
 import { DialError, PcbError, RelayRefusal } from './errors.ts';
 import { DEFAULT_MAX_PCB_BYTES, PreconnectionPduReader } from './pcb.ts';
 import { pipeSockets, type PipeOutcome } from './pipe.ts';
@@ -186,7 +186,7 @@ export class RelayServer {
       this.#refuse(socket, client, 'connect', new RelayRefusal('target', 'client-closed', 'the client left'), grant);
       return;
     }
-    this.#relay(socket, client, target, connected.host, grant, read.rest);
+    this.#relay(socket, client, connected, grant, read.rest);
     logger.debug('relay connected', { client, host: connected.host.name, woken: connected.woken });
   }
 
@@ -231,8 +231,9 @@ export class RelayServer {
     });
   }
 
-  #relay(client: Socket, clientAddress: string, target: Socket, host: Host, grant: RelayGrant, rest: Buffer): void {
+  #relay(client: Socket, clientAddress: string, connected: Connected, grant: RelayGrant, rest: Buffer): void {
     const { sessions, logger } = this.#deps;
+    const { socket: target, host, woken } = connected;
     let endReason: SessionEndReason | undefined;
     // The counters run only on socket events, which come after `session` below is assigned.
     const pipe = pipeSockets(client, target, {
@@ -252,6 +253,7 @@ export class RelayServer {
       target: `${target.remoteAddress ?? host.address}:${target.remotePort ?? host.port}`,
       association: grant.association,
       tokenClaims: grant.claims,
+      ...(woken ? { woken } : {}),
       terminate,
     });
     this.#terminators.add(terminate);

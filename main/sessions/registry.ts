@@ -18,6 +18,8 @@ export interface SessionStart {
   readonly correlationId?: string;
   /** Relay sessions: what the ASSOCIATION token said. */
   readonly association?: AssociationInfo;
+  /** The host answered only after a Wake-on-LAN packet. */
+  readonly woken?: boolean;
   /**
    * The verified token's claims, kept (not published) so that a new revocation list can find live sessions by any
    * claim it lists; sessions without them are matched by `jti` (their tokenId).
@@ -108,6 +110,7 @@ export class SessionRegistry {
       target: start.target,
       ...(start.association ? { associationId: start.association.associationId } : {}),
       ...(start.correlationId === undefined ? {} : { correlationId: start.correlationId }),
+      ...(start.woken ? { woken: true } : {}),
     });
     this.#events.emit('start', info);
 
@@ -198,6 +201,7 @@ export class SessionRegistry {
       bytesToTarget: session.bytesToTarget,
       bytesToClient: session.bytesToClient,
       ...(start.association ? { association: start.association } : {}),
+      ...(start.woken ? { woken: true } : {}),
     };
   }
 }

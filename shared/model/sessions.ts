@@ -47,6 +47,8 @@ export interface SessionInfo {
   readonly bytesToClient: number;
   /** Present for relay sessions. */
   readonly association?: AssociationInfo;
+  /** True when the host answered only after the gateway sent it a Wake-on-LAN packet. */
+  readonly woken?: boolean;
   readonly endedAt?: string;
   readonly endReason?: SessionEndReason;
 }

@@ -1,10 +1,12 @@
 /**
  * "Wake now" and the hosts' last reachability through the contract, against a real gateway: `hosts.wake` sends the
  * real magic packet, received here on a UDP socket on loopback; `hosts.test` and the gateway's dials are
- * remembered with their time, listed by `doctor.reachability` and saved in the data directory.
+ * remembered with their time, listed by `doctor.reachability` and saved in the data directory. A host that starts
+ * listening only when its magic packet arrives makes a session that says it was woken.
  */
 import assert from 'node:assert/strict';
 import { createSocket } from 'node:dgram';
+import { createServer, type Server } from 'node:net';
 import { readFile } from 'node:fs/promises';
 import { after, before, describe, it } from 'node:test';
 import type { CallInput, CallName, CallOutput } from '../../shared/ipc/contract.ts';
@@ -14,6 +16,8 @@ import { silentLogger } from '../../main/logging/logger.ts';
 import { MAGIC_PACKET_BYTES, MAGIC_PACKET_COPIES } from '../../main/relay/wake-on-lan.ts';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 import { unusedPort } from '../helpers/targets.ts';
+import { openTunnel } from '../helpers/tsgu-client.ts';
+import type { SessionInfo } from '../../shared/model/sessions.ts';
 
 const MAC = '00:11:22:aa:bb:cc';
 const WAIT_MS = 5_000;
@@ -68,6 +72,39 @@ describe('Wake now and the last reachability, through the contract', { timeout: 
     await assert.rejects(call('hosts.wake', { name: 'ghost' }), { code: 'not-found' });
     await assert.rejects(call('hosts.wake', { name: 'bad name!' }), { code: 'invalid-input' });
     assert.equal(received.length, before);
+  });
+
+  it('a host that answers only after its magic packet makes a session marked as woken', async () => {
+    const port = await unusedPort();
+    const mac = '00:11:22:aa:bb:dd';
+    const macBytes = Buffer.from(mac.replace(/:/g, ''), 'hex');
+    let host: Server | undefined;
+    const wake = (message: Buffer): void => {
+      if (host || !message.subarray(6, 12).equals(macBytes)) return;
+      host = createServer((socket) => socket.pipe(socket)).listen(port, '127.0.0.1');
+    };
+    udp.on('message', wake);
+    try {
+      await call('hosts.add', { name: 'dozer', address: '127.0.0.1', port, mac });
+      const started = new Promise<SessionInfo>((resolve) => gateway.service.sessions.on('start', resolve));
+      const client = await openTunnel(gateway.clientOptions(), (await gateway.token(['dozer'])).token, {
+        name: 'dozer',
+        port,
+      });
+      try {
+        const session = await started;
+        assert.equal(session.host, 'dozer');
+        assert.equal(session.woken, true);
+        assert.equal(gateway.service.reachability.get('dozer')?.woken, true);
+        const connect = await gateway.waitForAudit((line) => line.event === 'tunnel.connect' && line.host === 'dozer');
+        assert.equal(connect.woken, true);
+      } finally {
+        client.destroy();
+      }
+    } finally {
+      udp.off('message', wake);
+      host?.close();
+    }
   });
 
   it('remembers a Test with its time, lists it, and saves it in the data directory', async () => {

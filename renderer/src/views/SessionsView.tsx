@@ -74,6 +74,7 @@ function SessionRow(props: {
         <span>
           <span className="cell-primary">{session.host}</span>
           <span className="cell-secondary mono">{session.target}</span>
+          {session.woken ? <span className="cell-secondary">Woken by Wake-on-LAN</span> : null}
         </span>
       </td>
       <td data-label="Client">
