@@ -257,6 +257,40 @@ function setupWindows(state: DesktopState): {
   };
 }
 
+/** The tray's calls go through dispatchCall like the window's: same validation, same audit trail. */
+type TrayCall = <N extends CallName>(name: N, input: CallInput<N>) => Promise<CallOutput<N>>;
+
+/** Tray "Export RDP file": asks where, next to the last export, and writes it for its owner only. */
+async function exportRdpFromTray(call: TrayCall, state: DesktopState, host: string): Promise<void> {
+  const folder = state.getLastExportFolder() ?? app.getPath('documents');
+  const { canceled, filePath } = await dialog.showSaveDialog({
+    title: `Export RDP file for ${host}`,
+    defaultPath: join(folder, `${host}.rdp`),
+    filters: [{ name: 'Remote Desktop connection', extensions: ['rdp'] }],
+  });
+  if (canceled || !filePath) return;
+  const file = await call('rdp.export', { host, mode: 'gateway' });
+  // The file holds an access token: readable by its owner only.
+  await writeFile(filePath, Buffer.from(file.contentBase64, 'base64'), { mode: 0o600 });
+  state.setLastExportFolder(dirname(filePath));
+}
+
+/** Tray "Copy access token": a token of the default lifetime, cleared from the clipboard later if still there. */
+async function copyTokenFromTray(call: TrayCall, service: GatewayService, host: string): Promise<void> {
+  const ttlSeconds = service.context.settings.get().tokens.paaTtlSeconds;
+  const { token } = await call('tokens.issue', {
+    host,
+    ttlSeconds,
+    label: 'copied from the tray',
+  });
+  await clipboard.writeText(token);
+  setTimeout(() => {
+    void clipboard.readText().then((text) => {
+      if (text === token) clipboard.clear();
+    });
+  }, CLIPBOARD_CLEAR_MS).unref();
+}
+
 /**
  * The tray: status, per-host RDP export and token copy, open, pause, start at login, notification preferences,
  * quit. Its icon and tooltip follow the gateway (accepting, live session, paused) and turn to "error" when a tray
@@ -271,8 +305,7 @@ async function setupTray(
 ): Promise<{ refresh: () => void; dispose: Disposer }> {
   const iconsDir = built('icons');
   const tray = new Tray(nativeImage.createFromPath(trayIconFile(iconsDir, 'accepting', process.platform)));
-  // The tray's calls go through dispatchCall like the window's: same validation, same audit trail.
-  const call = async <N extends CallName>(name: N, input: CallInput<N>): Promise<CallOutput<N>> =>
+  const call: TrayCall = async <N extends CallName>(name: N, input: CallInput<N>) =>
     (await dispatchCall(handlers, name, input, logger, { via: 'app' })) as CallOutput<N>;
   let failure: string | undefined;
   const fail = (what: string) => (error: unknown) => {
@@ -286,37 +319,8 @@ async function setupTray(
   let openAtLogin = xdgAutostart ? await isAutostartEnabled() : app.getLoginItemSettings().openAtLogin;
 
   const actions: TrayActions = {
-    exportRdpFile: (host) => {
-      void (async () => {
-        const folder = state.getLastExportFolder() ?? app.getPath('documents');
-        const { canceled, filePath } = await dialog.showSaveDialog({
-          title: `Export RDP file for ${host}`,
-          defaultPath: join(folder, `${host}.rdp`),
-          filters: [{ name: 'Remote Desktop connection', extensions: ['rdp'] }],
-        });
-        if (canceled || !filePath) return;
-        const file = await call('rdp.export', { host, mode: 'gateway' });
-        // The file holds an access token: readable by its owner only.
-        await writeFile(filePath, Buffer.from(file.contentBase64, 'base64'), { mode: 0o600 });
-        state.setLastExportFolder(dirname(filePath));
-      })().catch(fail('Export RDP file'));
-    },
-    copyAccessToken: (host) => {
-      void (async () => {
-        const ttlSeconds = service.context.settings.get().tokens.paaTtlSeconds;
-        const { token } = await call('tokens.issue', {
-          host,
-          ttlSeconds,
-          label: 'copied from the tray',
-        });
-        await clipboard.writeText(token);
-        setTimeout(() => {
-          void clipboard.readText().then((text) => {
-            if (text === token) clipboard.clear();
-          });
-        }, CLIPBOARD_CLEAR_MS).unref();
-      })().catch(fail('Copy access token'));
-    },
+    exportRdpFile: (host) => void exportRdpFromTray(call, state, host).catch(fail('Export RDP file')),
+    copyAccessToken: (host) => void copyTokenFromTray(call, service, host).catch(fail('Copy access token')),
     openWindow: () => {
       failure = undefined;
       refresh();

@@ -3,6 +3,7 @@ import { DEFAULT_RDP_PORT, HostSchema, portProblem, readHostAndPort, type Host }
 import { ApiError, errorMessage } from '../api/errors.ts';
 import { Dialog } from '../components/Dialog.tsx';
 import { Field, fieldErrors } from '../components/Field.tsx';
+import { FormError } from '../components/FormError.tsx';
 
 interface Draft {
   name: string;
@@ -47,13 +48,10 @@ function read(draft: Draft): {
   };
 }
 
-/** Add or edit an allowed host; validated with the shared HostSchema as the user goes. */
-export function HostForm(props: {
-  host: Host | undefined;
-  onSave: (host: Host) => Promise<void>;
-  onClose: () => void;
-}) {
-  const editing = props.host !== undefined;
+type ServerError = { field: keyof Draft | undefined; message: string };
+
+/** The draft, what has been touched and the server's answer; field errors shown once touched or submitted. */
+function useHostDraft(props: { host: Host | undefined; onSave: (host: Host) => Promise<void>; onClose: () => void }) {
   const [draft, setDraft] = useState<Draft>(() => ({
     name: props.host?.name ?? '',
     address: props.host?.address ?? '',
@@ -62,7 +60,7 @@ export function HostForm(props: {
   }));
   const [touched, setTouched] = useState<ReadonlySet<keyof Draft>>(new Set());
   const [submitted, setSubmitted] = useState(false);
-  const [serverError, setServerError] = useState<{ field: keyof Draft | undefined; message: string }>();
+  const [serverError, setServerError] = useState<ServerError>();
   const [busy, setBusy] = useState(false);
 
   const { errors } = read(draft);
@@ -99,12 +97,62 @@ export function HostForm(props: {
       setBusy(false);
     }
   };
+  return { draft, shown, update, blur, submit, busy, serverError };
+}
 
+type HostDraft = ReturnType<typeof useHostDraft>;
+
+/** One field of the draft: free text (no autocomplete or spelling) unless `numeric`. */
+function DraftField(props: {
+  form: HostDraft;
+  field: keyof Draft;
+  label: string;
+  hint: string;
+  mono?: boolean;
+  numeric?: boolean;
+  optional?: boolean;
+  placeholder?: string;
+  className?: string;
+}) {
+  const { form, field } = props;
+  const text = props.numeric ? { inputMode: 'numeric' as const } : { autoComplete: 'off', spellCheck: false };
+  return (
+    <Field
+      label={props.label}
+      optional={props.optional}
+      error={form.shown(field)}
+      hint={props.hint}
+      className={props.className}
+    >
+      {(control) => (
+        <input
+          {...control}
+          className={props.mono ? 'input mono' : 'input'}
+          value={form.draft[field]}
+          {...text}
+          placeholder={props.placeholder}
+          onChange={(event) => form.update(field, event.target.value)}
+          onBlur={() => form.blur(field)}
+        />
+      )}
+    </Field>
+  );
+}
+
+/** Add or edit an allowed host; validated with the shared HostSchema as the user goes. */
+export function HostForm(props: {
+  host: Host | undefined;
+  onSave: (host: Host) => Promise<void>;
+  onClose: () => void;
+}) {
+  const editing = props.host !== undefined;
+  const form = useHostDraft(props);
+  const { busy, serverError } = form;
   return (
     <Dialog
       title={editing ? `Edit ${props.host?.name ?? 'host'}` : 'Add a host'}
       onClose={props.onClose}
-      onSubmit={() => void submit()}
+      onSubmit={() => void form.submit()}
       footer={
         <>
           <button type="button" className="btn" onClick={props.onClose} disabled={busy}>
@@ -117,80 +165,34 @@ export function HostForm(props: {
       }
     >
       <div className="form-grid">
-        <Field
+        <DraftField
+          form={form}
+          field="name"
           label="Name"
-          error={shown('name')}
           hint="What tokens and .rdp files call it, such as desktop or nas."
           className="span-2"
-        >
-          {(control) => (
-            <input
-              {...control}
-              className="input"
-              value={draft.name}
-              autoComplete="off"
-              spellCheck={false}
-              onChange={(event) => update('name', event.target.value)}
-              onBlur={() => blur('name')}
-            />
-          )}
-        </Field>
-        <Field
+        />
+        <DraftField
+          form={form}
+          field="address"
           label="Address"
-          error={shown('address')}
           hint="A host name or IP address, as the gateway machine sees it."
-        >
-          {(control) => (
-            <input
-              {...control}
-              className="input mono"
-              value={draft.address}
-              autoComplete="off"
-              spellCheck={false}
-              placeholder="192.168.1.20"
-              onChange={(event) => update('address', event.target.value)}
-              onBlur={() => blur('address')}
-            />
-          )}
-        </Field>
-        <Field label="Port" error={shown('port')} hint="3389 unless the host was changed.">
-          {(control) => (
-            <input
-              {...control}
-              className="input mono"
-              inputMode="numeric"
-              value={draft.port}
-              onChange={(event) => update('port', event.target.value)}
-              onBlur={() => blur('port')}
-            />
-          )}
-        </Field>
-        <Field
+          mono
+          placeholder="192.168.1.20"
+        />
+        <DraftField form={form} field="port" label="Port" hint="3389 unless the host was changed." mono numeric />
+        <DraftField
+          form={form}
+          field="mac"
           label="MAC address for Wake-on-LAN"
           optional
-          error={shown('mac')}
           hint="If set, the gateway sends a magic packet and waits for the host to wake before connecting."
+          mono
+          placeholder="00:11:22:33:44:55"
           className="span-2"
-        >
-          {(control) => (
-            <input
-              {...control}
-              className="input mono"
-              value={draft.mac}
-              autoComplete="off"
-              spellCheck={false}
-              placeholder="00:11:22:33:44:55"
-              onChange={(event) => update('mac', event.target.value)}
-              onBlur={() => blur('mac')}
-            />
-          )}
-        </Field>
+        />
       </div>
-      {serverError && serverError.field === undefined ? (
-        <p className="form-error" role="alert">
-          {serverError.message}
-        </p>
-      ) : null}
+      <FormError error={serverError?.field === undefined ? serverError?.message : undefined} />
     </Dialog>
   );
 }

@@ -42,20 +42,140 @@ function ProbeResult(props: { name: string }) {
 
 type Editing = { readonly mode: 'add' } | { readonly mode: 'edit'; readonly host: Host };
 
+function HostRow(props: { host: Host; onEdit: () => void; onRemove: () => void }) {
+  const testHost = useHomegate((state) => state.testHost);
+  const navigate = useHomegate((state) => state.navigate);
+  const { host } = props;
+  return (
+    <tr data-host={host.name}>
+      <td data-label="Name">
+        <span className="cell-primary">{host.name}</span>
+      </td>
+      <td className="mono" data-label="Address">
+        {formatHostAndPort(host.address, host.port)}
+      </td>
+      <td className="mono" data-label="Wake-on-LAN">
+        {host.mac ?? <span className="muted">—</span>}
+      </td>
+      <td data-label="Reachability">
+        <ProbeResult name={host.name} />
+      </td>
+      <td className="actions">
+        <button
+          type="button"
+          className="btn btn-sm"
+          onClick={() => void testHost(host.name)}
+          aria-label={`Test ${host.name}`}
+        >
+          <Icon name="plug" /> Test
+        </button>
+        <button
+          type="button"
+          className="btn btn-sm"
+          onClick={() => navigate('export', host.name)}
+          aria-label={`Export an .rdp file for ${host.name}`}
+        >
+          <Icon name="export" /> .rdp
+        </button>
+        <button type="button" className="icon-btn" onClick={props.onEdit} aria-label={`Edit ${host.name}`} title="Edit">
+          <Icon name="edit" />
+        </button>
+        <button
+          type="button"
+          className="icon-btn icon-btn-danger"
+          onClick={props.onRemove}
+          aria-label={`Remove ${host.name}`}
+          title="Remove"
+        >
+          <Icon name="trash" />
+        </button>
+      </td>
+    </tr>
+  );
+}
+
+function HostsTable(props: { hosts: readonly Host[]; onEdit: (host: Host) => void; onRemove: (host: Host) => void }) {
+  return (
+    <div className="table-wrap">
+      <table className="table">
+        <caption className="sr-only">Allowed hosts</caption>
+        <thead>
+          <tr>
+            <th scope="col">Name</th>
+            <th scope="col">Address</th>
+            <th scope="col">Wake-on-LAN</th>
+            <th scope="col">Reachability</th>
+            <th scope="col">
+              <span className="sr-only">Actions</span>
+            </th>
+          </tr>
+        </thead>
+        <tbody>
+          {props.hosts.map((host) => (
+            <HostRow
+              key={host.name}
+              host={host}
+              onEdit={() => props.onEdit(host)}
+              onRemove={() => props.onRemove(host)}
+            />
+          ))}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+function EditHostDialog(props: { editing: Editing; onClose: () => void }) {
+  const addHost = useHomegate((state) => state.addHost);
+  const updateHost = useHomegate((state) => state.updateHost);
+  const notify = useHomegate((state) => state.notify);
+  const { editing } = props;
+  return (
+    <HostForm
+      host={editing.mode === 'edit' ? editing.host : undefined}
+      onClose={props.onClose}
+      onSave={async (host) => {
+        if (editing.mode === 'edit') {
+          await updateHost(editing.host.name, host);
+          notify('success', `Saved ${host.name}.`);
+        } else {
+          await addHost(host);
+          notify('success', `Added ${host.name}. Test it to check the gateway can reach it.`);
+        }
+      }}
+    />
+  );
+}
+
+function RemoveHostDialog(props: { host: Host; onClose: () => void }) {
+  const removeHost = useHomegate((state) => state.removeHost);
+  const notify = useHomegate((state) => state.notify);
+  const { host } = props;
+  return (
+    <ConfirmDialog
+      title={`Remove ${host.name}?`}
+      confirmLabel="Remove host"
+      danger
+      onClose={props.onClose}
+      onConfirm={async () => {
+        await removeHost(host.name);
+        notify('success', `Removed ${host.name}.`);
+      }}
+    >
+      <p>
+        Clients can no longer reach <strong>{host.name}</strong> through the gateway, even with a token that names it.
+      </p>
+    </ConfirmDialog>
+  );
+}
+
 export function HostsView() {
   const hosts = useHomegate((state) => state.hosts);
   const load = useHomegate((state) => state.hostsLoad);
   const loadHosts = useHomegate((state) => state.loadHosts);
-  const addHost = useHomegate((state) => state.addHost);
-  const updateHost = useHomegate((state) => state.updateHost);
-  const removeHost = useHomegate((state) => state.removeHost);
-  const testHost = useHomegate((state) => state.testHost);
-  const navigate = useHomegate((state) => state.navigate);
-  const notify = useHomegate((state) => state.notify);
+  const takeAddHostRequest = useHomegate((state) => state.takeAddHostRequest);
   const [editing, setEditing] = useState<Editing | undefined>(undefined);
   const [removing, setRemoving] = useState<Host | undefined>(undefined);
-
-  const takeAddHostRequest = useHomegate((state) => state.takeAddHostRequest);
 
   useEffect(() => {
     void loadHosts();
@@ -84,78 +204,7 @@ export function HostsView() {
       </EmptyState>
     );
   } else {
-    content = (
-      <div className="table-wrap">
-        <table className="table">
-          <caption className="sr-only">Allowed hosts</caption>
-          <thead>
-            <tr>
-              <th scope="col">Name</th>
-              <th scope="col">Address</th>
-              <th scope="col">Wake-on-LAN</th>
-              <th scope="col">Reachability</th>
-              <th scope="col">
-                <span className="sr-only">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {hosts.map((host) => (
-              <tr key={host.name} data-host={host.name}>
-                <td data-label="Name">
-                  <span className="cell-primary">{host.name}</span>
-                </td>
-                <td className="mono" data-label="Address">
-                  {formatHostAndPort(host.address, host.port)}
-                </td>
-                <td className="mono" data-label="Wake-on-LAN">
-                  {host.mac ?? <span className="muted">—</span>}
-                </td>
-                <td data-label="Reachability">
-                  <ProbeResult name={host.name} />
-                </td>
-                <td className="actions">
-                  <button
-                    type="button"
-                    className="btn btn-sm"
-                    onClick={() => void testHost(host.name)}
-                    aria-label={`Test ${host.name}`}
-                  >
-                    <Icon name="plug" /> Test
-                  </button>
-                  <button
-                    type="button"
-                    className="btn btn-sm"
-                    onClick={() => navigate('export', host.name)}
-                    aria-label={`Export an .rdp file for ${host.name}`}
-                  >
-                    <Icon name="export" /> .rdp
-                  </button>
-                  <button
-                    type="button"
-                    className="icon-btn"
-                    onClick={() => setEditing({ mode: 'edit', host })}
-                    aria-label={`Edit ${host.name}`}
-                    title="Edit"
-                  >
-                    <Icon name="edit" />
-                  </button>
-                  <button
-                    type="button"
-                    className="icon-btn icon-btn-danger"
-                    onClick={() => setRemoving(host)}
-                    aria-label={`Remove ${host.name}`}
-                    title="Remove"
-                  >
-                    <Icon name="trash" />
-                  </button>
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
-    );
+    content = <HostsTable hosts={hosts} onEdit={(host) => setEditing({ mode: 'edit', host })} onRemove={setRemoving} />;
   }
 
   return (
@@ -168,38 +217,8 @@ export function HostsView() {
       <section className="card card-flush" aria-label="Allowed hosts">
         {content}
       </section>
-      {editing ? (
-        <HostForm
-          host={editing.mode === 'edit' ? editing.host : undefined}
-          onClose={() => setEditing(undefined)}
-          onSave={async (host) => {
-            if (editing.mode === 'edit') {
-              await updateHost(editing.host.name, host);
-              notify('success', `Saved ${host.name}.`);
-            } else {
-              await addHost(host);
-              notify('success', `Added ${host.name}. Test it to check the gateway can reach it.`);
-            }
-          }}
-        />
-      ) : null}
-      {removing ? (
-        <ConfirmDialog
-          title={`Remove ${removing.name}?`}
-          confirmLabel="Remove host"
-          danger
-          onClose={() => setRemoving(undefined)}
-          onConfirm={async () => {
-            await removeHost(removing.name);
-            notify('success', `Removed ${removing.name}.`);
-          }}
-        >
-          <p>
-            Clients can no longer reach <strong>{removing.name}</strong> through the gateway, even with a token that
-            names it.
-          </p>
-        </ConfirmDialog>
-      ) : null}
+      {editing ? <EditHostDialog editing={editing} onClose={() => setEditing(undefined)} /> : null}
+      {removing ? <RemoveHostDialog host={removing} onClose={() => setRemoving(undefined)} /> : null}
     </>
   );
 }

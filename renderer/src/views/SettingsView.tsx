@@ -3,6 +3,7 @@ import { EditableSettingsSchema, type EditableSettings } from '../../../shared/i
 import { isHostAddress } from '../../../shared/model/hosts.ts';
 import { errorMessage } from '../api/errors.ts';
 import { Field, fieldErrors } from '../components/Field.tsx';
+import { FormError } from '../components/FormError.tsx';
 import { Icon } from '../components/Icon.tsx';
 import { PageHeader } from '../components/PageHeader.tsx';
 import { ErrorState, LoadingState } from '../components/States.tsx';
@@ -209,18 +210,19 @@ function MessageField(props: {
 /** The key of the Settings edit among the kept drafts (./drafts.ts): the view's id. */
 const DRAFT_KEY = 'settings';
 
-function SettingsForm(props: { settings: EditableSettings }) {
+/** The edit, kept among the drafts while unsaved and marked unsaved for the leave guard. */
+function useSettingsDraft(settings: EditableSettings) {
   const saveSettings = useHomegate((state) => state.saveSettings);
   const notify = useHomegate((state) => state.notify);
   const setUnsaved = useHomegate((state) => state.setUnsaved);
   // An edit left unsaved when the session expired comes back after signing in again.
   const [restored] = useState(() => drafts.get<Draft>(DRAFT_KEY));
-  const [draft, setDraft] = useState<Draft>(() => restored ?? toDraft(props.settings));
+  const [draft, setDraft] = useState<Draft>(() => restored ?? toDraft(settings));
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | undefined>(undefined);
   const { ref, attempted } = useFocusInvalid<HTMLFormElement>();
   const errors = validate(draft);
-  const dirty = JSON.stringify(draft) !== JSON.stringify(toDraft(props.settings));
+  const dirty = JSON.stringify(draft) !== JSON.stringify(toDraft(settings));
   const set = <K extends keyof Draft>(key: K, value: Draft[K]): void => setDraft((d) => ({ ...d, [key]: value }));
 
   useEffect(() => {
@@ -247,19 +249,95 @@ function SettingsForm(props: { settings: EditableSettings }) {
       setBusy(false);
     }
   };
+  const discard = (): void => {
+    drafts.delete(DRAFT_KEY);
+    setDraft(toDraft(settings));
+  };
+  return { ref, restored, draft, errors, dirty, busy, error, set, submit, discard };
+}
 
+type SettingsDraft = ReturnType<typeof useSettingsDraft>;
+
+function LimitsSection(props: { form: SettingsDraft }) {
+  const { draft, errors, set } = props.form;
+  return (
+    <section className="card" aria-labelledby="settings-limits">
+      <h2 className="card-title" id="settings-limits">
+        Tokens and sessions
+      </h2>
+      <div className="form-grid form-grid-3">
+        <NumberField
+          label="Default token lifetime"
+          unit="min"
+          decimals
+          value={draft.paaTtlMinutes}
+          error={errors.paaTtlSeconds}
+          hint="For new tokens and .rdp files, unless chosen otherwise."
+          onChange={(value) => set('paaTtlMinutes', value)}
+        />
+        <NumberField
+          label="Idle timeout"
+          unit="min"
+          value={draft.idleTimeoutMinutes}
+          error={errors.idleTimeoutMinutes}
+          hint="End a session after this long with no traffic; 0 never does."
+          onChange={(value) => set('idleTimeoutMinutes', value)}
+        />
+        <NumberField
+          label="Longest session"
+          unit="min"
+          value={draft.maxSessionMinutes}
+          error={errors.maxSessionMinutes}
+          hint="End any session after this long; 0 means no limit."
+          onChange={(value) => set('maxSessionMinutes', value)}
+        />
+      </div>
+    </section>
+  );
+}
+
+function MessagesSection(props: { form: SettingsDraft }) {
+  const { draft, errors, set } = props.form;
+  return (
+    <section className="card" aria-labelledby="settings-messages">
+      <h2 className="card-title" id="settings-messages">
+        Messages to clients
+      </h2>
+      <div className="form-grid">
+        <MessageField
+          label="Consent message"
+          hint="Shown before connecting; the user must accept it. Leave empty for none."
+          value={draft.consentMessage}
+          error={errors.consentMessage}
+          onChange={(value) => set('consentMessage', value)}
+        />
+        <MessageField
+          label="Service message"
+          hint="Shown after connecting by clients that display gateway messages."
+          value={draft.serviceMessage}
+          error={errors.serviceMessage}
+          onChange={(value) => set('serviceMessage', value)}
+        />
+      </div>
+    </section>
+  );
+}
+
+function SettingsForm(props: { settings: EditableSettings }) {
+  const form = useSettingsDraft(props.settings);
+  const { draft, errors, dirty, busy } = form;
   return (
     <form
-      ref={ref}
+      ref={form.ref}
       className="settings-form"
       noValidate
       aria-label="Settings"
       onSubmit={(event) => {
         event.preventDefault();
-        void submit();
+        void form.submit();
       }}
     >
-      {restored && dirty ? (
+      {form.restored && dirty ? (
         <p className="callout callout-info" role="status">
           Your unsaved changes were kept while you signed in again. Save them, or discard them.
         </p>
@@ -271,80 +349,17 @@ function SettingsForm(props: { settings: EditableSettings }) {
         <PublicNames
           names={draft.publicNames}
           error={errors.publicNames}
-          onChange={(names) => set('publicNames', names)}
+          onChange={(names) => form.set('publicNames', names)}
         />
       </section>
-      <section className="card" aria-labelledby="settings-limits">
-        <h2 className="card-title" id="settings-limits">
-          Tokens and sessions
-        </h2>
-        <div className="form-grid form-grid-3">
-          <NumberField
-            label="Default token lifetime"
-            unit="min"
-            decimals
-            value={draft.paaTtlMinutes}
-            error={errors.paaTtlSeconds}
-            hint="For new tokens and .rdp files, unless chosen otherwise."
-            onChange={(value) => set('paaTtlMinutes', value)}
-          />
-          <NumberField
-            label="Idle timeout"
-            unit="min"
-            value={draft.idleTimeoutMinutes}
-            error={errors.idleTimeoutMinutes}
-            hint="End a session after this long with no traffic; 0 never does."
-            onChange={(value) => set('idleTimeoutMinutes', value)}
-          />
-          <NumberField
-            label="Longest session"
-            unit="min"
-            value={draft.maxSessionMinutes}
-            error={errors.maxSessionMinutes}
-            hint="End any session after this long; 0 means no limit."
-            onChange={(value) => set('maxSessionMinutes', value)}
-          />
-        </div>
-      </section>
-      <section className="card" aria-labelledby="settings-messages">
-        <h2 className="card-title" id="settings-messages">
-          Messages to clients
-        </h2>
-        <div className="form-grid">
-          <MessageField
-            label="Consent message"
-            hint="Shown before connecting; the user must accept it. Leave empty for none."
-            value={draft.consentMessage}
-            error={errors.consentMessage}
-            onChange={(value) => set('consentMessage', value)}
-          />
-          <MessageField
-            label="Service message"
-            hint="Shown after connecting by clients that display gateway messages."
-            value={draft.serviceMessage}
-            error={errors.serviceMessage}
-            onChange={(value) => set('serviceMessage', value)}
-          />
-        </div>
-      </section>
-      {error ? (
-        <p className="form-error" role="alert">
-          {error}
-        </p>
-      ) : null}
+      <LimitsSection form={form} />
+      <MessagesSection form={form} />
+      <FormError error={form.error} />
       <div className="form-actions sticky-actions">
         <button type="submit" className="btn btn-primary" disabled={!dirty || busy}>
           {busy ? 'Saving…' : 'Save changes'}
         </button>
-        <button
-          type="button"
-          className="btn"
-          disabled={!dirty || busy}
-          onClick={() => {
-            drafts.delete(DRAFT_KEY);
-            setDraft(toDraft(props.settings));
-          }}
-        >
+        <button type="button" className="btn" disabled={!dirty || busy} onClick={form.discard}>
           Discard
         </button>
         {dirty ? <span className="muted">Unsaved changes</span> : null}
