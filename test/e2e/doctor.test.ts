@@ -8,7 +8,8 @@
  * (OpenSSL's default store) and rejects any certificate it cannot validate with `/cert:deny`: it finishes the TLS
  * handshake and closes without a request or an alert. (It also never matches IP addresses in a certificate, so
  * with /cert:deny a gateway named by its address is refused whatever the trust; the untrusted case has no CA.)
- * A host with a MAC is woken through a real UDP socket on loopback that receives the magic packet.
+ * A host with a MAC is woken through a real UDP socket on loopback that receives the magic packet, by the gateway
+ * and by the Hosts view's Wake now.
  */
 import assert from 'node:assert/strict';
 import { createSocket, type Socket as UdpSocket } from 'node:dgram';
@@ -262,5 +263,39 @@ describe('the connection doctor with real xfreerdp, homegate doctor and the web 
     for (const packet of wakePackets) assert.deepEqual(packet, magicPacket(SLEEPER_MAC));
     const item = page.locator('li.attempt[data-code="target-no-answer"]').first();
     await item.getByText('A Wake-on-LAN packet was sent.', { exact: false }).waitFor();
+  });
+
+  test('Hosts shows each host’s last reachability, saved on disk; Wake now sends the magic packet', async () => {
+    // Saved a moment after the change: read until both hosts are there (bounded).
+    let saved: [string, boolean, boolean][] = [];
+    for (let poll = 0; poll < 50 && saved.length < 2; poll += 1) {
+      const text = await readFile(join(fixture.data.path, 'reachability.json'), 'utf8').catch(() => '{"hosts":[]}');
+      const hosts = (JSON.parse(text) as { hosts: { host: string; reachable: boolean; woken: boolean }[] }).hosts;
+      saved = hosts
+        .filter((entry) => entry.host !== 'shadow')
+        .map((entry) => [entry.host, entry.reachable, entry.woken]);
+      if (saved.length < 2) await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.deepEqual(saved, [
+      ['desk', false, false],
+      ['sleeper', false, true],
+    ]);
+    await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Hosts' }).click();
+    const sleeper = page.locator('tr[data-host="sleeper"]');
+    await sleeper.getByText('Unreachable').waitFor();
+    await sleeper.getByText(/Last seen .*, even after Wake-on-LAN/).waitFor();
+    const desk = page.locator('tr[data-host="desk"]');
+    await desk.getByText('Unreachable').waitFor();
+    assert.equal(await desk.getByRole('button', { name: /^Wake / }).count(), 0, 'a host without a MAC has no Wake now');
+
+    const before = wakePackets.length;
+    await page.getByRole('button', { name: 'Wake sleeper now' }).click();
+    await page.getByText(`Sent a wake-up packet to sleeper (to 127.0.0.1:${wakeListener.address().port})`).waitFor();
+    for (let poll = 0; poll < 100 && wakePackets.length === before; poll += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const sent = wakePackets.slice(before);
+    assert.ok(sent.length > 0, 'no magic packet arrived');
+    for (const packet of sent) assert.deepEqual(packet, magicPacket(SLEEPER_MAC));
   });
 });

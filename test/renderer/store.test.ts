@@ -126,6 +126,20 @@ describe('renderer store', () => {
       assert.deepEqual(store.getState().probes.desktop, { phase: 'error', error: 'no host named desktop' });
     });
 
+    it('keeps each host’s last reachability, read again after a test; wakes a host through the gateway', async () => {
+      gateway.hosts = [{ name: 'Desktop', address: '192.168.1.20', port: 3389, mac: '00:11:22:33:44:55' }];
+      const last = { host: 'Desktop', reachable: false, at: '2026-12-02T23:00:00.000Z', woken: true };
+      gateway.reachability = [last];
+      await store.getState().testHost('Desktop');
+      assert.deepEqual(store.getState().reachability, { desktop: last });
+      gateway.failNext('doctor.reachability', new ApiError('internal', 'the call failed; see the log'));
+      await store.getState().loadReachability();
+      assert.deepEqual(store.getState().reachability, { desktop: last });
+      assert.equal((await store.getState().wakeHost('Desktop')).host, 'Desktop');
+      gateway.failNext('hosts.wake', new ApiError('invalid-input', 'no MAC address'));
+      await assert.rejects(store.getState().wakeHost('Desktop'), { code: 'invalid-input' });
+    });
+
     it('removes a host and its probe', async () => {
       gateway.hosts = [{ name: 'desktop', address: '192.168.1.20', port: 3389 }];
       await store.getState().loadHosts();

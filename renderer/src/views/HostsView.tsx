@@ -6,10 +6,11 @@ import { PageHeader } from '../components/PageHeader.tsx';
 import { EmptyState, ErrorState, LoadingState } from '../components/States.tsx';
 import { useHomegate } from '../store/context.tsx';
 import { HostForm } from './HostForm.tsx';
+import { LastReachability, WakeButton, useLastReachability } from './HostWake.tsx';
 
 function ProbeResult(props: { name: string }) {
   const probe = useHomegate((state) => state.probes[props.name]);
-  if (!probe) return <span className="muted">Not tested</span>;
+  if (!probe) return <LastReachability name={props.name} />;
   if (probe.phase === 'testing') {
     return (
       <span className="probe" role="status">
@@ -69,6 +70,7 @@ function HostRow(props: { host: Host; onEdit: () => void; onRemove: () => void }
         >
           <Icon name="plug" /> Test
         </button>
+        <WakeButton host={host} />
         <button
           type="button"
           className="btn btn-sm"
@@ -180,6 +182,7 @@ export function HostsView() {
   useEffect(() => {
     void loadHosts();
   }, [loadHosts]);
+  useLastReachability();
   // Arrived from "Go to Hosts" (Export, Access): the user came to add one.
   useEffect(() => {
     if (takeAddHostRequest()) setEditing({ mode: 'add' });

@@ -1,3 +1,4 @@
+import type { HostReachability, WakeResult } from '../../../../shared/model/doctor.ts';
 import type { Host } from '../../../../shared/model/hosts.ts';
 import type { HostProbe } from '../../../../shared/model/ui.ts';
 import { errorMessage } from '../../api/errors.ts';
@@ -13,6 +14,8 @@ export interface HostsSlice {
   readonly hosts: readonly Host[];
   readonly hostsLoad: Loadable;
   readonly probes: Readonly<Record<string, ProbeState>>;
+  /** Each host's last known reachability, from the gateway's dials and tests, by lower-case name. */
+  readonly reachability: Readonly<Record<string, HostReachability>>;
   readonly loadHosts: () => Promise<void>;
   readonly addHost: (host: Host) => Promise<Host>;
   /** Replaces the host called `name` (which may be renamed). */
@@ -20,6 +23,10 @@ export interface HostsSlice {
   readonly removeHost: (name: string) => Promise<void>;
   /** Dials the host from the gateway; the result lands in `probes[name]`. */
   readonly testHost: (name: string) => Promise<void>;
+  /** Reads every host's last reachability (a failure keeps what was shown). */
+  readonly loadReachability: () => Promise<void>;
+  /** Sends the host's Wake-on-LAN packet; rejects with the gateway's error. */
+  readonly wakeHost: (name: string) => Promise<WakeResult>;
 }
 
 const byName = (a: Host, b: Host): number => a.name.localeCompare(b.name);
@@ -34,6 +41,7 @@ export const createHostsSlice: SliceCreator<HostsSlice> = (set, get, api) => ({
   hosts: [],
   hostsLoad: IDLE,
   probes: {},
+  reachability: {},
   async loadHosts() {
     if (get().hostsLoad.phase !== 'ready') set({ hostsLoad: LOADING });
     try {
@@ -70,5 +78,15 @@ export const createHostsSlice: SliceCreator<HostsSlice> = (set, get, api) => ({
       result = { phase: 'error', error: errorMessage(error) };
     }
     set({ probes: { ...get().probes, [name]: result } });
+    await get().loadReachability();
   },
+  async loadReachability() {
+    try {
+      const entries = await api['doctor.reachability'](undefined);
+      set({ reachability: Object.fromEntries(entries.map((entry) => [entry.host.toLowerCase(), entry])) });
+    } catch {
+      // The last reachability is a hint beside each host; the hosts themselves still show.
+    }
+  },
+  wakeHost: (name) => api['hosts.wake']({ name }),
 });
