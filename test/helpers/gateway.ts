@@ -14,6 +14,7 @@ import { dataPaths } from '../../main/config/data-dir.ts';
 import { startGateway, type GatewayService } from '../../main/service.ts';
 import type { Host } from '../../shared/model/hosts.ts';
 import type { TsguClientOptions } from './tsgu-client.ts';
+import { TargetServer } from './targets.ts';
 import { within } from './wait.ts';
 
 export const GATEWAY_WAIT_MS = 5_000;
@@ -257,4 +258,31 @@ export async function foreignSigningKey(): Promise<SigningKey> {
 /** `0x800759f8` — HRESULTs as the audit log writes them. */
 export function hex32(value: number): string {
   return `0x${value.toString(16).padStart(8, '0')}`;
+}
+
+/** A gateway with an echo target allowed as host `echo`, and a token for it: the setup most tunnel tests share. */
+export interface EchoGateway {
+  readonly gateway: TestGateway;
+  readonly echo: TargetServer;
+  readonly token: string;
+  readonly tokenId: string;
+}
+
+export async function startEchoGateway(options: TestGatewayOptions = {}): Promise<EchoGateway> {
+  const gateway = await startTestGateway(options);
+  try {
+    const echo = await TargetServer.start({ mode: 'echo' });
+    await gateway.addHost({ name: 'echo', port: echo.port });
+    const { token, claims } = await gateway.token(['echo']);
+    return { gateway, echo, token, tokenId: claims.jti };
+  } catch (error) {
+    await gateway.dispose();
+    throw error;
+  }
+}
+
+/** Stops what `startEchoGateway` started (either may be undefined when its `before` failed). */
+export async function stopEchoGateway(setup: Partial<Pick<EchoGateway, 'gateway' | 'echo'>>): Promise<void> {
+  await setup.gateway?.dispose();
+  await setup.echo?.close();
 }

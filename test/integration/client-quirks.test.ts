@@ -8,14 +8,14 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { HResult } from '../../main/gateway/tsgu/constants.ts';
-import { startTestGateway, type AuditRecord, type TestGateway } from '../helpers/gateway.ts';
+import { startEchoGateway, stopEchoGateway, type AuditRecord, type TestGateway } from '../helpers/gateway.ts';
 import {
   LegacyTsguClient,
   openInChannel,
   openLegacyTunnel,
   type LegacyClientOptions,
 } from '../helpers/legacy-client.ts';
-import { TargetServer } from '../helpers/targets.ts';
+import type { TargetServer } from '../helpers/targets.ts';
 import { TsguClient, openTunnel, type TsguClientOptions } from '../helpers/tsgu-client.ts';
 import { within } from '../helpers/wait.ts';
 
@@ -29,19 +29,10 @@ describe('known client behaviour at the protocol level', { timeout: 60_000 }, ()
   let tokenId: string;
 
   before(async () => {
-    gateway = await startTestGateway({ limits: { legacyPairSeconds: 2 } });
-    echo = await TargetServer.start({ mode: 'echo' });
-    await gateway.addHost({ name: 'echo', port: echo.port });
-    ({
-      token,
-      claims: { jti: tokenId },
-    } = await gateway.token(['echo']));
+    ({ gateway, echo, token, tokenId } = await startEchoGateway({ limits: { legacyPairSeconds: 2 } }));
   });
 
-  after(async () => {
-    await gateway.dispose();
-    await echo.close();
-  });
+  after(() => stopEchoGateway({ gateway, echo }));
 
   const target = (): { name: string; port: number } => ({ name: 'echo', port: echo.port });
   const legacyOptions = (overrides: Partial<LegacyClientOptions> = {}): LegacyClientOptions => ({

@@ -8,7 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { encodeClientPacket, encodePaaCookie } from '../../main/gateway/tsgu/codec.ts';
 import { ExtendedAuth, HResult, MAX_DATA_PAYLOAD_BYTES, TunnelRedir } from '../../main/gateway/tsgu/constants.ts';
 import type { SessionInfo } from '../../shared/model/sessions.ts';
-import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
+import { startEchoGateway, stopEchoGateway, type TestGateway } from '../helpers/gateway.ts';
 import { PatternSource, TargetServer } from '../helpers/targets.ts';
 import { TsguClient, openTunnel } from '../helpers/tsgu-client.ts';
 
@@ -42,19 +42,10 @@ describe('MS-TSGU over WebSocket, end to end on loopback', { timeout: 60_000 }, 
   let tokenId: string;
 
   before(async () => {
-    gateway = await startTestGateway();
-    echo = await TargetServer.start({ mode: 'echo' });
-    await gateway.addHost({ name: 'echo', port: echo.port });
-    ({
-      token,
-      claims: { jti: tokenId },
-    } = await gateway.token(['echo']));
+    ({ gateway, echo, token, tokenId } = await startEchoGateway());
   });
 
-  after(async () => {
-    await gateway.dispose();
-    await echo.close();
-  });
+  after(() => stopEchoGateway({ gateway, echo }));
 
   const openEcho = (clientName?: string): Promise<TsguClient> =>
     openTunnel(gateway.clientOptions(), token, { name: 'echo', port: echo.port }, clientName);

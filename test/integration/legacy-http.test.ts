@@ -9,7 +9,7 @@ import { after, before, describe, it } from 'node:test';
 import { encodeClientPacket, encodePaaCookie } from '../../main/gateway/tsgu/codec.ts';
 import { ExtendedAuth, HResult } from '../../main/gateway/tsgu/constants.ts';
 import type { SessionInfo } from '../../shared/model/sessions.ts';
-import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
+import { startEchoGateway, stopEchoGateway, type TestGateway } from '../helpers/gateway.ts';
 import {
   LegacyTsguClient,
   SEED_BYTES,
@@ -17,7 +17,7 @@ import {
   openLegacyTunnel,
   type LegacyClientOptions,
 } from '../helpers/legacy-client.ts';
-import { TargetServer } from '../helpers/targets.ts';
+import type { TargetServer } from '../helpers/targets.ts';
 
 const sha256 = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
 
@@ -28,19 +28,10 @@ describe('MS-TSGU over legacy HTTP, end to end on loopback', { timeout: 60_000 }
   let tokenId: string;
 
   before(async () => {
-    gateway = await startTestGateway({ plain: true });
-    echo = await TargetServer.start({ mode: 'echo' });
-    await gateway.addHost({ name: 'echo', port: echo.port });
-    ({
-      token,
-      claims: { jti: tokenId },
-    } = await gateway.token(['echo']));
+    ({ gateway, echo, token, tokenId } = await startEchoGateway({ plain: true }));
   });
 
-  after(async () => {
-    await gateway.dispose();
-    await echo.close();
-  });
+  after(() => stopEchoGateway({ gateway, echo }));
 
   const tlsOptions = (overrides: Partial<LegacyClientOptions> = {}): LegacyClientOptions => ({
     host: '127.0.0.1',
