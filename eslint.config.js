@@ -56,9 +56,9 @@ const layers = [
     files: ['renderer/**'],
     patterns: [
       {
-        regex: '^(?!\\.|react(-dom)?(/|$)|zustand(/|$))',
+        regex: '^(?!\\.|react(-dom)?(/|$)|zustand(/|$)|qrcode$)',
         message:
-          'the renderer imports only React, zustand, shared/ and its own files (main is reached through bridge.ts)',
+          'the renderer imports only React, zustand, qrcode, shared/ and its own files (main is reached through bridge.ts)',
       },
       {
         regex: '^(\\.\\./)+(main|preload|test|scripts|bench|bin)/',

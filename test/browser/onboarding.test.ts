@@ -2,15 +2,18 @@
  * First run in Chromium against `homegate serve` on an empty data directory: the Sessions page shows the setup
  * checklist; each step is followed as a person would (a host added and tested, "only at home", the Android CA file,
  * the first .rdp file) until all four say Done; the progress survives a reload and lives in settings.json; hiding
- * the checklist leaves the plain Sessions page. Screenshots at 1280x800 and 390x844, axe at both.
+ * the checklist leaves the plain Sessions page. The /connect QR code is decoded by jsQR from the rendered pixels. Screenshots at 1280x800 and 390x844, axe at both.
  */
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
+import { hostname } from 'node:os';
 import { mkdir, readFile } from 'node:fs/promises';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import jsQRModule from 'jsqr';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
+import { PNG } from 'pngjs';
 import { SETTINGS_FILE_NAME } from '../../main/config/settings-store.ts';
 import {
   makeTempDir,
@@ -28,6 +31,8 @@ import {
 } from './support.ts';
 
 const skip = skipUnlessTools(['chromium']);
+/** jsqr is CommonJS whose typings say `export default`: the function is the module and its `default` alike. */
+const jsQR = jsQRModule.default;
 const PASSWORD = 'an onboarding test password';
 const TIMEOUT_MS = 120_000;
 
@@ -140,6 +145,24 @@ describe('first-run onboarding in the web admin', { skip, timeout: TIMEOUT_MS },
     assert.match(rdp, /^gatewayaccesstoken:s:\S+\r$/m);
     await page.getByText('4 of 4 steps done').waitFor();
     await shot('onboarding-02-all-done');
+
+    // Phones: the QR code, read back from the rendered pixels by an independent decoder, is the /connect link.
+    const expectedLink = `https://${hostname()}:${serve.port}/connect?host=desk`;
+    const qr = page.getByRole('img', { name: `QR code of ${expectedLink}` });
+    await qr.scrollIntoViewIfNeeded();
+    const png = PNG.sync.read(await qr.screenshot());
+    const decoded = jsQR(new Uint8ClampedArray(png.data), png.width, png.height);
+    assert.equal(decoded?.data, expectedLink);
+
+    // FreeRDP: a command line with a fresh token, in the syntax the end-to-end tests run.
+    await step('Connect').getByLabel('Connect from').selectOption({ label: 'FreeRDP' });
+    await page.getByRole('button', { name: 'Make a FreeRDP command line for desk' }).click();
+    const v2 = await page.getByLabel('FreeRDP 2 command', { exact: true }).innerText();
+    const gateway = `${hostname()}:${serve.port}`;
+    assert.match(v2, new RegExp(`^xfreerdp /v:desk /g:${gateway} /gt:http /gat:[\\w-]+\\.[\\w-]+\\.[\\w-]+$`));
+    const v3 = await page.getByLabel('FreeRDP 3 command', { exact: true }).innerText();
+    assert.match(v3, new RegExp(`^xfreerdp3 /v:desk /gateway:g:${gateway},type:http,access-token:\\S+$`));
+    await shot('onboarding-04-connect-from');
     await axe('all done');
 
     await page.setViewportSize({ width: 390, height: 844 });

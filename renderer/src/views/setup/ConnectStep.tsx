@@ -4,6 +4,7 @@ import { errorMessage } from '../../api/errors.ts';
 import { HomeOnlyWarning } from '../../components/HomeOnlyWarning.tsx';
 import { saveExportedFile } from '../../files.ts';
 import { useHomegate } from '../../store/context.tsx';
+import { ConnectFrom } from './ConnectFrom.tsx';
 
 /** Connect: the first .rdp file, one click, for the first allowed host (Export has every option). */
 export function ConnectStep(props: { onConnected: () => void }) {
@@ -55,6 +56,7 @@ export function ConnectStep(props: { onConnected: () => void }) {
           {error}
         </p>
       ) : null}
+      <ConnectFrom host={chosen} />
     </>
   );
 }
