@@ -39,7 +39,12 @@ if (process.send) {
 
   process.on('message', (message) => {
     const { id, type } = message ?? {};
-    if (type === 'reset') {
+    if (type === 'quiet') {
+      // For the idle phase: the histogram's 5 ms timer would wake the process 200 times a second.
+      delay.disable();
+      process.send?.({ id, sample: snapshot() });
+    } else if (type === 'reset') {
+      delay.enable();
       delay.reset();
       gc = { count: 0, totalMs: 0, maxMs: 0 };
       cpuSince = process.cpuUsage();

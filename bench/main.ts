@@ -21,7 +21,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { armDeadline, killAllChildren, onInterrupt, spawnChild, stopChild } from './lib/children.ts';
 import { procCpuMeter, type CpuMeter } from './lib/cpu.ts';
-import { GatewayProcess, TokenMinter, allowTarget } from './lib/gateway.ts';
+import { GatewayProcess, TokenMinter, allowTarget, setLimits } from './lib/gateway.ts';
 import { NginxRelay, findNginx, type NginxInfo } from './lib/nginx.ts';
 import { summariseProfile, type ProfileSummary } from './lib/profile.ts';
 import { round } from './lib/stats.ts';
@@ -30,21 +30,28 @@ import { measureConcurrency, type ConcurrencyResult } from './phases/concurrency
 import { measureLatency, type LatencyRow } from './phases/latency.ts';
 import { measureResourceLimits, printLimits, type LimitsOptions, type LimitsResult } from './phases/resource-limits.ts';
 import { measureSetup, type SetupRow } from './phases/setup.ts';
-import { measureThroughput, type ThroughputRow } from './phases/throughput.ts';
+import { measureFresh, measureThroughput, type FreshResult, type ThroughputRow } from './phases/throughput.ts';
+import { measureIdle, type IdleLevel, type IdleOptions } from './phases/idle.ts';
+import { measureRdp, type RdpOptions, type RdpRow } from './phases/rdp.ts';
 import { buildReport, printReport } from './report.ts';
 
 const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const MIB = 1024 * 1024;
 /** Above this 1-minute load average other work on the machine skews the numbers. */
 const QUIET_LOAD_AVERAGE = 0.5;
-const PHASES = ['throughput', 'latency', 'setup', 'concurrency', 'limits'] as const;
+const PHASES = ['throughput', 'fresh', 'latency', 'rdp', 'setup', 'idle', 'concurrency', 'limits'] as const;
 type Phase = (typeof PHASES)[number];
 
 export interface BenchConfig {
   readonly mode: 'quick' | 'full';
   readonly deadlineMs: number;
   readonly timeoutMs: number;
-  readonly throughput: { bytes: number; runs: number; chunkBytes: number; warmupBytes: number };
+  /** One DATA packet (one WebSocket frame) per write, of each of `packetSizes` bytes: 16 KiB and FreeRDP's largest. */
+  readonly throughput: { bytes: number; runs: number; packetSizes: number[]; warmupBytes: number };
+  /** A just-started gateway's first `bytes`, `rounds` times (a new gateway each time). */
+  readonly fresh: { bytes: number; rounds: number; chunkBytes: number };
+  readonly rdp: RdpOptions;
+  readonly idle: IdleOptions;
   readonly latency: { packetBytes: number; count: number; warmup: number };
   readonly setup: { count: number; concurrency: number };
   readonly concurrency: {
@@ -57,11 +64,17 @@ export interface BenchConfig {
   readonly limits: LimitsOptions;
 }
 
+/** Ten RDP-like tunnels: 20 Mbit/s down, 2 Mbit/s up each, and a 64-byte interactive echo every 20 ms beside. */
+const RDP_LIKE = { tunnels: 10, downBytesPerSecond: 2_500_000, upBytesPerSecond: 250_000, probeIntervalMs: 20 };
+
 const QUICK: BenchConfig = {
   mode: 'quick',
   deadlineMs: 150_000,
   timeoutMs: 10_000,
-  throughput: { bytes: 64 * MIB, runs: 3, chunkBytes: 16 * 1024, warmupBytes: 8 * MIB },
+  throughput: { bytes: 64 * MIB, runs: 3, packetSizes: [16 * 1024, 65_535], warmupBytes: 8 * MIB },
+  fresh: { bytes: 128 * MIB, rounds: 1, chunkBytes: 65_535 },
+  rdp: { ...RDP_LIKE, seconds: 4, rounds: 1 },
+  idle: { seconds: 5, tunnels: 10 },
   latency: { packetBytes: 64, count: 2_000, warmup: 200 },
   setup: { count: 500, concurrency: 16 },
   concurrency: {
@@ -76,14 +89,17 @@ const QUICK: BenchConfig = {
 
 const FULL: BenchConfig = {
   mode: 'full',
-  deadlineMs: 12 * 60_000,
+  deadlineMs: 20 * 60_000,
   timeoutMs: 15_000,
-  throughput: { bytes: 256 * MIB, runs: 5, chunkBytes: 16 * 1024, warmupBytes: 32 * MIB },
+  throughput: { bytes: 256 * MIB, runs: 5, packetSizes: [16 * 1024, 65_535], warmupBytes: 32 * MIB },
+  fresh: { bytes: 128 * MIB, rounds: 3, chunkBytes: 65_535 },
+  rdp: { ...RDP_LIKE, seconds: 10, rounds: 3 },
+  idle: { seconds: 60, tunnels: 10 },
   latency: { packetBytes: 64, count: 20_000, warmup: 2_000 },
   setup: { count: 3_000, concurrency: 16 },
   concurrency: {
-    levels: [100, 1_000, 2_000],
-    openConcurrency: 32,
+    levels: [1_000, 5_000],
+    openConcurrency: 16,
     packetBytes: 64,
     intervalMs: 1_000,
     trafficMs: 15_000,
@@ -96,6 +112,9 @@ export interface BenchResults {
   readonly environment: Record<string, unknown>;
   readonly skipped: Record<string, string>;
   readonly throughput: ThroughputRow[];
+  fresh: FreshResult | undefined;
+  readonly rdp: RdpRow[];
+  idle: IdleLevel[] | undefined;
   readonly latency: LatencyRow[];
   readonly setup: SetupRow[];
   concurrency: ConcurrencyResult | undefined;
@@ -175,6 +194,9 @@ async function main(): Promise<void> {
     },
     skipped,
     throughput: [],
+    fresh: undefined,
+    rdp: [],
+    idle: undefined,
     latency: [],
     setup: [],
     concurrency: undefined,
@@ -214,7 +236,12 @@ async function main(): Promise<void> {
     if (values.perf) log(`bench: gateway pid ${gateway.pid} (perf record -g -p ${gateway.pid})`);
     const minter = await TokenMinter.open(dataDir);
     // Tokens are single-use (within a reconnection window): one per tunnel, minted before anything is timed.
-    const perTransport = 4 + (phases.has('setup') ? 2 * config.setup.count : 0);
+    const perTransport =
+      4 +
+      config.throughput.packetSizes.length +
+      (phases.has('rdp') ? (config.rdp.tunnels + 1) * config.rdp.rounds : 0) +
+      (phases.has('idle') ? config.idle.tunnels : 0) +
+      (phases.has('setup') ? 2 * config.setup.count : 0);
     const mintPools = async (paa: number, association: number): Promise<TransportContext['nextToken']> => {
       const pools = {
         paa: tokenPool(await minter.mint(paa)),
@@ -255,7 +282,7 @@ async function main(): Promise<void> {
           };
         };
       }
-      if (transport.id === 'nginx' && nginx) {
+      if ((transport.id === 'nginx' || transport.id === 'nginx-tcp') && nginx) {
         const relay = nginx;
         return () => procCpuMeter(relay.workerPids());
       }
@@ -263,20 +290,42 @@ async function main(): Promise<void> {
     };
 
     if (phases.has('throughput')) {
-      log('bench: throughput (the rows take turns, run by run)');
-      const rows = await measureThroughput(
-        transports,
-        context,
-        {
-          ...config.throughput,
-          ...(values.direction === 'upload' || values.direction === 'download' ? { only: values.direction } : {}),
+      for (const chunkBytes of config.throughput.packetSizes) {
+        log(`bench: throughput, ${chunkBytes}-byte packets (the rows take turns, run by run)`);
+        const rows = await measureThroughput(
+          transports,
+          context,
+          {
+            ...config.throughput,
+            chunkBytes,
+            ...(values.direction === 'upload' || values.direction === 'download' ? { only: values.direction } : {}),
+          },
+          relayCpu,
+        );
+        for (const row of rows) {
+          results.throughput.push(row);
+          log(
+            `  ${row.label}: up ${row.upload?.mbPerSecond ?? '—'} MB/s, down ${row.download?.mbPerSecond ?? '—'} MB/s`,
+          );
+        }
+      }
+    }
+    const homegate = transports.find((transport) => transport.id === 'homegate-websocket');
+    const nginxRow = transports.find((transport) => transport.id === 'nginx');
+    if (phases.has('fresh') && homegate && nginxRow) {
+      log(`bench: a fresh gateway's first ${config.fresh.bytes / MIB} MiB against nginx's (a new gateway each round)`);
+      results.fresh = await measureFresh(
+        homegate,
+        nginxRow,
+        async () => {
+          await gateway.stop();
+          gateway = await startGateway();
+          return { ...context, gateway, nextToken: await mintPools(1, 0) };
         },
+        config.fresh,
         relayCpu,
       );
-      for (const row of rows) {
-        results.throughput.push(row);
-        log(`  ${row.label}: up ${row.upload?.mbPerSecond ?? '—'} MB/s, down ${row.download?.mbPerSecond ?? '—'} MB/s`);
-      }
+      context = { ...context, gateway, nextToken: await mintPools(2 * perTransport, perTransport) };
     }
     if (phases.has('latency')) {
       log('bench: latency');
@@ -289,6 +338,12 @@ async function main(): Promise<void> {
         results.latency.push(row);
         log(`  ${transport.label}: p50 ${row.p50Ms} ms, p99 ${row.p99Ms} ms`);
       }
+    }
+    if (phases.has('rdp')) {
+      log('bench: RDP-like load (the rows take turns, round by round)');
+      const rows = transports.filter((t) => ['direct', 'nginx', 'homegate-websocket'].includes(t.id));
+      results.rdp.push(...(await measureRdp(rows, context, config.rdp, relayCpu)));
+      for (const row of results.rdp) log(`  ${row.label}: relay CPU ${row.relayCpuPercent ?? '—'} %`);
     }
     if (phases.has('setup')) {
       log('bench: setup rate');
@@ -307,11 +362,18 @@ async function main(): Promise<void> {
         }
       }
     }
+    if (phases.has('idle') && homegate) {
+      log(`bench: idle cost, ${config.idle.seconds} s with no tunnel and with ${config.idle.tunnels} idle tunnels`);
+      results.idle = await measureIdle(homegate, context, gateway, config.idle);
+    }
     if (phases.has('concurrency')) {
-      // A fresh gateway, so the memory baseline is not inflated by the bulk transfers above.
+      // A fresh gateway, so the memory baseline is not inflated by the bulk transfers above; its connection cap
+      // (4,096 by default) raised above the largest level, which measures memory, not the cap.
       await gateway.stop();
+      const maxConnections = 2 * Math.max(...config.concurrency.levels);
+      await setLimits(dataDir, { maxConnections });
       gateway = await startGateway();
-      const homegate = transports.find((transport) => transport.id === 'homegate-websocket');
+      await setLimits(dataDir, undefined);
       if (homegate) {
         log('bench: concurrency and memory');
         const maxLevel = Math.max(...config.concurrency.levels);

@@ -6,12 +6,20 @@ import { TRANSPORTS } from './lib/transports.ts';
 const HOMEGATE_ROW = 'homegate-websocket';
 
 export const TARGETS = {
-  throughputRatioVsNginx: 0.8,
+  throughputRatioVsNginx: 1,
+  freshRatioVsNginx: 0.8,
+  cpuPerGiBVsNginx: 1,
   latencyP99AddedMs: 1,
   memoryPerIdleTunnelKiB: 64,
-  concurrentTunnels: 2000,
+  concurrentTunnels: 5000,
   tunnelsPerSecond: 500,
+  setupCpuMsPerTunnel: 1.5,
+  rdpCpuVsNginx: 1.5,
+  rdpP99AddedMs: 1,
+  idleCpuSecondsPerHour: 1,
 } as const;
+
+const SMALL_PACKET = 16 * 1024;
 
 const ratio = (a: number | undefined, b: number | undefined): number | null =>
   a === undefined || b === undefined || b === 0 ? null : round(a / b, 3);
@@ -24,7 +32,48 @@ export function buildReport(results: BenchResults) {
   const byId = <T extends { transport: string }>(rows: readonly T[], id: string): T | undefined =>
     rows.find((row) => row.transport === id);
 
-  const tp = (id: string) => byId(results.throughput, id);
+  const tp = (id: string, size = SMALL_PACKET) =>
+    results.throughput.find((row) => row.transport === id && row.packetBytes === size);
+  const sizes = [...new Set(results.throughput.map((row) => row.packetBytes))];
+  // Per packet size: the median of the per-round ratios against nginx, and CPU per GiB against nginx's.
+  const bySize = sizes.map((size) => {
+    const ours = tp(HOMEGATE_ROW, size);
+    const theirs = tp('nginx', size);
+    const cpu = (d: 'upload' | 'download') =>
+      ratio(ours?.[d]?.relayCpuMsPerGiB ?? undefined, theirs?.[d]?.relayCpuMsPerGiB ?? undefined);
+    return {
+      packet_bytes: size,
+      ratio_vs_nginx: {
+        upload: ours?.upload?.vsBaseline?.median ?? null,
+        download: ours?.download?.vsBaseline?.median ?? null,
+      },
+      cpu_per_gib_vs_nginx: { upload: cpu('upload'), download: cpu('download') },
+    };
+  });
+  const warmRatio = minOf(...bySize.flatMap((s) => [s.ratio_vs_nginx.upload, s.ratio_vs_nginx.download]));
+  const cpuRatios = bySize.flatMap((s) => [s.cpu_per_gib_vs_nginx.upload, s.cpu_per_gib_vs_nginx.download]);
+  const cpuVsNginx = cpuRatios.length && cpuRatios.every((r) => r !== null) ? Math.max(...cpuRatios) : null;
+  const loadGeneratorBound = results.throughput
+    .flatMap((row) =>
+      [row.upload, row.download].map((d) => (d?.loadGeneratorBound ? `${row.label} ${row.packetBytes}` : '')),
+    )
+    .filter(Boolean);
+
+  const fresh = results.fresh;
+  const freshRatio = fresh ? Math.min(fresh.upload.ratio.median, fresh.download.ratio.median) : null;
+
+  const rdpRow = (id: string) => results.rdp.find((row) => row.transport === id);
+  const rdpOurs = rdpRow(HOMEGATE_ROW);
+  const rdpDirect = rdpRow('direct');
+  const rdp = {
+    gateway_cpu_percent: rdpOurs?.relayCpuPercent ?? null,
+    nginx_cpu_percent: rdpRow('nginx')?.relayCpuPercent ?? null,
+    cpu_vs_nginx: ratio(rdpOurs?.relayCpuPercent ?? undefined, rdpRow('nginx')?.relayCpuPercent ?? undefined),
+    p50_added_ms: rdpOurs && rdpDirect ? round(rdpOurs.roundTrip.p50Ms - rdpDirect.roundTrip.p50Ms, 4) : null,
+    p99_added_ms: rdpOurs && rdpDirect ? round(rdpOurs.roundTrip.p99Ms - rdpDirect.roundTrip.p99Ms, 4) : null,
+    rows: results.rdp,
+  };
+  const idleWith = results.idle?.[results.idle.length - 1];
   const up = (id: string) => tp(id)?.upload?.mbPerSecond;
   const down = (id: string) => tp(id)?.download?.mbPerSecond;
   const vsNginx = { upload: ratio(up(HOMEGATE_ROW), up('nginx')), download: ratio(down(HOMEGATE_ROW), down('nginx')) };
@@ -84,6 +133,10 @@ export function buildReport(results: BenchResults) {
   const headline = {
     throughput: {
       ratio_vs_nginx: minOf(vsNginx.upload, vsNginx.download),
+      warm_ratio_vs_nginx_per_round_median: warmRatio,
+      by_packet_size: bySize,
+      cpu_per_gib_vs_nginx_max: cpuVsNginx,
+      load_generator_bound: loadGeneratorBound,
       ratio_vs_direct: minOf(vsDirect.upload, vsDirect.download),
       ratio_vs_nginx_by_direction: vsNginx,
       ratio_vs_direct_by_direction: vsDirect,
@@ -108,6 +161,9 @@ export function buildReport(results: BenchResults) {
       note: 'full TLS handshake for the headline; the resumed rows offer the previous session (a returning client)',
       rows: results.setup,
     },
+    fresh: fresh ? { ratio_vs_nginx: freshRatio, ...fresh } : null,
+    rdp_like: rdp,
+    idle: results.idle ?? null,
     memory: {
       per_idle_tunnel_kib: perIdle,
       at_tunnels: memoryLevel?.tunnels ?? null,
@@ -121,7 +177,13 @@ export function buildReport(results: BenchResults) {
     },
   };
   const targets = {
-    throughput_ratio_vs_nginx: check(headline.throughput.ratio_vs_nginx, '>=', TARGETS.throughputRatioVsNginx),
+    warm_ratio_vs_nginx_both_sizes: check(warmRatio, '>=', TARGETS.throughputRatioVsNginx),
+    fresh_first_128mib_vs_nginx: check(freshRatio, '>=', TARGETS.freshRatioVsNginx),
+    cpu_per_gib_vs_nginx: check(cpuVsNginx, '<=', TARGETS.cpuPerGiBVsNginx),
+    setup_gateway_cpu_ms_per_tunnel: check(headline.setup.gateway_cpu_ms_per_tunnel, '<=', TARGETS.setupCpuMsPerTunnel),
+    rdp_like_cpu_vs_nginx: check(rdp.cpu_vs_nginx, '<=', TARGETS.rdpCpuVsNginx),
+    rdp_like_p99_added_ms: check(rdp.p99_added_ms, '<=', TARGETS.rdpP99AddedMs),
+    idle_cpu_s_per_hour_10_tunnels: check(idleWith?.cpuSecondsPerHour ?? null, '<', TARGETS.idleCpuSecondsPerHour),
     latency_p99_added_ms: check(headline.latency.p99_added_ms, '<', TARGETS.latencyP99AddedMs),
     memory_per_idle_tunnel_kib: check(perIdle, '<=', TARGETS.memoryPerIdleTunnelKiB),
     concurrency_max_tunnels_without_error: check(
@@ -165,24 +227,55 @@ export function printReport(report: Report): string {
 
   if (report.throughput.rows.length) {
     const t = config.throughput;
-    lines.push(
-      '',
-      `Throughput, one tunnel (MB/s, median of ${t.runs} × ${t.bytes / 2 ** 20} MiB, ${t.chunkBytes / 1024} KiB writes)`,
-    );
-    lines.push(
-      `  ${pad('transport', 30)}${lpad('upload', 9)}${lpad('download', 10)}   relay CPU ms/GiB up/down   cipher`,
-    );
-    for (const row of report.throughput.rows) {
+    for (const size of report.throughput.by_packet_size) {
       lines.push(
-        `  ${pad(row.label, 30)}${lpad(fmt(row.upload?.mbPerSecond, 0), 9)}${lpad(fmt(row.download?.mbPerSecond, 0), 10)}` +
-          `   ${pad(`${fmt(row.upload?.relayCpuMsPerGiB, 0)} / ${fmt(row.download?.relayCpuMsPerGiB, 0)}`, 26)}` +
-          `${row.tls ? `${row.tls.protocol} ${row.tls.cipher}` : 'plain TCP'}`,
+        '',
+        `Throughput, one tunnel, ${size.packet_bytes}-byte packets (MB/s, median of ${t.runs} × ${t.bytes / 2 ** 20} MiB, ` +
+          'rows taking turns; vs base: median of the per-round ratios)',
+      );
+      lines.push(
+        `  ${pad('transport', 30)}${lpad('upload', 8)}${lpad('download', 9)}${lpad('vs base', 12)}` +
+          `   relay CPU ms/GiB   load gen % core   cipher`,
+      );
+      for (const row of report.throughput.rows.filter((r) => r.packetBytes === size.packet_bytes)) {
+        const vs = row.upload?.vsBaseline || row.download?.vsBaseline;
+        const lg = (d: typeof row.upload) =>
+          d ? `${fmt(d.loadGeneratorCorePercentMax, 0)}${d.loadGeneratorBound ? '!' : ''}` : '—';
+        lines.push(
+          `  ${pad(row.label, 30)}${lpad(fmt(row.upload?.mbPerSecond, 0), 8)}${lpad(fmt(row.download?.mbPerSecond, 0), 9)}` +
+            `${lpad(vs ? `${fmt(row.upload?.vsBaseline?.median)}/${fmt(row.download?.vsBaseline?.median)}` : '', 12)}` +
+            `   ${pad(`${fmt(row.upload?.relayCpuMsPerGiB, 0)} / ${fmt(row.download?.relayCpuMsPerGiB, 0)}`, 17)}` +
+            `  ${pad(`${lg(row.upload)} / ${lg(row.download)}`, 16)}` +
+            `${row.tls ? `${row.tls.protocol} ${row.tls.cipher}` : 'plain TCP'}`,
+        );
+      }
+      lines.push(
+        `  Homegate / nginx: ${fmt(size.ratio_vs_nginx.upload)} up, ${fmt(size.ratio_vs_nginx.download)} down ` +
+          `(per-round median); CPU per GiB ${fmt(size.cpu_per_gib_vs_nginx.upload)} / ${fmt(size.cpu_per_gib_vs_nginx.download)} × nginx's`,
       );
     }
-    const n = report.throughput.ratio_vs_nginx_by_direction;
-    const d = report.throughput.ratio_vs_direct_by_direction;
-    lines.push(`  ${pad('Homegate / nginx', 30)}${lpad(fmt(n.upload), 9)}${lpad(fmt(n.download), 10)}`);
-    lines.push(`  ${pad('Homegate / direct', 30)}${lpad(fmt(d.upload), 9)}${lpad(fmt(d.download), 10)}`);
+    const bound = report.throughput.load_generator_bound;
+    lines.push(
+      bound.length
+        ? `  ! the load generator used ≥ 90 % of a core in: ${bound.join(', ')} (it may have set those figures)`
+        : '  the load generator stayed under 90 % of a core on every row',
+    );
+  }
+
+  if (report.fresh) {
+    const f = report.fresh;
+    lines.push(
+      '',
+      `A fresh gateway's first ${f.bytes / 2 ** 20} MiB (${f.packetBytes}-byte packets; a new gateway each of ${f.rounds} rounds; nginx on a new connection)`,
+    );
+    for (const d of ['upload', 'download'] as const) {
+      const x = f[d];
+      lines.push(
+        `  ${pad(d, 9)} Homegate ${x.homegateMbPerSecond.join(', ')} MB/s; nginx ${x.nginxMbPerSecond.join(', ')} MB/s; ` +
+          `ratio ${fmt(x.ratio.median)} (rounds ${x.ratio.runs.join(', ')}); CPU ms/GiB ${x.homegateCpuMsPerGiB} vs ${x.nginxCpuMsPerGiB}; ` +
+          `load gen ≤ ${fmt(x.loadGeneratorCorePercentMax, 0)} % core`,
+      );
+    }
   }
 
   if (report.latency.rows.length) {
@@ -206,6 +299,43 @@ export function printReport(report: Report): string {
       lines.push(
         `  gateway during ${row.label}: ${row.gatewayGc.count} GCs (max ${fmt(row.gatewayGc.maxMs, 2)} ms), ` +
           `event-loop delay p99 ${fmt(row.gatewayEventLoopDelay.p99Ms, 2)} ms, max ${fmt(row.gatewayEventLoopDelay.maxMs, 2)} ms`,
+      );
+    }
+  }
+
+  if (report.rdp_like.rows.length) {
+    const r = config.rdp;
+    lines.push(
+      '',
+      `RDP-like load: ${r.tunnels} tunnels × ${(r.downBytesPerSecond * 8) / 1e6} Mbit/s down, ${(r.upBytesPerSecond * 8) / 1e6} up, ` +
+        `200–1,500-byte writes paced every 10 ms; a 64-byte echo every ${r.probeIntervalMs} ms beside (${r.rounds} × ${r.seconds} s)`,
+    );
+    lines.push(
+      `  ${pad('transport', 30)}${lpad('relay CPU %', 12)}${lpad('down MB/s', 10)}${lpad('up MB/s', 9)}` +
+        `${lpad('RTT p50', 9)}${lpad('RTT p99', 9)}${lpad('load gen %', 11)}`,
+    );
+    for (const row of report.rdp_like.rows) {
+      lines.push(
+        `  ${pad(row.label, 30)}${lpad(fmt(row.relayCpuPercent, 1), 12)}${lpad(fmt(row.downMbPerSecond), 10)}` +
+          `${lpad(fmt(row.upMbPerSecond), 9)}${lpad(fmt(row.roundTrip.p50Ms, 3), 9)}${lpad(fmt(row.roundTrip.p99Ms, 3), 9)}` +
+          `${lpad(fmt(row.loadGeneratorCpuPercent, 0), 11)}`,
+      );
+    }
+    lines.push(
+      `  gateway CPU ${fmt(report.rdp_like.cpu_vs_nginx)} × nginx's; interactive round trip added over direct: ` +
+        `p50 ${fmt(report.rdp_like.p50_added_ms, 3)} ms, p99 ${fmt(report.rdp_like.p99_added_ms, 3)} ms`,
+    );
+  }
+
+  if (report.idle) {
+    lines.push(
+      '',
+      'Idle cost of the gateway (its probe timer stopped; wake-ups = context switches of all its threads)',
+    );
+    for (const level of report.idle) {
+      lines.push(
+        `  ${lpad(String(level.tunnels), 3)} idle tunnels, ${level.seconds} s: ${fmt(level.cpuSecondsPerHour)} CPU s/hour, ` +
+          `${fmt(level.wakeupsPerSecond, 1)} wake-ups/s (${level.threads} threads)`,
       );
     }
   }

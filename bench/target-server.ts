@@ -7,11 +7,13 @@
  *   'D' u64be n   download: write n bytes (backpressure honoured)
  *   'E'           echo everything from here on (latency, light traffic)
  *   'P'           answer one byte 'P' (proves the path is open, for carriers that do not say so themselves)
+ *   'R' u64be r   RDP-like: from here on write r bytes per second in writes of 200–1,500 bytes, paced every 10 ms
+ *                 (skipping while the socket is full), and drop whatever arrives; until the connection closes
  */
 import { randomBytes } from 'node:crypto';
 import { createServer, type Socket } from 'node:net';
 
-export const Command = { UPLOAD: 0x55, DOWNLOAD: 0x44, ECHO: 0x45, PING: 0x50 } as const;
+export const Command = { UPLOAD: 0x55, DOWNLOAD: 0x44, ECHO: 0x45, PING: 0x50, PACED: 0x52 } as const;
 /** Command byte + u64be length. */
 export const COMMAND_BYTES = 9;
 export const UPLOAD_ACK = 0x4b;
@@ -35,13 +37,37 @@ function download(socket: Socket, total: number): void {
   pump();
 }
 
+/** Sizes of RDP-like writes: 200–1,500 bytes. */
+export function rdpPacketBytes(): number {
+  return 200 + Math.floor(Math.random() * 1301);
+}
+
+/** Writes `rate` bytes per second as RDP-like packets, by elapsed time (a late timer catches up), until closed. */
+function paced(socket: Socket, rate: number): void {
+  const started = process.hrtime.bigint();
+  let sent = 0;
+  const timer = setInterval(() => {
+    const due = (Number(process.hrtime.bigint() - started) / 1e9) * rate;
+    while (sent < due && socket.writableLength === 0) {
+      const n = rdpPacketBytes();
+      sent += n;
+      socket.write(BLOCK.subarray(0, n));
+    }
+    // Never queue more than one tick behind: a full socket drops the backlog rather than bursting later.
+    if (sent < due - rate / 10) sent = due;
+  }, 10);
+  socket.once('close', () => clearInterval(timer));
+}
+
 function serve(socket: Socket): void {
   socket.setNoDelay(true);
   socket.on('error', () => undefined);
   let header = Buffer.alloc(0);
   let uploadLeft = 0;
   let echo = false;
+  let sink = false;
   socket.on('data', (chunk: Buffer) => {
+    if (sink) return;
     if (echo) {
       if (!socket.write(chunk)) {
         socket.pause();
@@ -81,6 +107,10 @@ function serve(socket: Socket): void {
         if (length === 0) socket.write(ACK);
       } else if (command === Command.DOWNLOAD) {
         download(socket, length);
+      } else if (command === Command.PACED) {
+        sink = true;
+        paced(socket, length);
+        return;
       } else {
         socket.destroy();
         return;

@@ -4,7 +4,7 @@
  */
 import { spawnSync, type ChildProcess } from 'node:child_process';
 import { openSync, closeSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { createLogger } from '../../main/logging/logger.ts';
@@ -121,6 +121,11 @@ export class GatewayProcess {
     return this.#ask({ type: 'reset' });
   }
 
+  /** Stops the probe's own event-loop timer until the next reset (idle measurements). */
+  quiet(): Promise<ProbeSample> {
+    return this.#ask({ type: 'quiet' });
+  }
+
   stop(): Promise<void> {
     return stopChild(this.child, 10_000);
   }
@@ -184,4 +189,13 @@ export class TokenMinter {
     }
     return tokens;
   }
+}
+
+/** Sets (or, with undefined, removes) the `limits` of the data directory's settings.json for the next `serve`. */
+export async function setLimits(dataDir: string, limits: Record<string, number> | undefined): Promise<void> {
+  const file = join(dataDir, 'settings.json');
+  const settings = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+  if (limits) settings.limits = limits;
+  else delete settings.limits;
+  await writeFile(file, `${JSON.stringify(settings, null, 2)}\n`);
 }

@@ -166,17 +166,21 @@ export class LeanWebSocketStream extends QueuedStream {
     this.#socket.destroy();
   }
 
-  /** [0x82][mask bit + length][u16 length?][key][DATA header][payload], masked from the DATA header on. */
+  /** [0x82][mask bit + length][u16 or u64 length?][key][DATA header][payload], masked from the DATA header on. */
   #dataFrame(payload: Buffer): Buffer {
     const body = DATA_HEADER_BYTES + payload.length;
-    const lengthBytes = body < 126 ? 0 : 2;
+    // A 65,535-byte payload (FreeRDP's largest) makes a 65,545-byte body: the 64-bit length form.
+    const lengthBytes = body < 126 ? 0 : body <= 0xffff ? 2 : 8;
     const start = 2 + lengthBytes + 4;
     const frame = Buffer.allocUnsafe(start + body);
     frame[0] = 0x80 | OPCODE_BINARY;
     if (lengthBytes === 0) frame[1] = 0x80 | body;
-    else {
+    else if (lengthBytes === 2) {
       frame[1] = 0x80 | 126;
       frame.writeUInt16BE(body, 2);
+    } else {
+      frame[1] = 0x80 | 127;
+      frame.writeBigUInt64BE(BigInt(body), 2);
     }
     const key = this.#nextMaskKey();
     key.copy(frame, 2 + lengthBytes);
