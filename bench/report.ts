@@ -155,6 +155,8 @@ export function buildReport(results: BenchResults) {
       tunnels_per_second_tls_resumed: resumedRow?.tunnelsPerSecond ?? null,
       /** What one core could set up if the gateway had it alone: 1000 / the gateway's CPU ms per tunnel. */
       gateway_cpu_ms_per_tunnel: setupRow?.relayCpuMsPerTunnel ?? null,
+      nginx_cpu_ms_per_handshake:
+        results.setup.find((row) => row.transport === 'nginx' && !row.tlsResumption)?.relayCpuMsPerTunnel ?? null,
       gateway_capacity_per_core_per_second: setupRow?.relayCpuMsPerTunnel
         ? round(1000 / setupRow.relayCpuMsPerTunnel, 0)
         : null,
@@ -359,7 +361,8 @@ export function printReport(report: Report): string {
   if (report.setup.gateway_capacity_per_core_per_second !== null) {
     lines.push(
       `  the gateway's CPU per WebSocket tunnel (${fmt(report.setup.gateway_cpu_ms_per_tunnel, 2)} ms) allows ` +
-        `${fmt(report.setup.gateway_capacity_per_core_per_second, 0)} setups/s on a core of its own`,
+        `${fmt(report.setup.gateway_capacity_per_core_per_second, 0)} setups/s on a core of its own; ` +
+        `nginx's CPU per TLS handshake: ${fmt(report.setup.nginx_cpu_ms_per_handshake, 2)} ms`,
     );
   }
 
