@@ -186,6 +186,12 @@ describe('first-run onboarding in the web admin', { skip, timeout: TIMEOUT_MS },
     await page.reload();
     await page.getByText('No one is connected').waitFor();
     assert.equal(await page.getByRole('heading', { name: 'Get connected from anywhere' }).count(), 0);
+
+    // Settings opens it again.
+    await page.getByRole('navigation', { name: 'Sections' }).getByRole('link', { name: 'Settings' }).click();
+    await page.getByRole('button', { name: 'Open the setup checklist' }).click();
+    await page.getByRole('heading', { level: 1, name: 'Get started' }).waitFor();
+    await page.getByText('4 of 4 steps done').waitFor();
     assert.deepEqual(problems, []);
   });
 });

@@ -10,6 +10,7 @@ import { ErrorState, LoadingState } from '../components/States.tsx';
 import { drafts } from '../drafts.ts';
 import { useFocusInvalid } from '../hooks/useFocusInvalid.ts';
 import { useHomegate } from '../store/context.tsx';
+import { ReopenSetup } from './setup/ReopenSetup.tsx';
 
 /** What the form edits: numbers as typed, lifetimes in minutes (the contract stores seconds). */
 interface Draft {
@@ -399,6 +400,7 @@ export function SettingsView() {
         description="How clients find the gateway, how long access lasts, and what clients are told. Changes apply at once."
       />
       {content}
+      <ReopenSetup />
     </>
   );
 }
