@@ -1,13 +1,12 @@
-import { watch, type FSWatcher } from 'node:fs';
+import { join } from 'node:path';
 import type { Logger } from '../logging/logger.ts';
+import { watchFile, type StopWatching } from '../util/watch-file.ts';
 import { CHANGE_MARKER_FILE, loadOrCreateCertificates, type TlsMaterial } from './certificate-store.ts';
 import type { CertificateKeyType } from './local-ca.ts';
 import type { SecretCodec } from './secret-files.ts';
 
 /** How often a running gateway re-checks its certificate (renewal of the local one, expiry of an imported one). */
 export const RENEWAL_CHECK_INTERVAL_MS = 24 * 60 * 60 * 1000;
-/** Change-marker events closer together than this cause one reload. */
-export const RELOAD_DEBOUNCE_MS = 100;
 
 /** What made the gateway look at its certificate again; logged as `reason`. */
 export type ReloadReason = 'daily-check' | 'public-names-changed' | 'files-changed';
@@ -44,9 +43,8 @@ export class CertificateReloader {
   readonly #listeners = new Set<TlsMaterialListener>();
   #current: TlsMaterial;
   #queue: Promise<unknown> = Promise.resolve();
-  #watcher: FSWatcher | undefined;
+  #stopWatching: StopWatching | undefined;
   #timer: NodeJS.Timeout | undefined;
-  #debounce: NodeJS.Timeout | undefined;
   #closed = false;
 
   constructor(options: CertificateReloaderOptions) {
@@ -65,20 +63,16 @@ export class CertificateReloader {
 
   /** Starts the daily check and the folder watch. Neither keeps the process alive. */
   start(): void {
-    if (this.#closed || this.#watcher) return;
+    if (this.#closed || this.#stopWatching) return;
     const { dir, logger } = this.#options;
     this.#timer = setInterval(
       () => void this.reload('daily-check'),
       this.#options.checkIntervalMs ?? RENEWAL_CHECK_INTERVAL_MS,
     );
     this.#timer.unref();
-    // Atomic writes replace the marker, so watch the folder rather than the file's inode.
-    this.#watcher = watch(dir, { persistent: false }, (_event, fileName) => {
-      if (fileName !== CHANGE_MARKER_FILE) return;
-      clearTimeout(this.#debounce);
-      this.#debounce = setTimeout(() => void this.reload('files-changed'), RELOAD_DEBOUNCE_MS);
+    this.#stopWatching = watchFile(join(dir, CHANGE_MARKER_FILE), () => void this.reload('files-changed'), {
+      onError: (error) => logger.error('cannot watch the certificate folder', { dir, error }),
     });
-    this.#watcher.on('error', (error) => logger.error('cannot watch the certificate folder', { dir, error }));
   }
 
   /**
@@ -134,9 +128,8 @@ export class CertificateReloader {
   close(): void {
     this.#closed = true;
     clearInterval(this.#timer);
-    clearTimeout(this.#debounce);
-    this.#watcher?.close();
-    this.#watcher = undefined;
+    this.#stopWatching?.();
+    this.#stopWatching = undefined;
     this.#listeners.clear();
   }
 }

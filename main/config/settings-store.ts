@@ -102,9 +102,13 @@ export class SettingsStore {
 
   /** Starts following changes other processes make to the file. A bad edit is reported and the last good settings stay. */
   watch(): void {
-    this.#stopWatching ??= watchFile(this.#path, () => {
-      this.#queue = this.#queue.then(() => this.#reloadFromDisk()).catch(() => undefined);
-    });
+    this.#stopWatching ??= watchFile(
+      this.#path,
+      () => {
+        this.#queue = this.#queue.then(() => this.#reloadFromDisk()).catch(() => undefined);
+      },
+      { onError: (error) => this.#logger.warn('cannot watch the settings file', { error }) },
+    );
   }
 
   close(): void {

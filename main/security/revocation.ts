@@ -225,12 +225,20 @@ export class RevocationList {
   watch(): void {
     if (this.#stopWatching.length > 0) return;
     this.#stopWatching = [
-      watchFile(this.#path, () => {
-        this.#queue = this.#queue.then(() => this.#reloadFromDisk()).catch(() => undefined);
-      }),
-      watchFile(this.#localPath, () => {
-        this.#queue = this.#queue.then(() => this.#reloadLocalFromDisk()).catch(() => undefined);
-      }),
+      watchFile(
+        this.#path,
+        () => {
+          this.#queue = this.#queue.then(() => this.#reloadFromDisk()).catch(() => undefined);
+        },
+        { onError: (error) => this.#logger.warn('cannot watch the revocation list', { error }) },
+      ),
+      watchFile(
+        this.#localPath,
+        () => {
+          this.#queue = this.#queue.then(() => this.#reloadLocalFromDisk()).catch(() => undefined);
+        },
+        { onError: (error) => this.#logger.warn('cannot watch the local revocation set', { error }) },
+      ),
     ];
   }
 

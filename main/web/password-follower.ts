@@ -10,7 +10,7 @@ export class AdminPasswordFollower {
   readonly #passwordFile: string;
   readonly #endAllSessions: (why: string) => void;
   #knownHash: string | undefined;
-  readonly #stop: StopWatching | undefined;
+  readonly #stop: StopWatching;
 
   constructor(passwordFile: string, logger: Logger, endAllSessions: (why: string) => void) {
     this.#passwordFile = passwordFile;
@@ -21,15 +21,9 @@ export class AdminPasswordFollower {
       },
       () => undefined,
     );
-    try {
-      this.#stop = watchFile(
-        passwordFile,
-        () => this.#reload(),
-        (error) => logger.warn('cannot follow the admin password file', { error }),
-      );
-    } catch (error) {
-      logger.warn('cannot follow the admin password file', { error });
-    }
+    this.#stop = watchFile(passwordFile, () => this.#reload(), {
+      onError: (error) => logger.warn('cannot follow the admin password file', { error }),
+    });
   }
 
   /** The hash a login just matched: when it differs from the one known, the password changed. */
@@ -39,7 +33,7 @@ export class AdminPasswordFollower {
   }
 
   close(): void {
-    this.#stop?.();
+    this.#stop();
   }
 
   #reload(): void {
