@@ -260,11 +260,15 @@ function setupWindows(state: DesktopState): {
 /** The tray's calls go through dispatchCall like the window's: same validation, same audit trail. */
 type TrayCall = <N extends CallName>(name: N, input: CallInput<N>) => Promise<CallOutput<N>>;
 
-/** Tray "Export RDP file": asks where, next to the last export, and writes it for its owner only. */
-async function exportRdpFromTray(call: TrayCall, state: DesktopState, host: string): Promise<void> {
+/**
+ * Tray "Export RDP file": asks where, next to the last export, and writes it for its owner only. Without a public
+ * name the dialog says the file works only at home (the message shows on macOS; the menu says it everywhere).
+ */
+async function exportRdpFromTray(call: TrayCall, state: DesktopState, host: string, homeOnly: boolean): Promise<void> {
   const folder = state.getLastExportFolder() ?? app.getPath('documents');
   const { canceled, filePath } = await dialog.showSaveDialog({
     title: `Export RDP file for ${host}`,
+    ...(homeOnly ? { message: 'No public name is set: this file will work only inside your home network.' } : {}),
     defaultPath: join(folder, `${host}.rdp`),
     filters: [{ name: 'Remote Desktop connection', extensions: ['rdp'] }],
   });
@@ -308,6 +312,7 @@ async function setupTray(
   const call: TrayCall = async <N extends CallName>(name: N, input: CallInput<N>) =>
     (await dispatchCall(handlers, name, input, logger, { via: 'app' })) as CallOutput<N>;
   let failure: string | undefined;
+  const homeOnly = (): boolean => service.context.settings.get().publicNames.length === 0;
   const fail = (what: string) => (error: unknown) => {
     logger.error(`tray: ${what} failed`, { error });
     failure = `${what} failed`;
@@ -319,7 +324,7 @@ async function setupTray(
   let openAtLogin = xdgAutostart ? await isAutostartEnabled() : app.getLoginItemSettings().openAtLogin;
 
   const actions: TrayActions = {
-    exportRdpFile: (host) => void exportRdpFromTray(call, state, host).catch(fail('Export RDP file')),
+    exportRdpFile: (host) => void exportRdpFromTray(call, state, host, homeOnly()).catch(fail('Export RDP file')),
     copyAccessToken: (host) => void copyTokenFromTray(call, service, host).catch(fail('Copy access token')),
     openWindow: () => {
       failure = undefined;
@@ -351,6 +356,7 @@ async function setupTray(
       hosts: service.context.settings.get().hosts.map((host) => host.name),
       openAtLogin,
       notify: state.getTray(),
+      homeOnly: homeOnly(),
     };
     tray.setImage(nativeImage.createFromPath(trayIconFile(iconsDir, icon, process.platform)));
     tray.setToolTip(trayTooltip(icon, trayStatusLine(status), failure));

@@ -13,7 +13,12 @@ export interface TrayState {
   /** Whether the app starts at login (login items on macOS and Windows, an XDG autostart entry on Linux). */
   readonly openAtLogin: boolean;
   readonly notify: TrayPreferences;
+  /** No public name is set, so an exported file names this machine's LAN name: it works only at home. */
+  readonly homeOnly: boolean;
 }
+
+/** The tray's word that exported files reach the gateway only from inside the home network. */
+export const HOME_ONLY_ENTRY = 'Exported files work only at home: set a public name…';
 
 /** What its entries do (boot.ts binds them to dialogs, the clipboard and the gateway). */
 export interface TrayActions {
@@ -46,6 +51,7 @@ export function trayMenuTemplate(state: TrayState, actions: TrayActions): MenuIt
     hosts.length === 0
       ? [{ label: 'No hosts yet: add one in Homegate', enabled: false }]
       : [
+          ...(state.homeOnly ? [{ label: HOME_ONLY_ENTRY, click: () => actions.openWindow() }] : []),
           ...hosts.map((host): MenuItemConstructorOptions => ({
             label: `Export RDP file for ${host}…`,
             click: () => actions.exportRdpFile(host),

@@ -2,7 +2,13 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import type { MenuItemConstructorOptions } from 'electron';
 import type { GatewayStatus } from '../../../shared/ipc/contract.ts';
-import { MAX_TRAY_HOSTS, trayMenuTemplate, trayStatusLine, type TrayActions } from '../../../main/app/tray-menu.ts';
+import {
+  HOME_ONLY_ENTRY,
+  MAX_TRAY_HOSTS,
+  trayMenuTemplate,
+  trayStatusLine,
+  type TrayActions,
+} from '../../../main/app/tray-menu.ts';
 
 const STATUS: GatewayStatus = {
   listening: { host: '0.0.0.0', port: 8443 },
@@ -48,7 +54,7 @@ describe('tray menu', () => {
   test('one Export entry per host, a Copy access token submenu, open, pause, start at login, quit', () => {
     const { actions, done } = recorder();
     const menu = trayMenuTemplate(
-      { status: STATUS, hosts: ['desk', 'nas'], openAtLogin: false, notify: NOTIFY },
+      { status: STATUS, hosts: ['desk', 'nas'], openAtLogin: false, notify: NOTIFY, homeOnly: false },
       actions,
     );
     assert.equal(menu[0]?.label, trayStatusLine(STATUS));
@@ -91,7 +97,7 @@ describe('tray menu', () => {
   test('without hosts it says so; long lists are cut', () => {
     const { actions } = recorder();
     const empty = trayMenuTemplate(
-      { status: { ...STATUS, paused: true }, hosts: [], openAtLogin: true, notify: NOTIFY },
+      { status: { ...STATUS, paused: true }, hosts: [], openAtLogin: true, notify: NOTIFY, homeOnly: false },
       actions,
     );
     assert.ok(empty.some((item) => item.label === 'No hosts yet: add one in Homegate' && item.enabled === false));
@@ -99,8 +105,26 @@ describe('tray menu', () => {
     assert.equal(labelled(empty, 'Start at login')?.checked, true);
     assert.equal(labelled(empty, 'Pause gateway')?.checked, true);
     const many = Array.from({ length: MAX_TRAY_HOSTS + 3 }, (_, index) => `host${index}`);
-    const long = trayMenuTemplate({ status: STATUS, hosts: many, openAtLogin: true, notify: NOTIFY }, actions);
+    const long = trayMenuTemplate(
+      { status: STATUS, hosts: many, openAtLogin: true, notify: NOTIFY, homeOnly: false },
+      actions,
+    );
     assert.equal(long.filter((item) => item.label?.startsWith('Export RDP file')).length, MAX_TRAY_HOSTS);
     assert.ok(labelled(long, '3 more in the window…'));
+  });
+
+  test('without a public name, one entry says exported files work only at home and opens the window', () => {
+    const { actions, done } = recorder();
+    const state = { status: STATUS, hosts: ['desk'], openAtLogin: false, notify: NOTIFY, homeOnly: true };
+    const menu = trayMenuTemplate(state, actions);
+    const labels = menu.map((item) => item.label);
+    assert.ok(labels.indexOf(HOME_ONLY_ENTRY) >= 0);
+    assert.ok(labels.indexOf(HOME_ONLY_ENTRY) < labels.indexOf('Export RDP file for desk…'));
+    click(labelled(menu, HOME_ONLY_ENTRY));
+    assert.deepEqual(done, ['open']);
+    const named = trayMenuTemplate({ ...state, homeOnly: false }, actions);
+    assert.equal(labelled(named, HOME_ONLY_ENTRY), undefined);
+    const empty = trayMenuTemplate({ ...state, hosts: [] }, actions);
+    assert.equal(labelled(empty, HOME_ONLY_ENTRY), undefined, 'no hosts, nothing to export yet');
   });
 });
