@@ -324,6 +324,8 @@ function createRoutes(core: GatewayCore, pause: PauseSwitch): GatewayRoutes {
     logger,
     version: packageJson.version,
     hostname: hostname(),
+    // Its failure limiter counts the client behind trusted proxies, not the proxy.
+    clientAddress: requestClientResolver(() => settings.get().http),
   });
   const tunnels = new Set<TunnelHandle>();
   /** Runs one MS-TSGU tunnel over any transport; settles when it has ended. Limits are read when it starts. */
@@ -515,13 +517,18 @@ function startWebAdmin(
   core: GatewayCore,
   options: NonNullable<StartGatewayOptions['webAdmin']>,
 ): Promise<WebAdmin> {
-  const resolveClient = createClientAddressResolver(() => core.settings.get().http);
   return openWebAdmin(service, {
     logger: core.logger,
     ...options,
     passwordFile: dataPaths(core.context.dataDir).adminPassword,
-    clientAddress: (request) => resolveClient(request.socket.remoteAddress ?? '', headerMap(request)),
+    clientAddress: requestClientResolver(() => core.settings.get().http),
   });
+}
+
+/** The client an HTTP request comes from: the TCP peer, or the address trusted proxies forwarded. */
+function requestClientResolver(current: () => Settings['http']): (request: IncomingMessage) => string {
+  const resolveClient = createClientAddressResolver(current);
+  return (request) => resolveClient(request.socket.remoteAddress ?? '', headerMap(request));
 }
 
 /** Request headers as the forwarded-address resolver reads them (lower-case names, repeated values joined). */

@@ -18,37 +18,43 @@ export class FailureLimiter {
   readonly #maxFailures: number;
   readonly #windowMs: number;
   readonly #now: () => number;
+  readonly #keyOf: (client: string) => string;
 
-  constructor(options: { maxFailures?: number; windowMs?: number; now?: () => number } = {}) {
+  /** `keyOf` names the unit counted for a client (the client itself when absent). */
+  constructor(
+    options: { maxFailures?: number; windowMs?: number; now?: () => number; keyOf?: (client: string) => string } = {},
+  ) {
     this.#maxFailures = options.maxFailures ?? MAX_AUTH_FAILURES;
     this.#windowMs = options.windowMs ?? AUTH_FAILURE_WINDOW_MS;
     this.#now = options.now ?? Date.now;
+    this.#keyOf = options.keyOf ?? ((client) => client);
   }
 
   /** Seconds until `client` may try again, or 0 when it may try now. */
   retryAfterSeconds(client: string): number {
-    const window = this.#current(client);
+    const window = this.#current(this.#keyOf(client));
     if (!window || window.failures < this.#maxFailures) return 0;
     return Math.max(1, Math.ceil((window.startMs + this.#windowMs - this.#now()) / 1000));
   }
 
   recordFailure(client: string): void {
-    let window = this.#current(client);
+    const key = this.#keyOf(client);
+    let window = this.#current(key);
     if (!window) {
       if (this.#windows.size >= MAX_TRACKED_CLIENTS) {
         const oldest = this.#windows.keys().next().value;
         if (oldest !== undefined) this.#windows.delete(oldest);
       }
       window = { startMs: this.#now(), failures: 0 };
-      this.#windows.set(client, window);
+      this.#windows.set(key, window);
     }
     window.failures += 1;
   }
 
-  #current(client: string): Window | undefined {
-    const window = this.#windows.get(client);
+  #current(key: string): Window | undefined {
+    const window = this.#windows.get(key);
     if (window && this.#now() - window.startMs >= this.#windowMs) {
-      this.#windows.delete(client);
+      this.#windows.delete(key);
       return undefined;
     }
     return window;

@@ -5,6 +5,7 @@ import type { Logger } from '../logging/logger.ts';
 import type { RevocationList } from '../security/revocation.ts';
 import { Scope, type VerificationKeyLookup, type VerifyOptions } from '../security/tokens.ts';
 import type { SessionRegistry } from '../sessions/registry.ts';
+import { addressGroup } from '../util/address-group.ts';
 import { FailureLimiter } from './failure-limiter.ts';
 import { ApiError, sendError, sendJson, sendText } from './http.ts';
 import { createRouteAuthorizer } from './jet-auth.ts';
@@ -33,6 +34,8 @@ export interface JetApiDeps {
   readonly hostname: string;
   readonly now?: () => Date;
   readonly limiter?: FailureLimiter;
+  /** The client a request comes from (behind trusted proxies, the forwarded one); the TCP peer when absent. */
+  readonly clientAddress?: (request: IncomingMessage) => string;
 }
 
 export interface JetApi {
@@ -48,7 +51,9 @@ export interface JetApi {
  */
 export function createJetApi(deps: JetApiDeps): JetApi {
   const now = deps.now ?? (() => new Date());
-  const limiter = deps.limiter ?? new FailureLimiter();
+  // Counted per client unit (an IPv4 address, an IPv6 /64), so rotating addresses inside a /64 gains nothing.
+  const limiter = deps.limiter ?? new FailureLimiter({ keyOf: addressGroup });
+  const clientOf = deps.clientAddress ?? ((request: IncomingMessage) => request.socket.remoteAddress ?? 'unknown');
   const verifyOptions = (): VerifyOptions => ({
     keys: deps.keys,
     gatewayId: deps.settings().gatewayId,
@@ -62,7 +67,7 @@ export function createJetApi(deps: JetApiDeps): JetApi {
   ];
   const authorize = createRouteAuthorizer(limiter, verifyOptions);
   const dispatch = async (request: IncomingMessage, response: ServerResponse): Promise<void> => {
-    const { route, context } = matchRoute(routes, request, response);
+    const { route, context } = matchRoute(routes, request, response, clientOf(request));
     await authorize(route, context);
     await route.handle(context);
   };

@@ -38,6 +38,7 @@ export function matchRoute(
   routes: readonly BoundRoute[],
   request: IncomingMessage,
   response: ServerResponse,
+  client: string,
 ): { readonly route: BoundRoute; readonly context: RouteContext } {
   const path = (request.url ?? '/').split('?')[0] ?? '/';
   const candidates = routes
@@ -55,7 +56,7 @@ export function matchRoute(
     request,
     response,
     params: { ...found.match?.groups },
-    client: request.socket.remoteAddress ?? 'unknown',
+    client,
   };
   return { route: found.candidate, context };
 }

@@ -1,10 +1,9 @@
 /**
- * `POST /admin/api/login`: the password against its scrypt hash, with a per-address failure limit (then 429) and at
- * most a few hash checks at once (then 503). A login gets a new session id, ending any session the request named.
+ * `POST /admin/api/login`: the password against its scrypt hash, slowed progressively per address or IPv6 /64 (429
+ * with Retry-After while a client must wait; `login-throttle.ts`) and at most a few hash checks at once (then 503). A login gets a new session id, ending any session the request named.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { z } from 'zod';
-import { FailureLimiter } from '../api/failure-limiter.ts';
 import { ApiError } from '../api/http.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { AuditSink } from '../sessions/audit-log.ts';
@@ -18,11 +17,9 @@ import {
   type AdminPasswordRecord,
 } from './admin-password.ts';
 import type { AdminSessionTable } from './admin-sessions.ts';
+import { LoginThrottle } from './login-throttle.ts';
 import { API_HEADERS, readJson, requireMethod } from './web-http.ts';
 
-/** Failed logins allowed per client address per window; then 429 until the window ends. */
-export const ADMIN_LOGIN_MAX_FAILURES = 10;
-export const ADMIN_LOGIN_WINDOW_MS = 15 * 60 * 1000;
 /** Password checks (scrypt, 32 MiB each) running at once; more logins wait for a later try (503). */
 export const MAX_CONCURRENT_PASSWORD_CHECKS = 2;
 export const MAX_LOGIN_BODY_BYTES = 4 * 1024;
@@ -43,7 +40,7 @@ export interface AdminLoginDeps {
   readonly clientAddress: (request: IncomingMessage) => string;
   readonly audit: AuditSink;
   readonly logger: Logger;
-  readonly limiter?: FailureLimiter;
+  readonly throttle?: LoginThrottle;
   /** Ends one session and its event sockets. */
   readonly endSession: (key: string) => void;
   /** The hash a login matched (a change of it ends every other session). */
@@ -54,14 +51,13 @@ export type AdminLogin = (request: IncomingMessage, response: ServerResponse) =>
 
 export function createAdminLogin(deps: AdminLoginDeps): AdminLogin {
   const { audit, logger, sessions } = deps;
-  const limiter =
-    deps.limiter ?? new FailureLimiter({ maxFailures: ADMIN_LOGIN_MAX_FAILURES, windowMs: ADMIN_LOGIN_WINDOW_MS });
+  const throttle = deps.throttle ?? new LoginThrottle();
   const checkPassword = boundedPasswordCheck(deps.passwordFile, logger);
   return async (request, response) => {
     requireMethod(request, 'POST');
     deps.guard.requireSameOrigin(request);
     const client = deps.clientAddress(request);
-    const retryAfter = limiter.retryAfterSeconds(client);
+    const retryAfter = throttle.retryAfterSeconds(client);
     if (retryAfter > 0) {
       throw new ApiError(429, 'too-many-failures', `too many failed logins; retry in ${retryAfter} s`, {
         'retry-after': String(retryAfter),
@@ -71,7 +67,7 @@ export function createAdminLogin(deps: AdminLoginDeps): AdminLogin {
     if (!body.success) throw new ApiError(400, 'invalid-input', 'the body must be { "password": "..." }');
     const { record, matches } = await checkPassword(body.data.password);
     if (!record || !matches) {
-      limiter.recordFailure(client);
+      throttle.recordFailure(client);
       audit.record({ event: 'admin.login-refused', client });
       logger.warn('web admin login refused', { client });
       throw new ApiError(
@@ -80,6 +76,7 @@ export function createAdminLogin(deps: AdminLoginDeps): AdminLogin {
         record ? 'wrong password' : 'no admin password is set: run `homegate admin set-password` on the gateway',
       );
     }
+    throttle.recordSuccess(client);
     deps.rememberPasswordHash(record.hash);
     // A new id at every login: a session id known before login (fixation) is worth nothing after it.
     const previous = deps.guard.sessionOf(request);

@@ -21,7 +21,6 @@ import type { Socket } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ADMIN_API, ADMIN_BASE_PATH } from '../../shared/web/protocol.ts';
-import type { FailureLimiter } from '../api/failure-limiter.ts';
 import { ApiError } from '../api/http.ts';
 import { createCallHandlers, type CallHandlers } from '../ipc/dispatch.ts';
 import { watchContractEvents, type EmitEvent } from '../ipc/events.ts';
@@ -54,7 +53,6 @@ export interface WebAdminDeps {
   readonly clientAddress: (request: IncomingMessage) => string;
   readonly audit: AuditSink;
   readonly logger: Logger;
-  readonly limiter?: FailureLimiter;
   readonly sessions?: AdminSessionTable;
   readonly eventSocketCheckMs?: number;
 }

@@ -653,7 +653,7 @@ describe('the web admin page, reviewed as a user would use it', { skip, timeout:
     }
   });
 
-  test('too many wrong passwords: the wait counts down in minutes and seconds, Sign in waits too', async () => {
+  test('too many wrong passwords: each wait is longer than the last and counts down, Sign in waits too', async () => {
     const fresh = await browser.newContext({ ignoreHTTPSErrors: true, viewport: DESKTOP });
     fresh.setDefaultTimeout(UI_TIMEOUT_MS);
     try {
@@ -663,14 +663,21 @@ describe('the web admin page, reviewed as a user would use it', { skip, timeout:
       await door.getByRole('heading', { name: 'Sign in to Homegate' }).waitFor();
       const password = door.getByLabel('Admin password');
       const signInButton = door.getByRole('button', { name: 'Sign in' });
-      for (let i = 0; i < 11; i += 1) {
+      const notice = door.getByText(/Too many wrong passwords\. You can try again in \d+ s/);
+      const waits: number[] = [];
+      // The login is slowed progressively (1 s, 2 s, 4 s…): wrong passwords until a wait long enough to watch.
+      for (let i = 0; i < 12 && (waits.at(-1) ?? 0) < 4; i += 1) {
+        await until(() => signInButton.isEnabled(), 'the wait to end', 100);
         await password.fill(`wrong ${i}`);
         await signInButton.click();
         await until(async () => !(await door.getByRole('button', { name: 'Signing in…' }).isVisible()), 'the answer');
-        if (await door.getByText('Too many wrong passwords').isVisible()) break;
+        if (await notice.isVisible()) waits.push(Number(/(\d+) s/.exec(await notice.innerText())?.[1]));
       }
-      const notice = door.getByText(/You can try again in \d+ min \d{2} s/);
-      await notice.waitFor();
+      assert.ok(waits.length >= 2, `waits seen: ${waits.join(', ')}`);
+      assert.ok(
+        waits.every((wait, i) => i === 0 || wait === 2 * (waits[i - 1] ?? 0)),
+        `each wait twice the one before: ${waits.join(', ')}`,
+      );
       const first = await notice.innerText();
       assert.ok(await signInButton.isDisabled(), 'Sign in waits for the lockout to end');
       await until(async () => (await notice.innerText()) !== first, 'the countdown', 50);

@@ -13,7 +13,7 @@ import { WebSocket } from 'ws';
 import { WEB_ADMIN_CSP } from '../../main/web/web-admin.ts';
 import { setAdminPassword } from '../../main/web/admin-password.ts';
 import { dataPaths } from '../../main/config/data-dir.ts';
-import { ADMIN_LOGIN_MAX_FAILURES } from '../../main/web/admin-login.ts';
+import { LOGIN_FREE_FAILURES } from '../../main/web/login-throttle.ts';
 import type { SessionInfo } from '../../shared/model/sessions.ts';
 import { CSRF_HEADER, type EventMessage } from '../../shared/web/protocol.ts';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
@@ -404,11 +404,11 @@ describe('web admin over HTTPS', { timeout: 120_000 }, () => {
     });
   });
 
-  // Last: it locks 127.0.0.1 out of logging in for the rest of the window.
+  // Last: it slows 127.0.0.1's logins down.
   describe('rate limit', () => {
-    it(`answers 429 after ${ADMIN_LOGIN_MAX_FAILURES} failed logins from one address, even to the right password`, async () => {
+    it(`answers 429 after ${LOGIN_FREE_FAILURES} failed logins from one address, even to the right password`, async () => {
       const failures: number[] = [];
-      for (let attempt = 0; attempt < ADMIN_LOGIN_MAX_FAILURES + 5; attempt += 1) {
+      for (let attempt = 0; attempt < LOGIN_FREE_FAILURES + 5; attempt += 1) {
         const reply = await login(`wrong password ${attempt}`);
         failures.push(reply.status);
         if (reply.status === 429) {
