@@ -1,7 +1,7 @@
 # Homegate, headless: the gateway with its CLI, as a small non-root container.
 #   docker build -t homegate .
 #   docker run -d -p 8443:8443 -v homegate-data:/data homegate
-# The CLI bundle carries its dependencies, so the runtime image needs only Node and three files.
+# The CLI bundle carries its dependencies, so the runtime image needs only Node, three files and the web admin page.
 
 FROM node:20-bookworm-slim AS build
 WORKDIR /src
@@ -18,6 +18,7 @@ ENV NODE_ENV=production \
 COPY --from=build /src/package.json ./package.json
 COPY --from=build /src/bin/homegate.js ./bin/homegate.js
 COPY --from=build /src/out/cli/homegate.js ./out/cli/homegate.js
+COPY --from=build /src/out/renderer ./out/renderer
 RUN mkdir -p /data && chown node:node /data
 USER node
 VOLUME ["/data"]
