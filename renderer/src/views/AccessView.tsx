@@ -4,6 +4,7 @@ import type { IssuedToken } from '../../../shared/model/ui.ts';
 import { errorMessage } from '../api/errors.ts';
 import { ConfirmDialog, Dialog } from '../components/Dialog.tsx';
 import { CheckField, Field, fieldErrors } from '../components/Field.tsx';
+import { FormError } from '../components/FormError.tsx';
 import { Icon } from '../components/Icon.tsx';
 import { PageHeader } from '../components/PageHeader.tsx';
 import { EmptyState, ErrorState, LoadingState } from '../components/States.tsx';
@@ -303,11 +304,7 @@ function IssueDialog(props: { onClose: () => void }) {
           </div>
         ) : null}
       </div>
-      {error ? (
-        <p className="form-error" role="alert">
-          {error}
-        </p>
-      ) : null}
+      <FormError error={error} />
     </Dialog>
   );
 }

@@ -3,6 +3,7 @@ import type { SessionInfo, TransportKind } from '../../../shared/model/sessions.
 import type { IssuedToken } from '../../../shared/model/ui.ts';
 import { errorMessage } from '../api/errors.ts';
 import { Dialog } from '../components/Dialog.tsx';
+import { FormError } from '../components/FormError.tsx';
 import { Icon } from '../components/Icon.tsx';
 import { PageHeader } from '../components/PageHeader.tsx';
 import { EmptyState, ErrorState, LoadingState } from '../components/States.tsx';
@@ -185,11 +186,7 @@ function DisconnectDialog(props: {
           <strong>Disconnect and revoke</strong> also stops {tokenText} for good, wherever it is saved.
         </p>
       </div>
-      {error ? (
-        <p className="form-error" role="alert">
-          {error}
-        </p>
-      ) : null}
+      <FormError error={error} />
     </Dialog>
   );
 }
