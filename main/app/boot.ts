@@ -1,4 +1,3 @@
-import { writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import {
   BrowserWindow,
@@ -48,6 +47,7 @@ import {
   isPermissionAllowed,
   mainWindowOptions,
 } from './window-options.ts';
+import { writePrivateFile } from '../util/fs-atomic.ts';
 
 /** The built bundles, below the app's folder (the project in development, app.asar when packaged). */
 const built = (...parts: string[]): string => join(app.getAppPath(), 'out', ...parts);
@@ -275,7 +275,7 @@ async function exportRdpFromTray(call: TrayCall, state: DesktopState, host: stri
   if (canceled || !filePath) return;
   const file = await call('rdp.export', { host, mode: 'gateway' });
   // The file holds an access token: readable by its owner only.
-  await writeFile(filePath, Buffer.from(file.contentBase64, 'base64'), { mode: 0o600 });
+  await writePrivateFile(filePath, Buffer.from(file.contentBase64, 'base64'));
   state.setLastExportFolder(dirname(filePath));
 }
 

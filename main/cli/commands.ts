@@ -1,4 +1,4 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { get as httpsGet } from 'node:https';
 import { hostname } from 'node:os';
 import { basename, join } from 'node:path';
@@ -27,6 +27,7 @@ import { ensureAdminPassword } from '../web/admin-password.ts';
 import { generatedPasswordNotice } from './admin-commands.ts';
 import { CliError, UsageError } from './cli-error.ts';
 import type { CliIo } from './output.ts';
+import { writePrivateFile } from '../util/fs-atomic.ts';
 
 export interface CommandEnv {
   readonly dataDir: string;
@@ -276,7 +277,7 @@ export async function rdpCommand(env: CommandEnv, flags: Flags): Promise<void> {
       client,
       signer,
     });
-    await writeFile(out, file, { mode: 0o600 });
+    await writePrivateFile(out, file);
     env.io.out(
       `wrote ${out}: ${host.name} through ${gatewayAddress}, access valid until ${new Date(claims.exp * 1000).toISOString()}` +
         `${signer ? '' : ' (unsigned)'}\n`,

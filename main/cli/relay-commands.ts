@@ -2,7 +2,6 @@
  * `homegate token association|scope|jrl`, `homegate revoke` and `homegate rdp --mode relay`: the tokens of the TCP
  * relay and the /jet API, and the revocation list.
  */
-import { writeFile } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { formatHostAndPort, isHostAddress, parseHostAndPort, type Host } from '../../shared/model/hosts.ts';
 import type { Settings } from '../config/schema.ts';
@@ -28,6 +27,7 @@ import {
   withContext,
   type CommandEnv,
 } from './commands.ts';
+import { writePrivateFile } from '../util/fs-atomic.ts';
 
 type Flags = Readonly<Record<string, string | boolean | (string | boolean)[] | undefined>>;
 
@@ -157,7 +157,7 @@ export async function rdpRelayCommand(env: CommandEnv, flags: Flags): Promise<vo
     client,
     signer,
   });
-  await writeFile(out, file, { mode: 0o600 });
+  await writePrivateFile(out, file);
   env.io.out(
     `wrote ${out}: ${host.name} through the relay at ${formatHostAndPort(relay.host, relay.port)}; the token ` +
       `connects once (reconnections within ${settings.relay.reuseWindowSeconds} s) until ${new Date(exp * 1000).toISOString()}\n`,

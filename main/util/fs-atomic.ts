@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { mkdir, open, rename, rm } from 'node:fs/promises';
+import { chmod, mkdir, open, rename, rm, writeFile } from 'node:fs/promises';
+import type { FileHandle } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 
 export interface AtomicWriteOptions {
@@ -9,7 +10,8 @@ export interface AtomicWriteOptions {
 
 /**
  * Writes `data` to `path` so that readers see either the old or the new content, never a torn file:
- * write a sibling temporary file, fsync it, then rename it over the target.
+ * write a sibling temporary file, fsync it, rename it over the target, then fsync the directory so the rename
+ * itself survives a power cut.
  */
 export async function writeFileAtomic(
   path: string,
@@ -38,6 +40,33 @@ export async function writeFileAtomic(
     await rm(temp, { force: true });
     throw error;
   }
+  await syncDirectory(dir);
+}
+
+/** Codes from platforms where a directory cannot be opened or synced (Windows: EISDIR, EPERM). */
+const UNSYNCABLE_DIRECTORY = new Set(['EISDIR', 'EPERM', 'EACCES', 'EINVAL', 'ENOTSUP']);
+
+/** Flushes a directory's entries (a rename) to disk where the platform allows it. */
+async function syncDirectory(dir: string): Promise<void> {
+  let handle: FileHandle | undefined;
+  try {
+    handle = await open(dir, 'r');
+    await handle.sync();
+  } catch (error) {
+    if (!UNSYNCABLE_DIRECTORY.has((error as NodeJS.ErrnoException).code ?? '')) throw error;
+  } finally {
+    await handle?.close();
+  }
+}
+
+/**
+ * Writes a file only its owner may read (an exported .rdp carries an access token). The mode is set every time:
+ * `writeFile`'s mode applies only when it creates the file, so a file that already existed readable by others
+ * would stay so.
+ */
+export async function writePrivateFile(path: string, data: string | Uint8Array): Promise<void> {
+  await writeFile(path, data, { mode: 0o600 });
+  await chmod(path, 0o600);
 }
 
 /** Creates a directory readable only by its owner (keys and certificates live in one). */

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
@@ -15,7 +15,39 @@ async function run(args: readonly string[]): Promise<{ code: number; stdout: str
   return { code, stdout, stderr };
 }
 
+const posixOnly = { skip: process.platform === 'win32' ? 'file modes are POSIX' : false };
+
 describe('homegate rdp: signed export with client options', () => {
+  test(
+    'an existing world-readable file is made owner-only on every export, gateway and relay mode',
+    posixOnly,
+    async () => {
+      const dir = await mkdtemp(join(tmpdir(), 'homegate-cli-rdp-'));
+      try {
+        assert.equal(
+          (await run(['hosts', 'add', '--name', 'desk', '--address', '192.168.1.20', '--data-dir', dir])).code,
+          0,
+        );
+        const out = join(dir, 'desk.rdp');
+        const base = ['rdp', '--host', 'desk', '--out', out, '--data-dir', dir];
+        for (const mode of [
+          ['--gateway-address', 'gw.example.com'],
+          ['--mode', 'relay', '--relay-address', 'relay.example:8181'],
+        ]) {
+          await writeFile(out, 'an older export\n');
+          await chmod(out, 0o644);
+          assert.equal((await stat(out)).mode & 0o777, 0o644);
+          const result = await run([...base, ...mode]);
+          assert.equal(result.code, 0, result.stderr);
+          assert.equal((await stat(out)).mode & 0o777, 0o600, `${mode.join(' ')}: the file holds a token`);
+          assert.notEqual((await readFile(out)).toString('utf16le').indexOf('full address:s:'), -1);
+        }
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+  );
+
   test('signs with the gateway certificate (chains to the local CA), writes the options; --no-sign does not', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'homegate-cli-rdp-'));
     try {
