@@ -30,6 +30,7 @@ import { createAssociationPolicy } from './relay/association-policy.ts';
 import { IssuedTokenRegistry } from './security/issued-tokens.ts';
 import { createPaaPolicy, type PaaGrant } from './gateway/paa-policy.ts';
 import { ReplayCache } from './security/replay-cache.ts';
+import { ReplayJournal } from './security/replay-journal.ts';
 import { RevocationList } from './security/revocation.ts';
 import { createKeyLookup } from './security/trusted-keys.ts';
 import { loadOrCreateSigningKey, type SigningKey } from './security/signing-key.ts';
@@ -121,6 +122,8 @@ interface GatewayCore {
   readonly audit: AuditLog;
   readonly sessions: SessionRegistry;
   readonly revocation: RevocationList;
+  /** Single-use tokens already used, per kind, remembered across restarts. */
+  readonly replay: { readonly paa: ReplayCache; readonly association: ReplayCache };
   readonly issuedTokens: IssuedTokenRegistry;
   readonly doctor: ConnectionDoctor;
   readonly attempts: AttemptLog;
@@ -212,7 +215,12 @@ async function openCore(options: StartGatewayOptions, disposers: Disposer[]): Pr
   disposers.push(() => sessions.close());
   const revocation = await RevocationList.open(paths.jrl, logger);
   disposers.push(() => revocation.close());
+  const replay = {
+    paa: await openReplayCache(paths.usedPaaTokens, settings, logger),
+    association: await openReplayCache(paths.usedAssociationTokens, settings, logger),
+  };
   return {
+    replay,
     logger,
     logs,
     context,
@@ -226,6 +234,20 @@ async function openCore(options: StartGatewayOptions, disposers: Disposer[]): Pr
     attempts,
     reachability,
   };
+}
+
+/**
+ * One replay cache per kind of single-use token, its first uses saved in a journal so a restart still refuses
+ * them. Single-use tokens get the relay's reconnection window (clients reconnect during security negotiation).
+ */
+async function openReplayCache(path: string, settings: SettingsStore, logger: Logger): Promise<ReplayCache> {
+  const { journal, restored } = await ReplayJournal.open(path, logger);
+  return new ReplayCache({
+    reuseWindowSeconds: () => settings.get().relay.reuseWindowSeconds,
+    maxReuses: () => settings.get().relay.maxReuses,
+    restored,
+    onRemember: (use, remembered) => journal.record(use, remembered),
+  });
 }
 
 /** Pausing refuses new tunnels and relay connections; live sessions carry on. Not saved: a restart resumes. */
@@ -265,14 +287,14 @@ function createPolicies(core: GatewayCore, pause: PauseSwitch, connector: Connec
   const { settings, revocation, logger } = core;
   const keys = createKeyLookup(core.context.signingKey, () => settings.get().tokens.provisionerKeys, logger);
   const isRevoked = (claims: Readonly<Record<string, unknown>>): boolean => revocation.isRevoked(claims);
-  const replayCache = (): ReplayCache =>
-    new ReplayCache({
-      reuseWindowSeconds: () => settings.get().relay.reuseWindowSeconds,
-      maxReuses: () => settings.get().relay.maxReuses,
-    });
   const paaDeps = { settings: () => settings.get(), signingKey: core.context.signingKey, keys, isRevoked, connector };
-  const paaReplay = replayCache();
-  const association = createAssociationPolicy({ settings: paaDeps.settings, keys, isRevoked, replay: replayCache() });
+  const paaReplay = core.replay.paa;
+  const association = createAssociationPolicy({
+    settings: paaDeps.settings,
+    keys,
+    isRevoked,
+    replay: core.replay.association,
+  });
   return {
     keys,
     /** The MS-TSGU policy for one client: single-use tokens are bound to that client's address. */

@@ -3,6 +3,7 @@ import { join, resolve } from 'node:path';
 import { ATTEMPTS_FILE_NAME } from '../doctor/attempt-log.ts';
 import { REACHABILITY_FILE_NAME } from '../doctor/reachability-file.ts';
 import { ISSUED_TOKENS_FILE_NAME } from '../security/issued-tokens.ts';
+import { ASSOCIATION_REPLAY_FILE_NAME, PAA_REPLAY_FILE_NAME } from '../security/replay-journal.ts';
 import { JRL_FILE_NAME } from '../security/revocation.ts';
 import { AUDIT_LOG_FILE_NAME } from '../sessions/audit-log.ts';
 import { ADMIN_PASSWORD_FILE_NAME } from '../web/admin-password.ts';
@@ -48,5 +49,7 @@ export function dataPaths(dataDir: string) {
     adminPassword: join(dataDir, ADMIN_PASSWORD_FILE_NAME),
     attempts: join(dataDir, ATTEMPTS_FILE_NAME),
     reachability: join(dataDir, REACHABILITY_FILE_NAME),
+    usedPaaTokens: join(dataDir, PAA_REPLAY_FILE_NAME),
+    usedAssociationTokens: join(dataDir, ASSOCIATION_REPLAY_FILE_NAME),
   };
 }

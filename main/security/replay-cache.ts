@@ -22,6 +22,18 @@ export interface ReplayCacheOptions {
   readonly reuseWindowSeconds: () => number;
   readonly maxReuses: () => number;
   readonly maxTracked?: number;
+  /** Uses saved before a restart (ReplayJournal), so a token used then is still refused. */
+  readonly restored?: Iterable<RememberedUse>;
+  /** Called with each first use before it is allowed (ReplayJournal.record saves it), and all those remembered. */
+  readonly onRemember?: (use: RememberedUse, remembered: () => Iterable<RememberedUse>) => void;
+}
+
+/** One remembered first use, as saved across restarts. */
+export interface RememberedUse {
+  readonly jti: string;
+  readonly address: string;
+  readonly firstUseMs: number;
+  readonly forgetAtMs: number;
 }
 
 interface TokenUse {
@@ -32,7 +44,10 @@ interface TokenUse {
   reuses: number;
 }
 
-/** Remembers the `jti` of every ASSOCIATION token used, to refuse replays. Memory only: a restart forgets it. */
+/**
+ * Remembers the `jti` of every single-use token used (ASSOCIATION, single-use PAA), to refuse replays. With a
+ * journal (`onRemember`, `restored`) a restart remembers them too; reconnection counts start again after one.
+ */
 export class ReplayCache {
   readonly #uses = new Map<string, TokenUse>();
   readonly #options: ReplayCacheOptions;
@@ -42,6 +57,22 @@ export class ReplayCache {
   constructor(options: ReplayCacheOptions) {
     this.#options = options;
     this.#maxTracked = options.maxTracked ?? MAX_TRACKED_TOKENS;
+    for (const use of options.restored ?? []) {
+      if (this.#uses.size >= this.#maxTracked) break;
+      this.#uses.set(use.jti, {
+        clientAddress: use.address,
+        firstUseMs: use.firstUseMs,
+        forgetAtMs: use.forgetAtMs,
+        reuses: 0,
+      });
+    }
+  }
+
+  /** The first uses still remembered (what a journal keeps when it compacts). */
+  *remembered(): Iterable<RememberedUse> {
+    for (const [jti, use] of this.#uses) {
+      yield { jti, address: use.clientAddress, firstUseMs: use.firstUseMs, forgetAtMs: use.forgetAtMs };
+    }
   }
 
   get size(): number {
@@ -64,12 +95,9 @@ export class ReplayCache {
         this.#sweep(nowMs, true);
         if (this.#uses.size >= this.#maxTracked) return 'too many tokens in use; try again later';
       }
-      this.#uses.set(key, {
-        clientAddress: address,
-        firstUseMs: nowMs,
-        forgetAtMs: (expiresAtSeconds + TOKEN_CLOCK_LEEWAY_SECONDS) * 1000,
-        reuses: 0,
-      });
+      const forgetAtMs = (expiresAtSeconds + TOKEN_CLOCK_LEEWAY_SECONDS) * 1000;
+      this.#options.onRemember?.({ jti: key, address, firstUseMs: nowMs, forgetAtMs }, () => this.remembered());
+      this.#uses.set(key, { clientAddress: address, firstUseMs: nowMs, forgetAtMs, reuses: 0 });
       return undefined;
     }
     if (seen.clientAddress !== address) return 'from another client address';

@@ -201,10 +201,12 @@ export interface TestGatewayOptions {
   readonly limits?: Partial<LimitsSettings>;
   /** Also serve the web admin page and API under /admin/ (its files from `rendererDir`). */
   readonly webAdmin?: { readonly rendererDir?: string };
+  /** Start in this data directory (a restart of a stopped gateway) instead of a fresh one; dispose removes it. */
+  readonly dataDir?: string;
 }
 
 export async function startTestGateway(options: TestGatewayOptions = {}): Promise<TestGateway> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'homegate-it-'));
+  const dataDir = options.dataDir ?? (await mkdtemp(join(tmpdir(), 'homegate-it-')));
   const logs: LogRecord[] = [];
   const logEvents = new EventEmitter();
   const logger: Logger = createLogger({
