@@ -26,6 +26,8 @@ readonly REQUIRED=(
   'libnginx-mod-stream:/usr/lib/nginx/modules/ngx_stream_module.so'
   'openssl:openssl'
   'procps:pgrep'
+  # Watches the system calls of an atomic write (the directory fsync after the rename has no other witness).
+  'strace:strace'
 )
 # From the backports suite (see the top of this file).
 readonly BACKPORTS_REQUIRED=('freerdp3-x11:xfreerdp3')

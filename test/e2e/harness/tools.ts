@@ -17,6 +17,7 @@ export const TOOL_PACKAGES: Readonly<Record<string, string>> = {
   openssl: 'openssl',
   pgrep: 'procps',
   stdbuf: 'coreutils',
+  strace: 'strace',
 };
 
 /** nginx lives in /usr/sbin, which is often not on a non-root PATH; look there too. */
