@@ -46,7 +46,15 @@ export interface TransportContext {
   readonly clientTls: ReadonlyMap<string, SecureContext>;
   /** When set, each TLS transport offers its last session for resumption and keeps the newest one here. */
   readonly tlsSessions?: Map<string, Buffer>;
+  /**
+   * The loopback address to connect from (127.0.0.0/8), so that concurrent openers are different clients: the
+   * gateway's per-address caps on unproven connections are sized for one client's handful.
+   */
+  readonly localAddress?: string;
 }
+
+const from = (context: TransportContext): { localAddress?: string } =>
+  context.localAddress === undefined ? {} : { localAddress: context.localAddress };
 
 export type TokenKind = 'paa' | 'association';
 
@@ -131,7 +139,7 @@ export const TRANSPORTS: readonly Transport[] = [
     unavailable: () => undefined,
     async open(context) {
       const socket = await connected(
-        netConnect({ host: '127.0.0.1', port: context.targetPort, noDelay: true }),
+        netConnect({ host: '127.0.0.1', port: context.targetPort, noDelay: true, ...from(context) }),
         'connect',
         context.timeoutMs,
       );
@@ -150,6 +158,7 @@ export const TRANSPORTS: readonly Transport[] = [
       const tls = tlsConnect({
         host: '127.0.0.1',
         port: nginx.port,
+        ...from(context),
         servername: 'localhost',
         ca: nginx.certPem,
         secureContext: context.clientTls.get('nginx'),
@@ -178,6 +187,7 @@ export const TRANSPORTS: readonly Transport[] = [
         {
           host: '127.0.0.1',
           port: gateway.port,
+          ...from(context),
           ca: gateway.caPem,
           servername: 'localhost',
           timeoutMs: context.timeoutMs,
@@ -207,6 +217,7 @@ export const TRANSPORTS: readonly Transport[] = [
         {
           host: '127.0.0.1',
           port: gateway.port,
+          ...from(context),
           ca: gateway.caPem,
           servername: 'localhost',
           timeoutMs: context.timeoutMs,
@@ -226,7 +237,7 @@ export const TRANSPORTS: readonly Transport[] = [
     async open(context) {
       const nginx = context.nginx as NginxRelay;
       const socket = await connected(
-        netConnect({ host: '127.0.0.1', port: nginx.tcpPort, noDelay: true }),
+        netConnect({ host: '127.0.0.1', port: nginx.tcpPort, noDelay: true, ...from(context) }),
         'connect',
         context.timeoutMs,
       );
@@ -245,7 +256,7 @@ export const TRANSPORTS: readonly Transport[] = [
     async open(context) {
       const gateway = context.gateway as GatewayProcess;
       const socket = await connected(
-        netConnect({ host: '127.0.0.1', port: gateway.relayPort as number, noDelay: true }),
+        netConnect({ host: '127.0.0.1', port: gateway.relayPort as number, noDelay: true, ...from(context) }),
         'connect',
         context.timeoutMs,
       );

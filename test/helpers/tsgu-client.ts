@@ -61,6 +61,8 @@ export interface TsguClientOptions {
   readonly ca?: string;
   /** SNI and the name the certificate must match; default 'localhost'. */
   readonly servername?: string;
+  /** The loopback address to connect from (127.0.0.2 …), to be another client; default the system's choice. */
+  readonly localAddress?: string;
   /** Request target; default '/remoteDesktopGateway/'. */
   readonly path?: string;
   /** Request method; default 'RDG_OUT_DATA'. */
@@ -250,6 +252,7 @@ export class TsguClient {
     const socket = tlsConnect({
       host: options.host,
       port: options.port,
+      ...(options.localAddress === undefined ? {} : { localAddress: options.localAddress }),
       servername,
       ALPNProtocols: ['http/1.1'],
       ...(options.ca === undefined ? { rejectUnauthorized: false } : { ca: options.ca, rejectUnauthorized: true }),
