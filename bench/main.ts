@@ -374,18 +374,19 @@ async function main(): Promise<void> {
     }
     if (phases.has('concurrency')) {
       // A fresh gateway, so the memory baseline is not inflated by the bulk transfers above; its connection cap
-      // (4,096 by default) raised above the largest level, which measures memory, not the cap.
+      // (4,096 by default) raised above the largest level, which measures memory, not the cap. The gateway watches
+      // settings.json, so the raised cap stays in the file until the phase is over.
       await gateway.stop();
       const maxConnections = 2 * Math.max(...config.concurrency.levels);
       await setLimits(dataDir, { maxConnections });
       gateway = await startGateway();
-      await setLimits(dataDir, undefined);
       if (homegate) {
         log('bench: concurrency and memory');
         const maxLevel = Math.max(...config.concurrency.levels);
         context = { ...context, gateway, nextToken: await mintPools(maxLevel + 50, 0) };
         results.concurrency = await measureConcurrency(homegate, context, gateway, config.concurrency, log);
       }
+      await setLimits(dataDir, undefined);
     }
     if (phases.has('limits')) {
       // A fresh gateway with the default limits, no tunnel of an earlier phase in its counts.
