@@ -2,7 +2,7 @@
  * End to end: live sessions of each client flavour (FreeRDP 2.11, FreeRDP 3.10) through `homegate serve` that the gateway ends by itself — an
  * idle timeout and a graceful shutdown on SIGTERM. The client must be told (service message, CLOSE_CHANNEL status
  * in its log) and its process must exit; serve must exit 0 within its drain bound. The admin disconnect of a live
- * xfreerdp session is in gateway-websocket.test.ts (it needs the gateway in process).
+ * xfreerdp session is in admin-disconnect.test.ts (it needs the gateway in process).
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';

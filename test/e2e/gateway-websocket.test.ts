@@ -11,8 +11,6 @@ import { after, before, describe, test } from 'node:test';
 import { silentLogger } from '../../main/logging/logger.ts';
 import { issuePaaToken } from '../../main/security/tokens.ts';
 import { openContext } from '../../main/service.ts';
-import type { SessionInfo } from '../../shared/model/sessions.ts';
-import { withGateway } from '../helpers/gateway.ts';
 import {
   CLIENT_FLAVOURS,
   SHADOW_SERVER_TOOLS,
@@ -22,16 +20,11 @@ import {
   correlationIdAsExpected,
   countingListener,
   describeXfreerdpResult,
-  gatewayListenAddress,
   homegate,
   homegateOk,
-  parseEndpoint,
   skipUnlessFlavour,
   startServeFixture,
-  startShadowServer,
-  startXfreerdp,
   waitForAudit,
-  withTimeout,
   xfreerdpTarget,
   type ServeFixture,
 } from './harness/index.ts';
@@ -203,70 +196,6 @@ for (const flavour of CLIENT_FLAVOURS) {
         const listing = await homegate(data.path, ['hosts', 'list']);
         assert.equal(listing.code, 0);
       });
-    },
-  );
-
-  describe(
-    `${flavour.label}: a live session in the registry (gateway in process)`,
-    { skip, timeout: 2 * TEST_TIMEOUT_MS },
-    () => {
-      test(
-        'appears with its transport and byte counts, and ends when an admin disconnects it',
-        { timeout: TEST_TIMEOUT_MS },
-        async (t) => {
-          const shadow = await startShadowServer();
-          t.after(() => shadow.stop());
-          const listen = parseEndpoint(await gatewayListenAddress(flavour));
-          const gateway = await withGateway(t, { listen });
-          const { service } = gateway;
-          await gateway.addHost({ name: 'shadow', port: shadow.port });
-          const { token } = await gateway.token(['shadow']);
-          const started = new Promise<SessionInfo>((resolve) => service.sessions.on('start', resolve));
-          const updated = new Promise<SessionInfo>((resolve) =>
-            service.sessions.on('update', (info) => {
-              if (info.bytesToClient > 0 && info.bytesToTarget > 0) resolve(info);
-            }),
-          );
-          const ended = new Promise<SessionInfo>((resolve) => service.sessions.on('end', resolve));
-
-          const client = await startXfreerdp(
-            [
-              xfreerdpTarget('127.0.0.1', shadow.port),
-              ...XFREERDP_BASE_ARGS,
-              ...flavour.gatewayArgs({ host: listen.host, port: gateway.port }, token),
-            ],
-            { flavour },
-          );
-          t.after(() => client.stop());
-          await client.waitForActive(CLIENT_TIMEOUT_MS);
-
-          const session = await withTimeout(started, 5_000, 'the session start event');
-          assert.equal(session.transport, 'websocket');
-          assert.equal(session.host, 'shadow');
-          assert.equal(session.clientAddress, '127.0.0.1');
-          assert.ok(session.tokenId.length > 0);
-          assert.deepEqual(
-            service.sessions.list().map((s) => s.id),
-            [session.id],
-          );
-          const live = await withTimeout(updated, 10_000, 'a session update with bytes both ways');
-          assert.equal(live.id, session.id);
-
-          assert.equal(service.sessions.disconnect(session.id), true);
-          const final = await withTimeout(ended, 10_000, 'the session end event');
-          assert.equal(final.endReason, 'admin-disconnect');
-          const exit = await client.waitForExit(10_000);
-          // Told why: the service message (FreeRDP advertises it), then CLOSE_CHANNEL(E_PROXY_CONNECTIONABORTED), which
-          // FreeRDP records as its last error; the gateway then closes and the client exits as for a lost connection.
-          assert.equal(exit.exitCode, flavour.exitOnGatewayClose, describeXfreerdpResult(exit));
-          assert.ok(
-            flavour.serviceMessageShown(exit, 'The gateway administrator ended this session.'),
-            describeXfreerdpResult(exit),
-          );
-          assert.ok(flavour.closeStatusLogged(exit, 0x4d4), describeXfreerdpResult(exit));
-          assert.equal(service.sessions.size, 0);
-        },
-      );
     },
   );
 }

@@ -7,25 +7,16 @@
  */
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import type { SessionInfo } from '../../shared/model/sessions.ts';
-import { withGateway } from '../helpers/gateway.ts';
 import {
   CLIENT_FLAVOURS,
   SHADOW_SERVER_TOOLS,
-  XFREERDP_BASE_ARGS,
   attemptSession,
   correlationIdAsExpected,
   describeXfreerdpResult,
-  gatewayListenAddress,
-  parseEndpoint,
   readAuditLog,
   skipUnlessFlavour,
   startServeFixture,
-  startShadowServer,
-  startXfreerdp,
   waitForAudit,
-  withTimeout,
-  xfreerdpTarget,
   type GatewayTransport,
   type ServeFixture,
 } from './harness/index.ts';
@@ -89,57 +80,6 @@ for (const flavour of CLIENT_FLAVOURS) {
           },
         );
       }
-    },
-  );
-
-  describe(
-    `${flavour.label}: a live legacy session (gateway in process)`,
-    { skip, timeout: 2 * TEST_TIMEOUT_MS },
-    () => {
-      test(
-        'runs over both channels and ends when an admin disconnects it; the client sees the close',
-        { timeout: TEST_TIMEOUT_MS },
-        async (t) => {
-          const shadow = await startShadowServer();
-          t.after(() => shadow.stop());
-          const listen = parseEndpoint(await gatewayListenAddress(flavour));
-          const gateway = await withGateway(t, { listen });
-          const { service } = gateway;
-          await gateway.addHost({ name: 'shadow', port: shadow.port });
-          const { token } = await gateway.token(['shadow']);
-          const started = new Promise<SessionInfo>((resolve) => service.sessions.on('start', resolve));
-          const updated = new Promise<SessionInfo>((resolve) =>
-            service.sessions.on('update', (info) => {
-              if (info.bytesToClient > 0 && info.bytesToTarget > 0) resolve(info);
-            }),
-          );
-          const ended = new Promise<SessionInfo>((resolve) => service.sessions.on('end', resolve));
-
-          const client = await startXfreerdp(
-            [
-              xfreerdpTarget('127.0.0.1', shadow.port),
-              ...XFREERDP_BASE_ARGS,
-              ...flavour.gatewayArgs({ host: listen.host, port: gateway.port }, token, 'legacy'),
-            ],
-            { flavour },
-          );
-          t.after(() => client.stop());
-          await client.waitForActive(CLIENT_TIMEOUT_MS);
-
-          const session = await withTimeout(started, 5_000, 'the session start event');
-          assert.equal(session.transport, 'http');
-          assert.equal(session.clientAddress, '127.0.0.1');
-          const live = await withTimeout(updated, 10_000, 'a session update with bytes both ways');
-          assert.equal(live.id, session.id);
-
-          assert.equal(service.sessions.disconnect(session.id), true);
-          const final = await withTimeout(ended, 10_000, 'the session end event');
-          assert.equal(final.endReason, 'admin-disconnect');
-          const exit = await client.waitForExit(10_000);
-          assert.equal(exit.exitCode, flavour.exitOnGatewayClose, describeXfreerdpResult(exit));
-          assert.equal(service.sessions.size, 0);
-        },
-      );
     },
   );
 }

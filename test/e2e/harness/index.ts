@@ -15,3 +15,4 @@ export * from './xvfb.ts';
 export * from './homegate.ts';
 export * from './nginx.ts';
 export * from './serve-fixture.ts';
+export * from './in-process-fixture.ts';
