@@ -13,6 +13,7 @@ import { issuePaaToken, type PaaClaims, type TokenSigner } from '../../main/secu
 import { dataPaths } from '../../main/config/data-dir.ts';
 import { startGateway, type GatewayService } from '../../main/service.ts';
 import type { Host } from '../../shared/model/hosts.ts';
+import { httpsRequest, type HttpsReply, type HttpsRequestOptions } from './https-request.ts';
 import type { TsguClientOptions } from './tsgu-client.ts';
 import { TargetServer } from './targets.ts';
 import { within } from './wait.ts';
@@ -82,6 +83,15 @@ export class TestGateway {
       servername: 'localhost',
       ...overrides,
     };
+  }
+
+  /** One HTTPS request to the gateway through Node's own client, its certificate checked for 'localhost'. */
+  request(
+    method: string,
+    path: string,
+    options: Omit<HttpsRequestOptions, 'port' | 'ca' | 'method' | 'path'> = {},
+  ): Promise<HttpsReply> {
+    return httpsRequest({ ...options, port: this.port, ca: this.service.tls.caCertPem, method, path });
   }
 
   /** Allows a host (through the settings store, as `homegate hosts add` would); address defaults to 127.0.0.1. */

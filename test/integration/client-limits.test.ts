@@ -4,7 +4,6 @@
  * trusts 127.0.0.1 as a proxy, so each test speaks for a client of its own through X-Forwarded-For.
  */
 import assert from 'node:assert/strict';
-import { request as httpsRequest } from 'node:https';
 import { after, before, describe, it } from 'node:test';
 import { dataPaths } from '../../main/config/data-dir.ts';
 import { MAX_AUTH_FAILURES } from '../../main/api/failure-limiter.ts';
@@ -33,36 +32,18 @@ describe('login and token limits per client', { timeout: 60_000 }, () => {
   });
   after(() => gateway.dispose());
 
-  function send(
+  async function send(
     method: string,
     path: string,
     client: string,
     headers: Record<string, string>,
     body = '',
   ): Promise<Reply> {
-    return new Promise((resolve, reject) => {
-      const req = httpsRequest(
-        {
-          host: '127.0.0.1',
-          port: gateway.port,
-          servername: 'localhost',
-          ca: gateway.service.tls.caCertPem,
-          method,
-          path,
-          headers: { host: `localhost:${gateway.port}`, 'x-forwarded-for': client, ...headers },
-          agent: false,
-        },
-        (res) => {
-          res.resume();
-          res.on('end', () =>
-            resolve({ status: res.statusCode ?? 0, retryAfter: Number(res.headers['retry-after'] ?? 0) }),
-          );
-          res.on('error', reject);
-        },
-      );
-      req.on('error', reject);
-      req.end(body);
+    const reply = await gateway.request(method, path, {
+      headers: { host: `localhost:${gateway.port}`, 'x-forwarded-for': client, ...headers },
+      body,
     });
+    return { status: reply.status, retryAfter: Number(reply.headers['retry-after'] ?? 0) };
   }
 
   const login = (client: string, password: string): Promise<Reply> =>

@@ -6,11 +6,11 @@
  */
 import assert from 'node:assert/strict';
 import { cp, readFile, stat } from 'node:fs/promises';
-import { request } from 'node:https';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { ManagedProcess, freePort, makeTempDir } from '../e2e/harness/index.ts';
+import { httpsRequest } from '../helpers/https-request.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -24,19 +24,6 @@ async function runtimeCopies(): Promise<{ workdir: string; copies: [string, stri
     copies.push([from, to.startsWith(workdir) ? to.slice(workdir.length).replace(/^\//, './') : to]);
   }
   return { workdir, copies };
-}
-
-function get(port: number, path: string, ca: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, ca, servername: 'localhost', agent: false }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on('data', (chunk: Buffer) => chunks.push(chunk));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString('utf8') }));
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-    req.end();
-  });
 }
 
 test(
@@ -68,8 +55,9 @@ test(
     t.after(() => serve.stop());
     await serve.waitForLine(/listening on https:\/\//, 20_000);
     const ca = await readFile(join(data.path, 'tls', 'ca.pem'), 'utf8');
-    const page = await get(port, '/admin/', ca);
-    assert.equal(page.status, 200, page.body);
-    assert.match(page.body, /<title>Homegate<\/title>/);
+    const page = await httpsRequest({ port, path: '/admin/', ca });
+    const body = page.body.toString('utf8');
+    assert.equal(page.status, 200, body);
+    assert.match(body, /<title>Homegate<\/title>/);
   },
 );

@@ -4,12 +4,10 @@
  * connection closed where the answer says so.
  */
 import assert from 'node:assert/strict';
-import { request as httpsRequest } from 'node:https';
 import { after, before, describe, it } from 'node:test';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 import { rawHttpsExchange } from '../helpers/raw-https.ts';
 import { FREERDP_STYLE_KEY, TsguClient, UpgradeRefusedError } from '../helpers/tsgu-client.ts';
-import { within } from '../helpers/wait.ts';
 
 interface JsonResponse {
   readonly status: number;
@@ -27,32 +25,13 @@ describe('non-tunnel HTTP on the gateway port', { timeout: 30_000 }, () => {
   after(() => gateway.dispose());
 
   /** A GET through Node's own HTTPS client, verifying the certificate for 'localhost'. */
-  function get(path: string): Promise<JsonResponse> {
-    const response = new Promise<JsonResponse>((resolve, reject) => {
-      const req = httpsRequest(
-        {
-          host: '127.0.0.1',
-          port: gateway.port,
-          path,
-          method: 'GET',
-          ca: gateway.service.tls.caCertPem,
-          servername: 'localhost',
-          agent: false,
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
-            resolve({ status: res.statusCode ?? 0, contentType: res.headers['content-type'], json: JSON.parse(text) });
-          });
-          res.on('error', reject);
-        },
-      );
-      req.on('error', reject);
-      req.end();
-    });
-    return within(response, 5_000, `GET ${path}`);
+  async function get(path: string): Promise<JsonResponse> {
+    const reply = await gateway.request('GET', path, { timeoutMs: 5_000 });
+    return {
+      status: reply.status,
+      contentType: reply.headers['content-type'],
+      json: JSON.parse(reply.body.toString('utf8')),
+    };
   }
 
   const raw = (request: string | Buffer) =>

@@ -5,7 +5,6 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, randomUUID, sign, type KeyObject } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { request as httpsRequest } from 'node:https';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { OPENAPI_DOCUMENT } from '../../main/api/openapi.ts';
@@ -109,42 +108,22 @@ describe('/jet API', { timeout: 60_000 }, () => {
     await echo.close();
   });
 
-  function call(method: string, path: string, options: RequestOptions = {}): Promise<Response> {
+  async function call(method: string, path: string, options: RequestOptions = {}): Promise<Response> {
     const headers: Record<string, string> = { ...options.headers };
     if (options.token !== undefined) headers.authorization = `Bearer ${options.token}`;
     if (options.authorization !== undefined) headers.authorization = options.authorization;
     if (options.body !== undefined && headers['content-length'] === undefined) {
       headers['content-length'] = String(Buffer.byteLength(options.body));
     }
-    const response = new Promise<Response>((resolve, reject) => {
-      const req = httpsRequest(
-        {
-          host: '127.0.0.1',
-          port: gateway.port,
-          method,
-          path,
-          headers,
-          ca: gateway.service.tls.caCertPem,
-          servername: 'localhost',
-          localAddress: options.from ?? freshAddress(),
-          agent: false,
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('end', () => {
-            const text = Buffer.concat(chunks).toString('utf8');
-            let json: unknown;
-            if (res.headers['content-type']?.startsWith('application/json')) json = JSON.parse(text);
-            resolve({ status: res.statusCode ?? 0, headers: res.headers, text, json });
-          });
-        },
-      );
-      req.on('error', reject);
-      if (options.body !== undefined) req.end(options.body);
-      else req.end();
+    const reply = await gateway.request(method, path, {
+      headers,
+      ...(options.body !== undefined ? { body: options.body } : {}),
+      localAddress: options.from ?? freshAddress(),
     });
-    return within(response, 10_000, `${method} ${path}`);
+    const text = reply.body.toString('utf8');
+    let json: unknown;
+    if (reply.headers['content-type']?.startsWith('application/json')) json = JSON.parse(text);
+    return { status: reply.status, headers: reply.headers, text, json };
   }
 
   const now = (): number => Math.floor(Date.now() / 1000);

@@ -5,7 +5,6 @@
  */
 import assert from 'node:assert/strict';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -65,39 +64,16 @@ describe('web admin over HTTPS', { timeout: 120_000 }, () => {
     await rm(join(pageDir, '..'), { recursive: true, force: true });
   });
 
-  function send(
+  async function send(
     method: string,
     path: string,
     options: { headers?: Record<string, string>; body?: string | Buffer } = {},
   ): Promise<Reply> {
-    return new Promise((resolve, reject) => {
-      const req = httpsRequest(
-        {
-          host: '127.0.0.1',
-          port: gateway.port,
-          servername: 'localhost',
-          ca: gateway.service.tls.caCertPem,
-          method,
-          path,
-          headers: { host: `localhost:${gateway.port}`, ...options.headers },
-          agent: false,
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('end', () =>
-            resolve({
-              status: res.statusCode ?? 0,
-              headers: res.headers,
-              body: Buffer.concat(chunks).toString('utf8'),
-            }),
-          );
-          res.on('error', reject);
-        },
-      );
-      req.on('error', reject);
-      req.end(options.body);
+    const reply = await gateway.request(method, path, {
+      headers: { host: `localhost:${gateway.port}`, ...options.headers },
+      ...(options.body !== undefined ? { body: options.body } : {}),
     });
+    return { ...reply, body: reply.body.toString('utf8') };
   }
 
   const json = (headers: Record<string, string> = {}): Record<string, string> => ({

@@ -4,7 +4,6 @@
  */
 import assert from 'node:assert/strict';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { request as httpsRequest } from 'node:https';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -48,29 +47,9 @@ describe('GET /connect', { timeout: 120_000 }, () => {
   });
 
   function send(method: string, path: string, headers: Record<string, string> = {}, body?: string): Promise<Reply> {
-    return new Promise((resolve, reject) => {
-      const req = httpsRequest(
-        {
-          host: '127.0.0.1',
-          port: gateway.port,
-          servername: 'localhost',
-          ca: gateway.service.tls.caCertPem,
-          method,
-          path,
-          headers: { host: `localhost:${gateway.port}`, ...headers },
-          agent: false,
-        },
-        (res) => {
-          const chunks: Buffer[] = [];
-          res.on('data', (chunk: Buffer) => chunks.push(chunk));
-          res.on('end', () =>
-            resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks) }),
-          );
-          res.on('error', reject);
-        },
-      );
-      req.on('error', reject);
-      req.end(body);
+    return gateway.request(method, path, {
+      headers: { host: `localhost:${gateway.port}`, ...headers },
+      ...(body !== undefined ? { body } : {}),
     });
   }
 
