@@ -12,10 +12,10 @@ import fc from 'fast-check';
 import {
   decodeClientPacket,
   decodePaaCookie,
-  encodeClientPacket,
   encodeServerPacket,
   type KnownServerPacket,
 } from '../../main/gateway/tsgu/codec.ts';
+import { encodeClientPacket } from '../helpers/tsgu-codec.ts';
 import { HResult, MAX_PACKET_BYTES, PacketType } from '../../main/gateway/tsgu/constants.ts';
 import { TsguBadCookieError, TsguDecodeError, TsguError, TsguFramingError } from '../../main/gateway/tsgu/errors.ts';
 import { PacketFramer } from '../../main/gateway/tsgu/framer.ts';

@@ -13,17 +13,14 @@ import { randomUUID } from 'node:crypto';
 import { connect as netConnect, type Socket } from 'node:net';
 import { connect as tlsConnect } from 'node:tls';
 import {
-  decodeServerPacket,
-  encodeClientPacket,
   encodeDataHeader,
-  encodePaaCookie,
   type ChannelResponse,
   type HandshakeResponse,
   type KnownClientPacket,
-  type ServerPacket,
   type TunnelAuthResponse,
   type TunnelResponse,
 } from '../../main/gateway/tsgu/codec.ts';
+import { decodeServerPacket, encodeClientPacket, encodePaaCookie, type ServerPacket } from './tsgu-codec.ts';
 import {
   CHANNEL_PROTOCOL_RDP,
   ExtendedAuth,

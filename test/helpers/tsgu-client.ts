@@ -16,17 +16,14 @@ import type { Socket } from 'node:net';
 import { endianness } from 'node:os';
 import { connect as tlsConnect, type SecureContext, type TLSSocket } from 'node:tls';
 import {
-  decodeServerPacket,
-  encodeClientPacket,
   encodeDataHeader,
-  encodePaaCookie,
   type ChannelResponse,
   type HandshakeResponse,
   type KnownClientPacket,
-  type ServerPacket,
   type TunnelAuthResponse,
   type TunnelResponse,
 } from '../../main/gateway/tsgu/codec.ts';
+import { decodeServerPacket, encodeClientPacket, encodePaaCookie, type ServerPacket } from './tsgu-codec.ts';
 import {
   CHANNEL_PROTOCOL_RDP,
   Capability,

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { LifecycleSettings } from '../../main/config/schema.ts';
-import { encodePaaCookie } from '../../main/gateway/tsgu/codec.ts';
+import { encodePaaCookie } from '../helpers/tsgu-codec.ts';
 import { Capability, HResult } from '../../main/gateway/tsgu/constants.ts';
 import { SHUTDOWN_DRAIN_TIMEOUT_MS } from '../../main/service.ts';
 import type { SessionEndReason, SessionInfo } from '../../shared/model/sessions.ts';

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
-import { encodeClientPacket, encodePaaCookie } from '../../main/gateway/tsgu/codec.ts';
+import { encodeClientPacket, encodePaaCookie } from '../helpers/tsgu-codec.ts';
 import { ExtendedAuth, HResult } from '../../main/gateway/tsgu/constants.ts';
 import type { SessionInfo } from '../../shared/model/sessions.ts';
 import { startEchoGateway, stopEchoGateway, type TestGateway } from '../helpers/gateway.ts';

@@ -8,7 +8,8 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
-import { decodeServerPacket, encodeClientPacket, type KnownClientPacket } from '../../main/gateway/tsgu/codec.ts';
+import { type KnownClientPacket } from '../../main/gateway/tsgu/codec.ts';
+import { decodeServerPacket, encodeClientPacket } from '../helpers/tsgu-codec.ts';
 import { ExtendedAuth, HResult } from '../../main/gateway/tsgu/constants.ts';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 import {

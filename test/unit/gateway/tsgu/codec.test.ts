@@ -4,19 +4,21 @@ import { describe, it } from 'node:test';
 import {
   decodeClientPacket,
   decodePaaCookie,
-  decodeServerPacket,
-  encodeClientPacket,
   encodeDataHeader,
   encodeDataPacket,
-  encodePaaCookie,
   encodeServerPacket,
   packetTypeName,
   type ClientPacket,
   type KnownClientPacket,
   type KnownServerPacket,
-  type ServerPacket,
   type SharedPacket,
 } from '../../../../main/gateway/tsgu/codec.ts';
+import {
+  decodeServerPacket,
+  encodeClientPacket,
+  encodePaaCookie,
+  type ServerPacket,
+} from '../../../helpers/tsgu-codec.ts';
 import { HResult, MAX_DATA_PAYLOAD_BYTES, PacketType } from '../../../../main/gateway/tsgu/constants.ts';
 import {
   TsguBadCookieError,

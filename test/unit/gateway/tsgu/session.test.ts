@@ -3,12 +3,12 @@ import { describe, it } from 'node:test';
 
 import {
   decodeClientPacket,
-  encodePaaCookie,
   encodeServerPacket,
   type ClientPacket,
   type KnownClientPacket,
   type KnownServerPacket,
 } from '../../../../main/gateway/tsgu/codec.ts';
+import { encodePaaCookie } from '../../../helpers/tsgu-codec.ts';
 import { Capability, ExtendedAuth, HResult, PacketType } from '../../../../main/gateway/tsgu/constants.ts';
 import {
   TsguBadCookieError,
