@@ -1,0 +1,123 @@
+import { useState } from 'react';
+import { Dialog } from '../../components/Dialog.tsx';
+import { FormError } from '../../components/FormError.tsx';
+import { EmptyState } from '../../components/States.tsx';
+import { useHomegate } from '../../store/context.tsx';
+import { IssueFields, KindChoice } from './IssueFields.tsx';
+import { NewToken, NotCopiedWarning } from './NewToken.tsx';
+import { useIssueForm } from './useIssueForm.ts';
+
+/** The token is shown once: closing before it was copied asks first (Escape included). */
+function useCloseAfterCopy(onClose: () => void) {
+  const [copied, setCopied] = useState(false);
+  const [confirmingClose, setConfirmingClose] = useState(false);
+  return {
+    confirmingClose,
+    onCopied: () => setCopied(true),
+    close: (): void => (copied ? onClose() : setConfirmingClose(true)),
+    backToToken: (): void => {
+      setConfirmingClose(false);
+      setTimeout(() => document.getElementById('new-token-copy')?.focus(), 0);
+    },
+  };
+}
+
+function IssuedFooter(props: { closing: ReturnType<typeof useCloseAfterCopy>; onClose: () => void }) {
+  const { closing } = props;
+  if (!closing.confirmingClose) {
+    return (
+      <button type="button" className="btn" onClick={closing.close}>
+        Done
+      </button>
+    );
+  }
+  return (
+    <>
+      <button type="button" className="btn" autoFocus onClick={closing.backToToken}>
+        Back to the token
+      </button>
+      <button type="button" className="btn btn-danger" onClick={props.onClose}>
+        Close without copying
+      </button>
+    </>
+  );
+}
+
+function AddHostFirst() {
+  const openAddHost = useHomegate((state) => state.openAddHost);
+  return (
+    <EmptyState
+      icon="hosts"
+      title="Add a host first"
+      action={
+        <button type="button" className="btn btn-primary" onClick={openAddHost}>
+          Go to Hosts
+        </button>
+      }
+    >
+      A token names the host it opens.
+    </EmptyState>
+  );
+}
+
+/**
+ * Issuing in a dialog: the choice with its trade-off, then the token itself, shown once, in the same place. Every
+ * branch renders the one Dialog, so it stays mounted from form to token and focus goes back to the opener after.
+ */
+export function IssueDialog(props: { onClose: () => void }) {
+  const form = useIssueForm();
+  const closing = useCloseAfterCopy(props.onClose);
+
+  if (form.result) {
+    return (
+      <Dialog
+        title="Token issued"
+        wide
+        onClose={closing.close}
+        footer={<IssuedFooter closing={closing} onClose={props.onClose} />}
+      >
+        <NewToken result={form.result} onCopied={closing.onCopied} />
+        {closing.confirmingClose ? <NotCopiedWarning /> : null}
+      </Dialog>
+    );
+  }
+
+  if (form.hosts.length === 0) {
+    return (
+      <Dialog
+        title="Issue a token"
+        onClose={props.onClose}
+        footer={
+          <button type="button" className="btn" onClick={props.onClose}>
+            Close
+          </button>
+        }
+      >
+        <AddHostFirst />
+      </Dialog>
+    );
+  }
+
+  return (
+    <Dialog
+      title="Issue a token"
+      wide
+      onClose={props.onClose}
+      onSubmit={() => void form.submit()}
+      footer={
+        <>
+          <button type="button" className="btn" onClick={props.onClose} disabled={form.busy}>
+            Cancel
+          </button>
+          <button type="submit" className="btn btn-primary" disabled={form.busy}>
+            {form.busy ? 'Issuing…' : 'Issue token'}
+          </button>
+        </>
+      }
+    >
+      <KindChoice form={form} />
+      <IssueFields form={form} />
+      <FormError error={form.error} />
+    </Dialog>
+  );
+}

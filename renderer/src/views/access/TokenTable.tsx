@@ -1,0 +1,116 @@
+import { useState } from 'react';
+import type { IssuedToken } from '../../../../shared/model/ui.ts';
+import { CheckField } from '../../components/Field.tsx';
+import { EmptyState, ErrorState, LoadingState } from '../../components/States.tsx';
+import { formatDateTime, formatRelative } from '../../format.ts';
+import { useNow } from '../../hooks/useNow.ts';
+import { useHomegate } from '../../store/context.tsx';
+import { tokenStatus, type TokenStatus } from '../../store/slices/tokens.ts';
+
+const STATUS_BADGES: Readonly<Record<TokenStatus, string>> = {
+  active: 'badge-success',
+  expired: 'badge-neutral',
+  revoked: 'badge-danger',
+};
+
+const KIND_LABELS: Readonly<Record<IssuedToken['kind'], string>> = {
+  paa: 'Short-lived',
+  association: 'Relay',
+  device: 'Device',
+};
+
+function TokenRow(props: { token: IssuedToken; now: number; onRevoke: (token: IssuedToken) => void }) {
+  const { token, now } = props;
+  const status = tokenStatus(token, now);
+  return (
+    <tr data-jti={token.jti}>
+      <td data-label="Status">
+        <span className={`badge ${STATUS_BADGES[status]}`}>{status}</span>
+      </td>
+      <td data-label="Host">
+        <span className="cell-primary">{token.host}</span>
+      </td>
+      <td data-label="Kind">
+        {KIND_LABELS[token.kind]}
+        {token.singleUse ? <span className="badge badge-neutral badge-inline">single use</span> : null}
+      </td>
+      <td data-label="Label">{token.device ?? token.label ?? <span className="muted">—</span>}</td>
+      <td data-label="Issued" title={formatDateTime(token.issuedAt)}>
+        {formatRelative(token.issuedAt, now)}
+      </td>
+      <td data-label="Expires" title={formatDateTime(token.expiresAt)}>
+        {status === 'revoked' && token.revokedAt
+          ? `revoked ${formatRelative(token.revokedAt, now)}`
+          : formatRelative(token.expiresAt, now)}
+      </td>
+      <td className="actions">
+        {status === 'active' ? (
+          <button
+            type="button"
+            className="btn btn-sm btn-danger-ghost"
+            onClick={() => props.onRevoke(token)}
+            aria-label={`Revoke the ${KIND_LABELS[token.kind].toLowerCase()} token for ${token.host}${
+              (token.device ?? token.label) ? ` (${token.device ?? token.label})` : ''
+            }`}
+          >
+            Revoke
+          </button>
+        ) : null}
+      </td>
+    </tr>
+  );
+}
+
+export function TokenTable(props: { onRevoke: (token: IssuedToken) => void }) {
+  const tokens = useHomegate((state) => state.tokens);
+  const load = useHomegate((state) => state.tokensLoad);
+  const loadTokens = useHomegate((state) => state.loadTokens);
+  const [activeOnly, setActiveOnly] = useState(false);
+  const now = useNow(5_000);
+
+  if (load.phase === 'error' && tokens.length === 0) {
+    return <ErrorState title="Could not load the tokens" error={load.error} onRetry={() => void loadTokens()} />;
+  }
+  if (load.phase !== 'ready' && tokens.length === 0) return <LoadingState label="Loading tokens…" />;
+  if (tokens.length === 0) {
+    return (
+      <EmptyState icon="access" title="No tokens issued yet">
+        Tokens you issue here, and the ones inside exported .rdp files, are listed with their status.
+      </EmptyState>
+    );
+  }
+  const shown = activeOnly ? tokens.filter((token) => tokenStatus(token, now) === 'active') : tokens;
+  return (
+    <>
+      <div className="table-toolbar">
+        <CheckField label="Active only" checked={activeOnly} onChange={setActiveOnly} />
+        <span className="muted">
+          {shown.length} of {tokens.length}
+        </span>
+      </div>
+      <div className="table-wrap">
+        <table className="table">
+          <caption className="sr-only">Issued tokens</caption>
+          <thead>
+            <tr>
+              <th scope="col">Status</th>
+              <th scope="col">Host</th>
+              <th scope="col">Kind</th>
+              <th scope="col">Label</th>
+              <th scope="col">Issued</th>
+              <th scope="col">Expires</th>
+              <th scope="col">
+                <span className="sr-only">Actions</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {shown.map((token) => (
+              <TokenRow key={token.jti} token={token} now={now} onRevoke={props.onRevoke} />
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </>
+  );
+}
