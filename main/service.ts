@@ -38,6 +38,9 @@ import { AuditLog, type AuditLogHealth, type AuditSink } from './sessions/audit-
 import { SessionRegistry } from './sessions/registry.ts';
 import { TypedEmitter } from './util/typed-emitter.ts';
 import { openWebAdmin, type WebAdmin } from './web/web-admin.ts';
+import { DownloadLinks } from './web/download-links.ts';
+import { createDownloadRoute, type DownloadRoute } from './web/download-route.ts';
+import { exportDeviceRdpFile } from './ipc/handlers/rdp.ts';
 import packageJson from '../package.json' with { type: 'json' };
 
 /** How long a graceful stop waits for tunnels to say goodbye before dropping them. */
@@ -79,6 +82,8 @@ export interface StartGatewayOptions {
    * own window: nothing listens there for a password.
    */
   readonly webAdmin?: { readonly rendererDir?: string };
+  /** The one-time download links' table (tests pass one with their own clock). */
+  readonly downloadLinks?: DownloadLinks;
 }
 
 export interface GatewayService {
@@ -100,6 +105,8 @@ export interface GatewayService {
   /** The connection doctor's failed attempts, and each host's last reachability. */
   readonly attempts: AttemptLog;
   readonly reachability: ReachabilityBook;
+  /** One-time download links of device-token .rdp files (`/download/<code>`), in memory. */
+  readonly downloadLinks: DownloadLinks;
   /** True while new tunnels and relay connections are refused; live sessions carry on. */
   readonly paused: boolean;
   pause(): void;
@@ -138,6 +145,8 @@ interface GatewayRoutes {
   readonly tunnels: Set<TunnelHandle>;
   readonly listeners: ListenerInfo[];
   webAdmin: WebAdmin | undefined;
+  /** `/download/<code>`, in both shells; set once the service exists (its files need it). */
+  downloads: DownloadRoute | undefined;
 }
 
 interface GatewayAddresses {
@@ -164,7 +173,15 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
       stopping ??= disposeAll(disposers).then(() => core.logger.info('gateway stopped'));
       return stopping;
     };
-    const service = serviceOf(core, addresses, certificates, pause, stop);
+    const downloadLinks = options.downloadLinks ?? new DownloadLinks();
+    const service = serviceOf(core, addresses, certificates, pause, stop, downloadLinks);
+    routes.downloads = createDownloadRoute({
+      links: downloadLinks,
+      exportFile: (grant, client) => exportDeviceRdpFile(service, grant, { via: 'link', client }),
+      audit: core.audit,
+      logger: core.logger,
+      clientAddress: requestClientResolver(() => core.settings.get().http),
+    });
     if (options.webAdmin) {
       routes.webAdmin = await startWebAdmin(service, core, options.webAdmin);
       disposers.push(() => routes.webAdmin?.close());
@@ -372,11 +389,13 @@ function createRoutes(core: GatewayCore, pause: PauseSwitch): GatewayRoutes {
       tls: core.tls,
       logger,
       onGatewayRequest: (request) => routeGatewayRequest(request, { websocket, legacy, logger }),
-      // `/` and `/admin/…` go to the web admin page when it is on; everything else is the /jet API.
-      onHttpRequest: (request, response) =>
-        routes.webAdmin?.handles(request)
-          ? routes.webAdmin.handleRequest(request, response)
-          : api.handle(request, response),
+      // `/download/…` is a one-time link's file; `/` and `/admin/…` go to the web admin page when it is on;
+      // everything else is the /jet API.
+      onHttpRequest: (request, response) => {
+        if (routes.downloads?.handles(request)) return routes.downloads.handleRequest(request, response);
+        if (routes.webAdmin?.handles(request)) return routes.webAdmin.handleRequest(request, response);
+        return api.handle(request, response);
+      },
       // Standard WebSocket upgrades (GET): only the web admin's event stream takes them.
       onHttpUpgrade: (request, socket, head) =>
         routes.webAdmin
@@ -392,6 +411,7 @@ function createRoutes(core: GatewayCore, pause: PauseSwitch): GatewayRoutes {
     tunnels,
     listeners,
     webAdmin: undefined,
+    downloads: undefined,
   };
   return routes;
 }
@@ -509,6 +529,7 @@ function serviceOf(
   certificates: CertificateReloader,
   pause: PauseSwitch,
   stop: () => Promise<void>,
+  downloadLinks: DownloadLinks,
 ): GatewayService {
   return {
     context: core.context,
@@ -523,6 +544,7 @@ function serviceOf(
     audit: core.audit,
     attempts: core.attempts,
     reachability: core.reachability,
+    downloadLinks,
     get paused() {
       return pause.paused;
     },

@@ -19,9 +19,12 @@ import { sessionHandlers } from './handlers/sessions.ts';
 import { settingsHandlers } from './handlers/settings.ts';
 import { tokenHandlers } from './handlers/tokens.ts';
 
-/** Who made a call: the desktop app's window, or a logged-in browser (`client` is its address). For the audit log. */
+/**
+ * Who made a call: the desktop app's window, a logged-in browser, or a one-time download link's holder (`client`
+ * is its address). For the audit log.
+ */
 export interface CallContext {
-  readonly via: 'app' | 'web';
+  readonly via: 'app' | 'web' | 'link';
   readonly client?: string;
 }
 

@@ -34,12 +34,20 @@ export type AdminAuditEventName =
   | 'token.revoked'
   | 'certificate.regenerated'
   | 'certificate.imported'
-  | 'settings.updated';
+  | 'settings.updated'
+  | 'download-link.issued';
 
 /** One line of the audit log. `event` names what happened; the other fields say to whom and why. */
 export interface AuditEvent {
   readonly event:
-    'tunnel.connect' | 'tunnel.refused' | 'tunnel.end' | 'jrl.updated' | 'audit.resumed' | AdminAuditEventName;
+    | 'tunnel.connect'
+    | 'tunnel.refused'
+    | 'tunnel.end'
+    | 'jrl.updated'
+    | 'audit.resumed'
+    | 'download-link.used'
+    | 'download-link.refused'
+    | AdminAuditEventName;
   readonly [field: string]: unknown;
 }
 
@@ -72,7 +80,7 @@ export interface AuditLogOptions {
 }
 
 /** Events that an unauthenticated client can cause at will: repeats are folded. */
-const FOLDED_EVENTS: ReadonlySet<string> = new Set(['tunnel.refused', 'admin.login-refused']);
+const FOLDED_EVENTS: ReadonlySet<string> = new Set(['tunnel.refused', 'admin.login-refused', 'download-link.refused']);
 
 interface Fold {
   readonly first: string;

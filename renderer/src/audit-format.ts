@@ -26,6 +26,9 @@ export const AUDIT_EVENT_LABELS: Readonly<Record<string, string>> = {
   'certificate.imported': 'Certificate imported',
   'settings.updated': 'Settings changed',
   'jrl.updated': 'Revocation list',
+  'download-link.issued': 'Download link made',
+  'download-link.used': 'Download link used',
+  'download-link.refused': 'Download link refused',
 };
 
 export function auditEventLabel(event: string): string {
@@ -44,6 +47,13 @@ const END_REASONS: Readonly<Record<string, string>> = {
   lifetime: 'it reached the longest session allowed',
   'token-expired': 'its token expired',
   revoked: 'its token was revoked',
+};
+
+const DOWNLOAD_REFUSALS: Readonly<Record<string, string>> = {
+  used: 'it was already used',
+  expired: 'it had expired',
+  unknown: 'no such link',
+  failed: 'its file could not be made',
 };
 
 const TOKEN_KINDS: Readonly<Record<string, string>> = {
@@ -142,6 +152,12 @@ export function describeAudit(entry: AuditEntry, tokens: ReadonlyMap<string, Iss
       const changed = Array.isArray(entry.changed) ? entry.changed.filter((item) => typeof item === 'string') : [];
       return `Changed the settings${changed.length > 0 ? ` (${changed.join(', ')})` : ''}${actorText(entry)}.`;
     }
+    case 'download-link.issued':
+      return `Made a one-time download link of ${host ?? 'a host'}.rdp for “${text(entry.device) ?? 'a device'}”${actorText(entry)}.`;
+    case 'download-link.used':
+      return `${client ?? 'A device'} downloaded ${host ?? 'a host'}.rdp with a one-time link.`;
+    case 'download-link.refused':
+      return `Refused a download link${host ? ` of ${host}.rdp` : ''} to ${client ?? 'a client'}: ${DOWNLOAD_REFUSALS[text(entry.reason) ?? ''] ?? 'it does not work'}.`;
     case 'jrl.updated': {
       const ended = Array.isArray(entry.endedSessions) ? entry.endedSessions.length : 0;
       return `The revocation list changed${ended > 0 ? `; ${ended === 1 ? '1 session' : `${ended} sessions`} ended` : ''}.`;

@@ -4,7 +4,7 @@ import type { Host } from '../model/hosts.ts';
 import type { ConnectionAttempt, HostReachability, WakeResult } from '../model/doctor.ts';
 import { OnboardingProgressSchema, type LocalRdpServer } from '../model/onboarding.ts';
 import type { SessionInfo } from '../model/sessions.ts';
-import type { AuditEntry, CertificateInfo, ExportedFile, HostProbe, IssuedToken } from '../model/ui.ts';
+import type { AuditEntry, CertificateInfo, DownloadLink, ExportedFile, HostProbe, IssuedToken } from '../model/ui.ts';
 
 /**
  * The one contract between the main process and the renderer: every call with its input schema and output
@@ -108,6 +108,21 @@ const RdpExportRequest = z
   })
   .strict();
 
+/** A one-time download link of a per-device .rdp file, for a phone to scan. */
+const DownloadLinkRequest = z
+  .object({
+    host: HostNameSchema,
+    device: Label,
+    /** How long the file's device token lives (the link itself lasts minutes). */
+    ttlSeconds: z
+      .number()
+      .int()
+      .min(30)
+      .max(90 * 24 * 60 * 60)
+      .default(30 * 24 * 60 * 60),
+  })
+  .strict();
+
 const MAX_IMPORT_BASE64_CHARS = 1_400_000;
 const CertImportRequest = z.union([
   z
@@ -171,6 +186,8 @@ export const contract = {
     'tokens.revoke': call<typeof ByJti, boolean>(ByJti),
 
     'rdp.export': call<typeof RdpExportRequest, ExportedFile>(RdpExportRequest),
+    /** Returns a secret, like `tokens.issue`: a link that downloads the file once, within minutes (a QR code). */
+    'rdp.downloadLink': call<typeof DownloadLinkRequest, DownloadLink>(DownloadLinkRequest),
 
     'certs.info': call<typeof Empty, CertificateInfo>(Empty),
     'certs.regenerate': call<typeof Empty, CertificateInfo>(Empty),

@@ -43,3 +43,14 @@ export interface ExportedFile {
   readonly mimeType: string;
   readonly contentBase64: string;
 }
+
+/**
+ * A one-time download link (`/download/<code>`) for a phone: its first fetch within `expiresAt` gets `host`'s .rdp
+ * file with a new per-device token for `device`. `url` is a secret until used: shown once, as a QR code.
+ */
+export interface DownloadLink {
+  readonly url: string;
+  readonly host: string;
+  readonly device: string;
+  readonly expiresAt: string;
+}

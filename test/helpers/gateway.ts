@@ -12,6 +12,7 @@ import { loadOrCreateSigningKey, type SigningKey } from '../../main/security/sig
 import { issuePaaToken, type PaaClaims, type TokenSigner } from '../../main/security/tokens.ts';
 import { dataPaths } from '../../main/config/data-dir.ts';
 import { startGateway, type GatewayService } from '../../main/service.ts';
+import type { DownloadLinks } from '../../main/web/download-links.ts';
 import type { Host } from '../../shared/model/hosts.ts';
 import { httpsRequest, type HttpsReply, type HttpsRequestOptions } from './https-request.ts';
 import type { TsguClientOptions } from './tsgu-client.ts';
@@ -213,6 +214,8 @@ export interface TestGatewayOptions {
   readonly webAdmin?: { readonly rendererDir?: string };
   /** Start in this data directory (a restart of a stopped gateway) instead of a fresh one; dispose removes it. */
   readonly dataDir?: string;
+  /** The one-time download links' table (one with its own clock). */
+  readonly downloadLinks?: DownloadLinks;
 }
 
 export async function startTestGateway(options: TestGatewayOptions = {}): Promise<TestGateway> {
@@ -236,6 +239,7 @@ export async function startTestGateway(options: TestGatewayOptions = {}): Promis
       ...(options.relay ? { relayListen: { host: '127.0.0.1', port: 0 } } : {}),
       ...(options.plain ? { plainListen: { host: '127.0.0.1', port: 0 } } : {}),
       ...(options.webAdmin ? { webAdmin: options.webAdmin } : {}),
+      ...(options.downloadLinks ? { downloadLinks: options.downloadLinks } : {}),
     });
     const { limits } = options;
     if (limits)

@@ -78,6 +78,26 @@ describe('the audit log in words', () => {
     );
   });
 
+  it('tells a one-time download link from issue to use or refusal', () => {
+    const link = { time: 't', linkId: '0123456789ab', host: 'desk' };
+    assert.equal(
+      describeAudit({ ...link, event: 'download-link.issued', device: 'phone', via: 'app' }, tokens),
+      'Made a one-time download link of desk.rdp for “phone” in the app.',
+    );
+    assert.equal(
+      describeAudit({ ...link, event: 'download-link.used', device: 'phone', client: '192.0.2.8' }, tokens),
+      '192.0.2.8 downloaded desk.rdp with a one-time link.',
+    );
+    assert.equal(
+      describeAudit({ ...link, event: 'download-link.refused', reason: 'used', client: '192.0.2.8' }, tokens),
+      'Refused a download link of desk.rdp to 192.0.2.8: it was already used.',
+    );
+    assert.equal(
+      describeAudit({ time: 't', event: 'download-link.refused', reason: 'unknown', client: '192.0.2.9' }, tokens),
+      'Refused a download link to 192.0.2.9: no such link.',
+    );
+  });
+
   it('exports CSV with a header, quoted cells, defused formulas and the raw line; JSON as the records', () => {
     const entry = { time: '2030-01-01T10:00:00.000Z', event: 'tunnel.refused', client: '=cmd', detail: 'bad, "token"' };
     const csv = auditToCsv([entry], tokens);

@@ -163,6 +163,13 @@ export class FakeGateway {
         mimeType: 'application/x-rdp',
         contentBase64: 'AA==',
       })),
+    'rdp.downloadLink': (input) =>
+      this.#run('rdp.downloadLink', input, () => ({
+        url: `https://${STATUS.publicAddress}/download/${'A'.repeat(43)}`,
+        host: input.host,
+        device: input.device,
+        expiresAt: new Date(Date.now() + 600_000).toISOString(),
+      })),
     'certs.info': (input) => this.#run('certs.info', input, () => CERTIFICATE),
     'certs.regenerate': (input) =>
       this.#run('certs.regenerate', input, () => ({ ...CERTIFICATE, fingerprintSha256: '55:66' })),

@@ -3,6 +3,7 @@ import { PageHeader } from '../components/PageHeader.tsx';
 import { ErrorState, LoadingState } from '../components/States.tsx';
 import { useHomegate } from '../store/context.tsx';
 import { ExportForm } from './export/ExportForm.tsx';
+import { PhoneDownloadCard } from './export/PhoneDownloadCard.tsx';
 
 export function ExportView() {
   const loadHosts = useHomegate((state) => state.loadHosts);
@@ -29,7 +30,12 @@ export function ExportView() {
       </section>
     );
   } else {
-    content = <ExportForm />;
+    content = (
+      <>
+        <ExportForm />
+        <PhoneDownloadCard />
+      </>
+    );
   }
 
   return (

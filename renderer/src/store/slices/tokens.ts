@@ -1,10 +1,11 @@
 import type { CallInput, CallOutput } from '../../../../shared/ipc/contract.ts';
-import type { ExportedFile, IssuedToken } from '../../../../shared/model/ui.ts';
+import type { DownloadLink, ExportedFile, IssuedToken } from '../../../../shared/model/ui.ts';
 import { failed, IDLE, LOADING, READY, type Loadable, type SliceCreator } from '../slice.ts';
 
 export type TokenRequest = CallInput<'tokens.issue'>;
 export type IssueResult = CallOutput<'tokens.issue'>;
 export type RdpExportRequest = CallInput<'rdp.export'>;
+export type DownloadLinkRequest = CallInput<'rdp.downloadLink'>;
 
 export type TokenStatus = 'active' | 'expired' | 'revoked';
 
@@ -23,6 +24,8 @@ export interface TokensSlice {
   readonly revokeToken: (jti: string) => Promise<void>;
   /** Builds an .rdp file, which issues a token of its own (so the list is refreshed). */
   readonly exportRdp: (request: RdpExportRequest) => Promise<ExportedFile>;
+  /** A one-time link to the file for a phone (its token is made when the link is used). */
+  readonly createDownloadLink: (request: DownloadLinkRequest) => Promise<DownloadLink>;
 }
 
 const newestFirst = (a: IssuedToken, b: IssuedToken): number => b.issuedAt.localeCompare(a.issuedAt);
@@ -58,4 +61,5 @@ export const createTokensSlice: SliceCreator<TokensSlice> = (set, get, api) => (
     void get().loadTokens();
     return file;
   },
+  createDownloadLink: (request) => api['rdp.downloadLink'](request),
 });

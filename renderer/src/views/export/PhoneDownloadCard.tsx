@@ -1,0 +1,106 @@
+import { useState } from 'react';
+import { contract } from '../../../../shared/ipc/contract.ts';
+import type { DownloadLink } from '../../../../shared/model/ui.ts';
+import { errorMessage } from '../../api/errors.ts';
+import { fieldErrors, Field } from '../../components/Field.tsx';
+import { Icon } from '../../components/Icon.tsx';
+import { QrCode } from '../../components/QrCode.tsx';
+import { formatTime } from '../../format.ts';
+import { useHomegate } from '../../store/context.tsx';
+
+/**
+ * "Download on a phone": a QR code of a one-time link that downloads the host's .rdp file, with a per-device token
+ * of its own, on whatever scans it. The link works once, for ten minutes; the token is listed under Access.
+ */
+export function PhoneDownloadCard() {
+  const hosts = useHomegate((state) => state.hosts);
+  const createDownloadLink = useHomegate((state) => state.createDownloadLink);
+  const [host, setHost] = useState('');
+  const [device, setDevice] = useState('Phone');
+  const [submitted, setSubmitted] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const [error, setError] = useState<string | undefined>(undefined);
+  const [link, setLink] = useState<DownloadLink | undefined>(undefined);
+  const chosenHost = hosts.some((h) => h.name === host) ? host : (hosts[0]?.name ?? '');
+  const parsed = contract.calls['rdp.downloadLink'].input.safeParse({ host: chosenHost, device });
+  const errors = fieldErrors(submitted && !parsed.success ? parsed.error.issues : []);
+
+  const create = async (): Promise<void> => {
+    setSubmitted(true);
+    setError(undefined);
+    if (!parsed.success) return;
+    setBusy(true);
+    try {
+      setLink(await createDownloadLink(parsed.data));
+      setSubmitted(false);
+    } catch (caught) {
+      setLink(undefined);
+      setError(errorMessage(caught));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  if (hosts.length === 0) return null;
+  return (
+    <section className="card" aria-labelledby="export-phone">
+      <h2 className="card-title" id="export-phone">
+        On a phone or tablet
+      </h2>
+      <p className="muted">
+        Scan a QR code to download the .rdp file straight onto the device, with a per-device token you can revoke under{' '}
+        <a href="#access">Access</a>.
+      </p>
+      <div className="form-grid">
+        {hosts.length > 1 ? (
+          <Field label="Host" error={errors.host}>
+            {(control) => (
+              <select
+                {...control}
+                className="input"
+                value={chosenHost}
+                onChange={(event) => setHost(event.target.value)}
+              >
+                {hosts.map((h) => (
+                  <option key={h.name} value={h.name}>
+                    {h.name}
+                  </option>
+                ))}
+              </select>
+            )}
+          </Field>
+        ) : null}
+        <Field label="Device" error={errors.device} hint="Names the token, such as “Sam’s iPhone”.">
+          {(control) => (
+            <input
+              {...control}
+              className="input"
+              value={device}
+              maxLength={64}
+              onChange={(event) => setDevice(event.target.value)}
+            />
+          )}
+        </Field>
+      </div>
+      <div className="form-actions">
+        <button type="button" className="btn" disabled={busy} onClick={() => void create()}>
+          <Icon name="export" /> {busy ? 'Preparing…' : 'Download on a phone'}
+        </button>
+      </div>
+      {error ? (
+        <p className="form-error" role="alert">
+          {error}
+        </p>
+      ) : null}
+      {link ? (
+        <figure className="setup-qr">
+          <QrCode text={link.url} label={`QR code of a one-time download link for ${link.host}.rdp`} />
+          <figcaption role="status">
+            Scan it with the phone’s camera: it downloads {link.host}.rdp for “{link.device}” once, until{' '}
+            <time dateTime={link.expiresAt}>{formatTime(link.expiresAt)}</time>. Open the file with the Windows App.
+          </figcaption>
+        </figure>
+      ) : null}
+    </section>
+  );
+}
