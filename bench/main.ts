@@ -8,6 +8,7 @@
  *   --direction=upload|download   (throughput of one direction only, to profile one path)
  *   --gateway-bundle=FILE         run another build of the CLI bundle as the gateway (before/after comparisons)
  *   --gateway-node-options='--max-semi-space-size=32'   extra Node/V8 options for the gateway process only
+ *   --key-type=ecdsa-p256         the gateway's certificate key type (default Homegate's); nginx's is the same
  *
  * The gateway is `homegate serve` from the built bundle in its own process; the target (sink/source/echo) is a
  * third process; this process only generates load. Results: a table on stdout and bench/results/latest.json.
@@ -22,7 +23,8 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { armDeadline, killAllChildren, onInterrupt, spawnChild, stopChild } from './lib/children.ts';
 import { procCpuMeter, type CpuMeter } from './lib/cpu.ts';
-import { GatewayProcess, TokenMinter, allowTarget, setLimits } from './lib/gateway.ts';
+import { CERTIFICATE_KEY_TYPES, DEFAULT_CERTIFICATE_KEY_TYPE } from '../main/certs/local-ca.ts';
+import { GatewayProcess, TokenMinter, allowTarget, setKeyType, setLimits } from './lib/gateway.ts';
 import { NginxRelay, findNginx, type NginxInfo } from './lib/nginx.ts';
 import { summariseProfile, type ProfileSummary } from './lib/profile.ts';
 import { round } from './lib/stats.ts';
@@ -164,8 +166,11 @@ async function main(): Promise<void> {
       'gateway-bundle': { type: 'string' },
       perf: { type: 'boolean' },
       'gateway-node-options': { type: 'string' },
+      'key-type': { type: 'string' },
     },
   });
+  const keyType = CERTIFICATE_KEY_TYPES.find((type) => type === (values['key-type'] ?? DEFAULT_CERTIFICATE_KEY_TYPE));
+  if (!keyType) throw new Error(`--key-type takes one of ${CERTIFICATE_KEY_TYPES.join(', ')}`);
   const config = values.quick ? QUICK : FULL;
   armDeadline(config.deadlineMs);
   const phases = new Set<Phase>(
@@ -194,6 +199,7 @@ async function main(): Promise<void> {
       startedAt: new Date(startedAt).toISOString(),
       gatewayBundle: values['gateway-bundle'] ?? 'out/cli/homegate.js',
       gatewayNodeOptions: values['gateway-node-options'] ?? '',
+      certificateKeyType: keyType,
     },
     skipped,
     throughput: [],
@@ -215,6 +221,8 @@ async function main(): Promise<void> {
   try {
     const target = await startTarget();
     allowTarget(dataDir, target.port);
+    // Before the first start, which makes the certificate: the gateway's and nginx's are of one key type.
+    await setKeyType(dataDir, keyType);
     const nginxInfo: NginxInfo | string = findNginx();
     let nginx: NginxRelay | undefined;
     if (typeof nginxInfo === 'string') {
@@ -223,7 +231,7 @@ async function main(): Promise<void> {
     } else {
       const prefix = join(work, 'nginx');
       await mkdir(prefix, { recursive: true });
-      nginx = await NginxRelay.start(nginxInfo, prefix, target.port);
+      nginx = await NginxRelay.start(nginxInfo, prefix, target.port, keyType);
       results.environment.nginx = nginxInfo.version;
     }
 

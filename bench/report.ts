@@ -224,7 +224,8 @@ export function printReport(report: Report): string {
   const config = report.config;
   lines.push(
     `Homegate bench (${config.mode}) — node ${String(env.node)}, ${typeof env.nginx === 'string' ? env.nginx : 'no nginx'}, ` +
-      `${String(env.cpus)} CPUs, load ${JSON.stringify(env.loadAverageBefore)} before, ${String(env.durationSeconds)} s`,
+      `${String(env.cpus)} CPUs, load ${JSON.stringify(env.loadAverageBefore)} before, ${String(env.durationSeconds)} s, ` +
+      `${String(env.certificateKeyType)} certificates`,
   );
 
   if (report.throughput.rows.length) {

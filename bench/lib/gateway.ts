@@ -7,6 +7,7 @@ import { openSync, closeSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
+import type { CertificateKeyType } from '../../main/certs/local-ca.ts';
 import { createLogger } from '../../main/logging/logger.ts';
 import { loadOrCreateSigningKey, type SigningKey } from '../../main/security/signing-key.ts';
 import { issueAssociationToken, issuePaaToken } from '../../main/security/tokens.ts';
@@ -189,6 +190,14 @@ export class TokenMinter {
     }
     return tokens;
   }
+}
+
+/** Sets the key type of the certificate the gateway makes at its first start (`tls.keyType` of settings.json). */
+export async function setKeyType(dataDir: string, keyType: CertificateKeyType): Promise<void> {
+  const file = join(dataDir, 'settings.json');
+  const settings = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
+  settings.tls = { ...(settings.tls as Record<string, unknown> | undefined), keyType };
+  await writeFile(file, `${JSON.stringify(settings, null, 2)}\n`);
 }
 
 /** Sets (or, with undefined, removes) the `limits` of the data directory's settings.json for the next `serve`. */

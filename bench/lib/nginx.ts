@@ -2,14 +2,15 @@
  * nginx as a stream relay, the yardstick for Homegate's relay cost: TLS termination → TCP (for the MS-TSGU
  * carriers, which terminate TLS too) and plain TCP → TCP (for Homegate's TCP relay, which carries RDP's own TLS
  * untouched). Its own temporary prefix, `daemon off`, one worker (Homegate is one Node thread), loopback ports, and
- * an ECDSA P-256 certificate made here with openssl (Homegate's server key type). TLS 1.3 suites in Homegate's
- * order, so both negotiate the same cipher.
+ * a certificate made here with openssl of the gateway's key type (a TLS handshake signs with it: RSA 2048 costs
+ * several times what ECDSA P-256 does). TLS 1.3 suites in Homegate's order, so both negotiate the same cipher.
  */
 import { execFileSync, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
+import type { CertificateKeyType } from '../../main/certs/local-ca.ts';
 import { spawnChild, stopChild } from './children.ts';
 
 const NGINX_CANDIDATES = ['/usr/sbin/nginx', '/usr/local/sbin/nginx', '/usr/bin/nginx'];
@@ -51,6 +52,13 @@ async function freePort(): Promise<number> {
   return typeof address === 'object' && address ? address.port : 0;
 }
 
+/** `openssl req -newkey` arguments for each of Homegate's key types. */
+const NEW_KEY_ARGUMENTS: Readonly<Record<CertificateKeyType, readonly string[]>> = {
+  'rsa-2048': ['rsa:2048'],
+  'rsa-3072': ['rsa:3072'],
+  'ecdsa-p256': ['ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1'],
+};
+
 export class NginxRelay {
   readonly child: ChildProcess;
   /** TLS termination → TCP. */
@@ -66,7 +74,12 @@ export class NginxRelay {
     this.certPem = certPem;
   }
 
-  static async start(info: NginxInfo, prefix: string, targetPort: number): Promise<NginxRelay> {
+  static async start(
+    info: NginxInfo,
+    prefix: string,
+    targetPort: number,
+    keyType: CertificateKeyType,
+  ): Promise<NginxRelay> {
     const cert = join(prefix, 'cert.pem');
     const key = join(prefix, 'key.pem');
     execFileSync(
@@ -75,9 +88,7 @@ export class NginxRelay {
         'req',
         '-x509',
         '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
+        ...NEW_KEY_ARGUMENTS[keyType],
         '-nodes',
         '-keyout',
         key,
