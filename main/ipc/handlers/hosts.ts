@@ -11,7 +11,8 @@ import { ContractCallError, actor, type CallHandlers, type HandlerDeps } from '.
 /** A host test gives up after this long: it answers a person waiting in the UI, not a client. */
 export const HOST_PROBE_TIMEOUT_MS = 3_000;
 
-type HostCalls = 'hosts.list' | 'hosts.add' | 'hosts.update' | 'hosts.remove' | 'hosts.test' | 'hosts.wake';
+type HostEdits = 'hosts.list' | 'hosts.add' | 'hosts.update' | 'hosts.remove';
+type HostReach = 'hosts.test' | 'hosts.wake';
 
 /** The allowed host called `name` (names compare without regard to case, as the settings schema does). */
 export function findHost(settings: Settings, name: string): Host | undefined {
@@ -31,7 +32,19 @@ function cleanHost(host: Host): Host {
   return { name: host.name, address: host.address, port: host.port, ...(host.mac ? { mac: host.mac } : {}) };
 }
 
-export function hostHandlers({ service, logger }: HandlerDeps): Pick<CallHandlers, HostCalls> {
+export function hostHandlers(deps: HandlerDeps): Pick<CallHandlers, HostEdits | HostReach> {
+  return { ...hostEditHandlers(deps), ...hostReachHandlers(deps) };
+}
+
+function conflictIfTaken(hosts: readonly Host[], name: string, except?: Host): void {
+  const wanted = name.toLowerCase();
+  if (hosts.some((host) => host !== except && host.name.toLowerCase() === wanted)) {
+    throw new ContractCallError('conflict', `a host named "${name}" already exists`);
+  }
+}
+
+/** Listing, adding, changing and removing the allowed hosts; each change is audited. */
+function hostEditHandlers({ service }: HandlerDeps): Pick<CallHandlers, HostEdits> {
   const { settings } = service.context;
 
   /**
@@ -44,13 +57,6 @@ export function hostHandlers({ service, logger }: HandlerDeps): Pick<CallHandler
     } catch (error) {
       if (error instanceof SettingsError) throw new ContractCallError('invalid-input', error.message);
       throw error;
-    }
-  }
-
-  function conflictIfTaken(hosts: readonly Host[], name: string, except?: Host): void {
-    const wanted = name.toLowerCase();
-    if (hosts.some((host) => host !== except && host.name.toLowerCase() === wanted)) {
-      throw new ContractCallError('conflict', `a host named "${name}" already exists`);
     }
   }
 
@@ -99,6 +105,13 @@ export function hostHandlers({ service, logger }: HandlerDeps): Pick<CallHandler
       if (removed) service.audit.record({ event: 'host.removed', host: name, ...actor(context) });
       return removed;
     },
+  };
+}
+
+/** Whether an allowed host answers (a TCP probe), and waking it with a magic packet. */
+function hostReachHandlers({ service, logger }: HandlerDeps): Pick<CallHandlers, HostReach> {
+  const { settings } = service.context;
+  return {
     'hosts.test': async ({ name }) => {
       const host = requireHost(settings.get(), name);
       const probe = await probeHost(host);
