@@ -5,7 +5,7 @@ import type { Logger } from '../logging/logger.ts';
 import type { RevocationList } from '../security/revocation.ts';
 import { Scope, type VerificationKeyLookup, type VerifyOptions } from '../security/tokens.ts';
 import type { SessionRegistry } from '../sessions/registry.ts';
-import { addressGroup } from '../util/address-group.ts';
+import { addressGroup } from '../net/ip-address.ts';
 import { FailureLimiter } from './failure-limiter.ts';
 import { ApiError, sendError, sendJson, sendText } from './http.ts';
 import { createRouteAuthorizer } from './jet-auth.ts';

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
 import { isIP } from 'node:net';
 import { HostSchema, PortSchema, isHostAddress } from '../../shared/model/hosts.ts';
-import { isIpRange } from '../../shared/model/ip-address.ts';
+import { isIpRange } from '../net/ip-address.ts';
 import { MAX_PROVISIONER_KEYS, ProvisionerKeySchema } from '../security/trusted-keys.ts';
 import { CERTIFICATE_KEY_TYPES, DEFAULT_CERTIFICATE_KEY_TYPE } from '../certs/local-ca.ts';
 

@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
-import { normalizeIpAddress } from '../../shared/model/ip-address.ts';
+import { normalizeIpAddress } from '../net/ip-address.ts';
 import type { ConnectionObserver } from '../gateway/http/gateway-server.ts';
 import type { AuditEvent } from '../sessions/audit-log.ts';
 import type { AttemptLog } from './attempt-log.ts';

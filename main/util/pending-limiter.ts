@@ -7,7 +7,7 @@
  * oldest place of that heaviest address (among equals, the one whose place is oldest), which is closed. Attacker
  * addresses holding many places then lose them first, while a client holding one or two keeps them.
  */
-import { addressGroup } from './address-group.ts';
+import { addressGroup } from '../net/ip-address.ts';
 
 export interface PendingCaps {
   /** Places held at once, in all. */

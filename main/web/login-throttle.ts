@@ -5,7 +5,7 @@
  * the unit with an attacker, so the wait is bounded and never a lock-out: once it has passed, the right password
  * logs in (a login clears the count).
  */
-import { addressGroup } from '../util/address-group.ts';
+import { addressGroup } from '../net/ip-address.ts';
 
 /** Failed logins a client may make before it is slowed down. */
 export const LOGIN_FREE_FAILURES = 5;

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { parseIpAddress } from './ip-address.ts';
 
 /** An allowed host's name: what the user sees, what tokens name and what an .rdp file may use as the target. */
 export const HostNameSchema = z.string().regex(/^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,61}[A-Za-z0-9])?$/, {
@@ -8,6 +7,20 @@ export const HostNameSchema = z.string().regex(/^[A-Za-z0-9](?:[A-Za-z0-9._-]{0,
 
 const DNS_LABEL = /^(?!-)[A-Za-z0-9-]{1,63}(?<!-)$/;
 const IPV4_LIKE = /^[\d.]+$/;
+const IPV4_OCTET = '(?:25[0-5]|2[0-4]\\d|1\\d\\d|[1-9]?\\d)';
+const IPV4 = new RegExp(`^${IPV4_OCTET}(?:\\.${IPV4_OCTET}){3}$`);
+/** Hex groups, colons and a dotted tail only: no zone, brackets or anything the URL parser would read as more. */
+const IPV6_TEXT = /^[0-9A-Fa-f:.]{2,45}$/;
+
+/**
+ * Whether `value` is an IPv4 literal (four decimal numbers 0–255, no leading zeros) or an IPv6 literal without zone.
+ * The renderer has no `node:net`, so IPv6 is read by the WHATWG URL host parser, which it shares with Node; the gateway
+ * compares addresses with main/net/ip-address.ts.
+ */
+function isIpLiteral(value: string): boolean {
+  if (IPV4.test(value)) return true;
+  return IPV6_TEXT.test(value) && value.includes(':') && URL.canParse(`http://[${value}]/`);
+}
 
 /**
  * Why `value` is not an address the gateway can dial or be reached at, in words for the person who typed it; undefined
@@ -26,10 +39,10 @@ export function hostAddressProblem(value: string): string | undefined {
     const colons = value.split(':').length - 1;
     if (colons === 1) return 'no port here: put it in its own field';
     if (value.includes('%')) return 'an IPv6 zone (%…) cannot be used here';
-    return parseIpAddress(value) ? undefined : 'not a valid IPv6 address';
+    return isIpLiteral(value) ? undefined : 'not a valid IPv6 address';
   }
   if (IPV4_LIKE.test(value)) {
-    return parseIpAddress(value)
+    return isIpLiteral(value)
       ? undefined
       : 'not a valid IPv4 address: four numbers from 0 to 255, such as 192.168.1.20';
   }

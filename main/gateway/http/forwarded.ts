@@ -5,8 +5,15 @@
  * address there. They are believed only when the TCP peer is a configured trusted proxy, and then only as far as
  * the chain of trusted proxies goes: walking the list from the right (the hop nearest to us), the first address
  * that is not a trusted proxy is the client. Entries left of it were written by the client and are never used.
+ *
+ * The ranges are proxy-addr's (`compileTrustedProxies`) and the walk is the one `proxyaddr(req, trust)` makes, but
+ * the hops are read here: proxy-addr takes an IncomingMessage (the gateway's own request heads are not one), reads
+ * only X-Forwarded-For, keeps a port as part of the address (`203.0.113.7:50123` would be the client, matching no
+ * range and no other request from it) and makes a hop it cannot read (`unknown`, garbage) the client. Here ports,
+ * brackets and quotes are dropped, RFC 7239 `Forwarded` is read too, and an unreadable hop ends the walk at the
+ * trusted proxy that wrote it.
  */
-import { IpRangeList, formatIpAddress, normalizeIpAddress, parseIpAddress } from '../../../shared/model/ip-address.ts';
+import { compileTrustedProxies, normalizeIpAddress, type TrustedProxies } from '../../net/ip-address.ts';
 
 /** Which header carries the chain. A proxy appends to one of them; honouring the other would let a client spoof it. */
 export type ForwardedHeaderName = 'x-forwarded-for' | 'forwarded';
@@ -15,8 +22,8 @@ export type ForwardedHeaderName = 'x-forwarded-for' | 'forwarded';
 export const MAX_FORWARDED_HOPS = 32;
 
 export interface ClientAddressPolicy {
-  /** Trusted proxies: IP addresses and CIDR ranges, IPv4 and IPv6. */
-  readonly trustedProxies: IpRangeList;
+  /** Trusted proxies: IP addresses and CIDR ranges, IPv4 and IPv6 (`compileTrustedProxies`). */
+  readonly trustedProxies: TrustedProxies;
   readonly header: ForwardedHeaderName;
 }
 
@@ -37,7 +44,7 @@ export function resolveClientAddress(
 ): ClientAddress {
   const peer = normalizeIpAddress(peerAddress) ?? peerAddress;
   const direct = { address: peer, peer, forwarded: false };
-  if (policy.trustedProxies.size === 0 || !policy.trustedProxies.includes(peer)) return direct;
+  if (!policy.trustedProxies(peer)) return direct;
   const value = headers.get(policy.header);
   if (value === undefined) return direct;
   const hops = policy.header === 'forwarded' ? forwardedForValues(value) : value.split(',');
@@ -48,7 +55,7 @@ export function resolveClientAddress(
     // trusted proxy that wrote it.
     if (address === undefined) break;
     client = address;
-    if (!policy.trustedProxies.includes(address)) break;
+    if (!policy.trustedProxies(address)) break;
   }
   return client === peer ? direct : { address: client, peer, forwarded: true };
 }
@@ -61,10 +68,7 @@ export function nodeAddress(hop: string): string | undefined {
   let text = hop.trim();
   if (text.length >= 2 && text.startsWith('"') && text.endsWith('"')) text = text.slice(1, -1).replace(/\\(.)/g, '$1');
   const bracketed = /^\[([^\]]+)\](?::\d{1,5})?$/.exec(text);
-  if (bracketed) {
-    const address = parseIpAddress(bracketed[1] ?? '');
-    return address ? formatIpAddress(address) : undefined;
-  }
+  if (bracketed) return normalizeIpAddress(bracketed[1] ?? '');
   const ipv4WithPort = /^(\d{1,3}(?:\.\d{1,3}){3}):\d{1,5}$/.exec(text);
   if (ipv4WithPort) text = ipv4WithPort[1] ?? '';
   return normalizeIpAddress(text);
@@ -121,7 +125,7 @@ export interface ForwardingSettings {
 
 /**
  * A resolver for the gateway server that follows the settings as they change (a new settings value is a new
- * object, so the parsed range list is rebuilt only when they did). Returns the canonical client address.
+ * object, so the trusted proxies are compiled again only when they did). Returns the canonical client address.
  */
 export function createClientAddressResolver(
   current: () => ForwardingSettings,
@@ -132,7 +136,7 @@ export function createClientAddressResolver(
     if (cached?.source !== source) {
       cached = {
         source,
-        policy: { trustedProxies: new IpRangeList(source.trustedProxies), header: source.forwardedHeader },
+        policy: { trustedProxies: compileTrustedProxies(source.trustedProxies), header: source.forwardedHeader },
       };
     }
     return resolveClientAddress(peerAddress, headers, cached.policy).address;

@@ -1,7 +1,7 @@
 import { STATUS_CODES, createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createNetServer, type AddressInfo, type Server as NetServer, type Socket } from 'node:net';
 import { createServer as createTlsServer, type SecureContextOptions, type TLSSocket } from 'node:tls';
-import { normalizeIpAddress } from '../../../shared/model/ip-address.ts';
+import { normalizeIpAddress } from '../../net/ip-address.ts';
 import type { Logger } from '../../logging/logger.ts';
 import { PendingLimiter } from '../../util/pending-limiter.ts';
 import { RequestHeadError, findHeadEnd, parseRequestHead, type RequestHead } from './request-head.ts';

@@ -1,5 +1,9 @@
 import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { createServer, request as httpRequest, type IncomingMessage } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { describe, it } from 'node:test';
+import proxyaddr from 'proxy-addr';
 
 import {
   MAX_FORWARDED_HOPS,
@@ -9,7 +13,7 @@ import {
   resolveClientAddress,
   type ForwardedHeaderName,
 } from '../../../../main/gateway/http/forwarded.ts';
-import { IpRangeList } from '../../../../shared/model/ip-address.ts';
+import { compileTrustedProxies } from '../../../../main/net/ip-address.ts';
 
 interface Case {
   readonly name: string;
@@ -238,7 +242,7 @@ describe('resolveClientAddress', () => {
   for (const testCase of cases) {
     it(testCase.name, () => {
       const result = resolveClientAddress(testCase.peer, new Map(Object.entries(testCase.headers ?? {})), {
-        trustedProxies: new IpRangeList(testCase.trusted),
+        trustedProxies: compileTrustedProxies(testCase.trusted),
         header: testCase.header ?? 'x-forwarded-for',
       });
       assert.equal(result.address, testCase.client);
@@ -250,7 +254,7 @@ describe('resolveClientAddress', () => {
   it(`examines at most ${MAX_FORWARDED_HOPS} hops`, () => {
     const hops = Array.from({ length: MAX_FORWARDED_HOPS + 5 }, (_, index) => `10.0.0.${index + 1}`);
     const result = resolveClientAddress('10.0.1.1', new Map([['x-forwarded-for', hops.join(', ')]]), {
-      trustedProxies: new IpRangeList(['10.0.0.0/8']),
+      trustedProxies: compileTrustedProxies(['10.0.0.0/8']),
       header: 'x-forwarded-for',
     });
     assert.equal(result.address, hops[hops.length - MAX_FORWARDED_HOPS]);
@@ -258,7 +262,7 @@ describe('resolveClientAddress', () => {
 
   it('a peer that is not an IP literal is passed through', () => {
     const result = resolveClientAddress('unknown', new Map(), {
-      trustedProxies: new IpRangeList(['127.0.0.1']),
+      trustedProxies: compileTrustedProxies(['127.0.0.1']),
       header: 'x-forwarded-for',
     });
     assert.equal(result.address, 'unknown');
@@ -291,5 +295,54 @@ describe('createClientAddressResolver', () => {
     assert.equal(resolve('127.0.0.1', headers), '127.0.0.1');
     settings = { ...settings, trustedProxies: ['127.0.0.0/8'] };
     assert.equal(resolve('127.0.0.1', headers), '203.0.113.7');
+  });
+});
+
+describe('where proxyaddr(req, trust) reads a request differently', () => {
+  // The same trust and the same walk on a real request: the chains where proxy-addr agrees, and the forms it reads
+  // otherwise (why ours differs is at the top of forwarded.ts).
+  const cases: [xForwardedFor: string, proxyAddr: string, ours: string][] = [
+    ['203.0.113.7', '203.0.113.7', '203.0.113.7'],
+    ['10.9.9.9, 192.0.2.1, 203.0.113.7', '203.0.113.7', '203.0.113.7'],
+    ['203.0.113.7, 127.0.0.1', '203.0.113.7', '203.0.113.7'],
+    ['::ffff:203.0.113.7', '::ffff:203.0.113.7', '203.0.113.7'],
+    ['203.0.113.7:50123', '203.0.113.7:50123', '203.0.113.7'],
+    ['[2001:db8::1]:4711', '[2001:db8::1]:4711', '2001:db8::1'],
+    ['203.0.113.7, not-an-address', 'not-an-address', '127.0.0.1'],
+  ];
+
+  it('agrees on plain chains; keeps ports and brackets, and makes an unreadable hop the client', async () => {
+    const resolve = createClientAddressResolver(() => ({
+      trustedProxies: ['127.0.0.1'],
+      forwardedHeader: 'x-forwarded-for',
+    }));
+    const trust = proxyaddr.compile(['127.0.0.1']);
+    const seen: [string, string][] = [];
+    const server = createServer((request: IncomingMessage, response) => {
+      const header = String(request.headers['x-forwarded-for']);
+      seen.push([
+        proxyaddr(request, trust),
+        resolve(request.socket.remoteAddress ?? '', new Map([['x-forwarded-for', header]])),
+      ]);
+      response.end();
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    const { port } = server.address() as AddressInfo;
+    try {
+      for (const [header] of cases) {
+        const sent = httpRequest({ host: '127.0.0.1', port, headers: { 'x-forwarded-for': header } });
+        sent.end();
+        const [response] = (await once(sent, 'response')) as [IncomingMessage];
+        response.resume();
+        await once(response, 'end');
+      }
+    } finally {
+      server.close();
+    }
+    assert.deepEqual(
+      seen,
+      cases.map(([, proxyAddr, ours]) => [proxyAddr, ours]),
+    );
   });
 });

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { addressGroup } from '../../../main/util/address-group.ts';
+import { addressGroup } from '../../../main/net/ip-address.ts';
 
 describe('addressGroup: the unit a per-address cap counts', () => {
   it('an IPv4 address is its own group', () => {
