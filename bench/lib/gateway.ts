@@ -192,19 +192,25 @@ export class TokenMinter {
   }
 }
 
-/** Sets the key type of the certificate the gateway makes at its first start (`tls.keyType` of settings.json). */
-export async function setKeyType(dataDir: string, keyType: CertificateKeyType): Promise<void> {
+/** Reads the data directory's settings.json, lets `edit` change it, and writes it back. */
+async function editSettings(dataDir: string, edit: (settings: Record<string, unknown>) => void): Promise<void> {
   const file = join(dataDir, 'settings.json');
   const settings = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
-  settings.tls = { ...(settings.tls as Record<string, unknown> | undefined), keyType };
+  edit(settings);
   await writeFile(file, `${JSON.stringify(settings, null, 2)}\n`);
 }
 
+/** Sets the key type of the certificate the gateway makes at its first start (`tls.keyType` of settings.json). */
+export function setKeyType(dataDir: string, keyType: CertificateKeyType): Promise<void> {
+  return editSettings(dataDir, (settings) => {
+    settings.tls = { ...(settings.tls as Record<string, unknown> | undefined), keyType };
+  });
+}
+
 /** Sets (or, with undefined, removes) the `limits` of the data directory's settings.json for the next `serve`. */
-export async function setLimits(dataDir: string, limits: Record<string, number> | undefined): Promise<void> {
-  const file = join(dataDir, 'settings.json');
-  const settings = JSON.parse(await readFile(file, 'utf8')) as Record<string, unknown>;
-  if (limits) settings.limits = limits;
-  else delete settings.limits;
-  await writeFile(file, `${JSON.stringify(settings, null, 2)}\n`);
+export function setLimits(dataDir: string, limits: Record<string, number> | undefined): Promise<void> {
+  return editSettings(dataDir, (settings) => {
+    if (limits) settings.limits = limits;
+    else delete settings.limits;
+  });
 }
