@@ -6,10 +6,10 @@
  * test-artifacts/screenshots/ (git-ignored) for a person to look at.
  */
 import assert from 'node:assert/strict';
-import { mkdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { Browser, BrowserContext, ConsoleMessage, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import {
   SHADOW_SERVER_TOOLS,
   XFREERDP_AUTH_ONLY,
@@ -21,7 +21,6 @@ import {
   readAuditLog,
   runXfreerdp,
   skipUnlessTools,
-  startHomegateServe,
   startShadowServer,
   startXfreerdp,
   type HomegateServe,
@@ -29,7 +28,7 @@ import {
   type TempDir,
   type XfreerdpClient,
 } from '../e2e/harness/index.ts';
-import { SCREENSHOTS, launchChromium, setAdminPassword } from './support.ts';
+import { SCREENSHOTS, startAdminBrowser, type AdminBrowser } from './support.ts';
 
 const skip = skipUnlessTools([...new Set(['chromium', ...SHADOW_SERVER_TOOLS, ...XFREERDP_TOOLS])]);
 
@@ -60,8 +59,7 @@ describe('the web admin page in Chromium, against homegate serve', { skip, timeo
   let downloads: TempDir;
   let shadow: ShadowServerHandle;
   let serve: HomegateServe;
-  let browser: Browser;
-  let context: BrowserContext;
+  let admin: AdminBrowser;
   let page: Page;
   let adminUrl: string;
   let rdpFile: string;
@@ -88,40 +86,23 @@ describe('the web admin page in Chromium, against homegate serve', { skip, timeo
   const heading = (name: string) => page.getByRole('heading', { level: 1, name });
 
   before(async () => {
-    await mkdir(SCREENSHOTS, { recursive: true });
-    data = await makeTempDir('browser');
     downloads = await makeTempDir('browser-downloads');
     shadow = await startShadowServer();
-    await setAdminPassword(data.path, PASSWORD);
-    serve = await startHomegateServe(data.path);
-    adminUrl = `https://127.0.0.1:${serve.port}/admin/`;
-    browser = await launchChromium();
-    // The gateway's certificate comes from its own local CA, which this browser does not trust.
-    context = await browser.newContext({
-      ignoreHTTPSErrors: true,
-      acceptDownloads: true,
+    admin = await startAdminBrowser({
+      name: 'browser',
+      password: PASSWORD,
       viewport: { width: 1280, height: 800 },
-      colorScheme: 'light',
+      actionTimeoutMs: UI_TIMEOUT_MS,
+      problems,
     });
-    context.setDefaultTimeout(UI_TIMEOUT_MS);
-    page = await context.newPage();
-    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-    page.on('console', (message: ConsoleMessage) => {
-      if (message.type() !== 'error') return;
-      // The page asks for its session before login (401) and the wrong-password step is refused (401): expected.
-      if (/status of 401/.test(message.text())) return;
-      problems.push(`console error: ${message.text()}`);
-    });
+    ({ data, serve, adminUrl, page } = admin);
   });
 
   after(async () => {
     for (const client of clients) await client.stop();
-    await context?.close();
-    await browser?.close();
-    await serve?.stop();
+    await admin?.close();
     await shadow?.stop();
     await downloads?.remove();
-    await data?.remove();
   });
 
   test('signs in: a wrong password is refused, the right one opens the app', { timeout: STEP_TIMEOUT_MS }, async () => {

@@ -7,27 +7,21 @@
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { hostname } from 'node:os';
-import { mkdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { createServer, type AddressInfo, type Server } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import jsQRModule from 'jsqr';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { PNG } from 'pngjs';
 import { SETTINGS_FILE_NAME } from '../../main/config/settings-store.ts';
-import {
-  makeTempDir,
-  skipUnlessTools,
-  startHomegateServe,
-  type HomegateServe,
-  type TempDir,
-} from '../e2e/harness/index.ts';
+import { makeTempDir, skipUnlessTools, type HomegateServe, type TempDir } from '../e2e/harness/index.ts';
 import {
   SCREENSHOTS,
   assertNoHorizontalOverflow,
-  launchChromium,
   seriousAxeViolations,
-  setAdminPassword,
+  startAdminBrowser,
+  type AdminBrowser,
 } from './support.ts';
 
 const skip = skipUnlessTools(['chromium']);
@@ -41,8 +35,7 @@ describe('first-run onboarding in the web admin', { skip, timeout: TIMEOUT_MS },
   let downloads: TempDir;
   let serve: HomegateServe;
   let pc: Server;
-  let browser: Browser;
-  let context: BrowserContext;
+  let admin: AdminBrowser;
   let page: Page;
   const problems: string[] = [];
 
@@ -56,36 +49,24 @@ describe('first-run onboarding in the web admin', { skip, timeout: TIMEOUT_MS },
     assert.deepEqual(await seriousAxeViolations(page), [], `axe: ${where}`);
 
   before(async () => {
-    await mkdir(SCREENSHOTS, { recursive: true });
-    data = await makeTempDir('onboarding');
     downloads = await makeTempDir('onboarding-downloads');
     // The PC to allow: something that accepts TCP on loopback, as a host test dials it.
     pc = createServer((socket) => socket.destroy());
     await new Promise<void>((resolve) => pc.listen(0, '127.0.0.1', resolve));
-    await setAdminPassword(data.path, PASSWORD);
-    serve = await startHomegateServe(data.path);
-    browser = await launchChromium();
-    context = await browser.newContext({
-      ignoreHTTPSErrors: true,
-      acceptDownloads: true,
+    admin = await startAdminBrowser({
+      name: 'onboarding',
+      password: PASSWORD,
       viewport: { width: 1280, height: 800 },
-      colorScheme: 'light',
+      actionTimeoutMs: 15_000,
+      problems,
     });
-    context.setDefaultTimeout(15_000);
-    page = await context.newPage();
-    page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-    page.on('console', (message) => {
-      if (message.type() === 'error' && !/status of 401/.test(message.text())) problems.push(message.text());
-    });
+    ({ data, serve, page } = admin);
   });
 
   after(async () => {
-    await context?.close();
-    await browser?.close();
-    await serve?.stop();
+    await admin?.close();
     pc?.close();
     await downloads?.remove();
-    await data?.remove();
   });
 
   test('from an empty data directory to an exported .rdp file, every step saying Done', async () => {

@@ -1,20 +1,28 @@
 /**
  * What the browser tests share: Debian's Chromium with the flags that work here, the admin password set the way a
- * person sets it, an axe-core run inside the page, and the layout checks for narrow windows.
+ * person sets it, the one setup of a signed-out admin page in Chromium against `homegate serve` (`startAdminBrowser`),
+ * an axe-core run inside the page, and the layout checks for narrow windows.
  */
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { readFile } from 'node:fs/promises';
+import { mkdir, readFile } from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { findTool } from '../e2e/harness/index.ts';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import {
+  findTool,
+  makeTempDir,
+  runCleanupSteps,
+  startHomegateServe,
+  type HomegateServe,
+  type TempDir,
+} from '../e2e/harness/index.ts';
 
 export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 export const SCREENSHOTS = join(PROJECT_ROOT, 'test-artifacts/screenshots');
 
-/** Flags that work for Debian's Chromium here (shared/stack.md §5). */
+/** Flags that work for Debian's Chromium here: headless, as root, with no GPU and a small /dev/shm. */
 export const CHROMIUM_ARGS = [
   '--no-sandbox',
   '--disable-gpu',
@@ -32,6 +40,74 @@ export function launchChromium(): Promise<Browser> {
     headless: true,
     args: CHROMIUM_ARGS,
   });
+}
+
+/**
+ * Collects what goes wrong in `page` into `problems`: page errors, and console errors except those `expected`
+ * (a 401 before login, a refusal the test provokes).
+ */
+export function watchPage(page: Page, problems: string[], expected: (text: string) => boolean): void {
+  page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() !== 'error' || expected(message.text())) return;
+    problems.push(`console error: ${message.text()}`);
+  });
+}
+
+export interface AdminBrowserOptions {
+  /** Part of the data directory's name. */
+  readonly name: string;
+  /** The admin password, set with `homegate admin set-password` before serve starts. */
+  readonly password: string;
+  readonly viewport: { readonly width: number; readonly height: number };
+  /** Playwright's timeout for each action in the page. */
+  readonly actionTimeoutMs: number;
+  /** Where the page's errors and unexpected console errors go (see `watchPage`). */
+  readonly problems: string[];
+  /** Console errors the test expects (default: a 401, as the page asks for its session before login). */
+  readonly expectedConsoleError?: (text: string) => boolean;
+}
+
+/** `homegate serve` on a fresh data directory with an admin password, and Chromium on a page ready for /admin/. */
+export interface AdminBrowser {
+  readonly data: TempDir;
+  readonly serve: HomegateServe;
+  /** `https://127.0.0.1:PORT/admin/`. */
+  readonly adminUrl: string;
+  readonly browser: Browser;
+  /** Light colours, downloads accepted, the gateway's own CA not trusted (certificate errors ignored). */
+  readonly context: BrowserContext;
+  readonly page: Page;
+  /** Closes the browser, stops serve and removes the data directory (each step runs even if one fails). */
+  close(): Promise<void>;
+}
+
+export async function startAdminBrowser(options: AdminBrowserOptions): Promise<AdminBrowser> {
+  let data: TempDir | undefined;
+  let serve: HomegateServe | undefined;
+  let browser: Browser | undefined;
+  const close = (): Promise<void> =>
+    runCleanupSteps([async () => browser?.close(), async () => serve?.stop(), async () => data?.remove()]);
+  try {
+    await mkdir(SCREENSHOTS, { recursive: true });
+    data = await makeTempDir(options.name);
+    await setAdminPassword(data.path, options.password);
+    serve = await startHomegateServe(data.path);
+    browser = await launchChromium();
+    const context = await browser.newContext({
+      ignoreHTTPSErrors: true,
+      acceptDownloads: true,
+      viewport: options.viewport,
+      colorScheme: 'light',
+    });
+    context.setDefaultTimeout(options.actionTimeoutMs);
+    const page = await context.newPage();
+    watchPage(page, options.problems, options.expectedConsoleError ?? ((text) => /status of 401/.test(text)));
+    return { data, serve, adminUrl: `https://127.0.0.1:${serve.port}/admin/`, browser, context, page, close };
+  } catch (error) {
+    await close();
+    throw error;
+  }
 }
 
 /** `homegate admin set-password`, with the password on standard input as a person would pipe it. */

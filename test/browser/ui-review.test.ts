@@ -6,18 +6,16 @@
  * axe-core checks every view at both sizes. Screenshots at 1280x800 and 390x844 go to test-artifacts/screenshots/.
  */
 import assert from 'node:assert/strict';
-import { mkdir, readFile } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import type { Browser, BrowserContext, ConsoleMessage, Page } from 'playwright-core';
+import type { Browser, BrowserContext, Page } from 'playwright-core';
 import {
   allowHost,
   homegate,
   homegateOk,
-  makeTempDir,
   readAuditLog,
   skipUnlessTools,
-  startHomegateServe,
   type HomegateServe,
   type TempDir,
 } from '../e2e/harness/index.ts';
@@ -26,9 +24,10 @@ import { openTunnel, type TsguClient } from '../helpers/tsgu-client.ts';
 import {
   SCREENSHOTS,
   assertNoHorizontalOverflow,
-  launchChromium,
   seriousAxeViolations,
-  setAdminPassword,
+  startAdminBrowser,
+  watchPage,
+  type AdminBrowser,
 } from './support.ts';
 
 const skip = skipUnlessTools(['chromium']);
@@ -43,6 +42,7 @@ const DEVICE = 'Sam’s iPad';
 const CLI_LABEL = 'cli laptop';
 
 describe('the web admin page, reviewed as a user would use it', { skip, timeout: 20 * STEP_TIMEOUT_MS }, () => {
+  let admin: AdminBrowser;
   let data: TempDir;
   let target: TargetServer;
   let serve: HomegateServe | undefined;
@@ -57,18 +57,11 @@ describe('the web admin page, reviewed as a user would use it', { skip, timeout:
   /** Console errors a step provokes on purpose (the error boundary's), not counted as problems. */
   let expectedErrors: RegExp | undefined;
 
-  const watch = (watched: Page): void => {
-    watched.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
-    watched.on('console', (message: ConsoleMessage) => {
-      if (message.type() !== 'error') return;
-      const text = message.text();
-      // Before login the page asks for its session (401); wrong passwords are refused (401, then 429); the broken
-      // certificates are refused (400); the last step stops the gateway (connection refused).
-      if (/status of 40[013]|status of 429|ERR_CONNECTION_REFUSED/.test(text)) return;
-      if (expectedErrors?.test(text)) return;
-      problems.push(`console error: ${text}`);
-    });
-  };
+  // Before login the page asks for its session (401); wrong passwords are refused (401, then 429); the broken
+  // certificates are refused (400); the last step stops the gateway (connection refused).
+  const expectedConsoleError = (text: string): boolean =>
+    /status of 40[013]|status of 429|ERR_CONNECTION_REFUSED/.test(text) || (expectedErrors?.test(text) ?? false);
+  const watch = (watched: Page): void => watchPage(watched, problems, expectedConsoleError);
 
   /** Polls (bounded) until `check` holds; the page's CSP forbids the string predicates of waitForFunction. */
   const until = async (check: () => Promise<boolean>, what: string, tries = 100): Promise<void> => {
@@ -138,32 +131,23 @@ describe('the web admin page, reviewed as a user would use it', { skip, timeout:
     JSON.parse(await readFile(join(data.path, 'settings.json'), 'utf8')) as Record<string, unknown>;
 
   before(async () => {
-    await mkdir(SCREENSHOTS, { recursive: true });
-    data = await makeTempDir('ui-review');
     target = await TargetServer.start({ mode: 'echo' });
-    await setAdminPassword(data.path, PASSWORD);
-    serve = await startHomegateServe(data.path);
-    adminUrl = `https://127.0.0.1:${serve.port}/admin/`;
-    browser = await launchChromium();
-    context = await browser.newContext({
-      ignoreHTTPSErrors: true,
-      acceptDownloads: true,
+    admin = await startAdminBrowser({
+      name: 'ui-review',
+      password: PASSWORD,
       viewport: DESKTOP,
-      colorScheme: 'light',
+      actionTimeoutMs: UI_TIMEOUT_MS,
+      problems,
+      expectedConsoleError,
     });
+    ({ data, serve, adminUrl, browser, context, page } = admin);
     await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin: new URL(adminUrl).origin });
-    context.setDefaultTimeout(UI_TIMEOUT_MS);
-    page = await context.newPage();
-    watch(page);
   });
 
   after(async () => {
     for (const client of tunnels) client.destroy();
-    await context?.close();
-    await browser?.close();
-    await serve?.stop();
+    await admin?.close();
     await target?.close();
-    await data?.remove();
   });
 
   test('"Go to Hosts" opens Add a host; HOST:PORT saved with Enter splits into address and port', async () => {
