@@ -74,7 +74,7 @@ function reference(input: Buffer, maxFrameBytes: number): Events {
     const masked = (input[offset + 1] & 0x80) !== 0;
     const length7 = input[offset + 1] & 0x7f;
     const control = opcode >= 0x8;
-    // What can be judged from the first two bytes is judged at once (§5.2, §5.4, §5.5).
+    // What can be judged from the first two bytes is judged at once (RFC 6455 §5.2, §5.4, §5.5).
     let failure: number | undefined;
     if (rsv !== 0 || !masked) failure = CloseCode.PROTOCOL_ERROR;
     else if (opcode === 0x1) failure = CloseCode.UNSUPPORTED_DATA;

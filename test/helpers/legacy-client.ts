@@ -1,6 +1,6 @@
 /**
  * A small MS-TSGU client over the legacy two-channel HTTP transport, for integration tests — a second
- * implementation of the client side, written from FreeRDP's observed behaviour (freerdp-observed.md §7):
+ * implementation of the client side, written from FreeRDP's observed behaviour (test/e2e/README.md, MS-TSGU 2.2.3):
  *
  *   OUT: `RDG_OUT_DATA` (Connection: Keep-Alive, no upgrade) → 200 without Content-Length, 10 seed bytes, packets
  *   IN:  `RDG_IN_DATA` with Content-Length: 0 → 200 + Content-Length: 0, then a second head on the same connection

@@ -37,7 +37,7 @@ import { within } from './wait.ts';
 export const DEFAULT_TIMEOUT_MS = 5_000;
 /** Queued DATA bytes above which the client stops reading its socket. */
 export const DEFAULT_MAX_QUEUED_DATA_BYTES = 1024 * 1024;
-/** FreeRDP 2.x's kind of Sec-WebSocket-Key: 15 characters in 0x40–0x5F, not base64 (freerdp-observed.md §3). */
+/** FreeRDP 2.x's kind of Sec-WebSocket-Key: 15 characters in 0x40–0x5F, not base64 (a strict server answers 400). */
 export const FREERDP_STYLE_KEY = 'SRRXHF\\IRPBZZ[_';
 /** FreeRDP's client caps in TUNNEL_CREATE: QUAR_SOH | MESSAGING_CONSENT_SIGN | MESSAGING_SERVICE_MSG. */
 export const FREERDP_CLIENT_CAPS =
@@ -689,7 +689,7 @@ export class TsguClient {
       if (frame.control) this.#onControlFrame(frame.opcode, Buffer.concat(frame.control));
       else if (frame.fin) {
         this.#messageOpcode = undefined;
-        // tsgu.md §2.3: the gateway sends exactly one complete packet per binary message.
+        // The gateway sends exactly one complete packet per binary message (as rdpgw and pyrdgw do).
         if (this.#framer.bufferedBytes !== 0) {
           this.violations.push(`a binary message ended inside a packet (${this.#framer.bufferedBytes} bytes pending)`);
         }
@@ -726,7 +726,7 @@ export class TsguClient {
       this.packetsReceived.set(packet.type, (this.packetsReceived.get(packet.type) ?? 0) + 1);
       if (packet.type === 'data') {
         if (!this.#channelOpen) {
-          // FreeRDP treats this as fatal (tsgu.md §4.9); keep it visible to the test.
+          // FreeRDP treats DATA before CHANNEL_RESPONSE as fatal; keep it visible to the test.
           this.violations.push('DATA before a successful CHANNEL_RESPONSE');
           this.#packets.push(packet);
           continue;
@@ -869,7 +869,7 @@ export function freerdpStyleKey(): string {
   return String.fromCharCode(...bytes.map((byte) => 0x40 + (byte & 0x1f)));
 }
 
-/** FreeRDP's upgrade request (tsgu.md §2.1, freerdp-observed.md §4), header order as it emits them. */
+/** FreeRDP 2.11's upgrade request (MS-TSGU 2.2.3 method and headers), in the order it sends them. */
 function upgradeRequest(options: TsguClientOptions, key: string, servername: string): string {
   const lines = [
     `${options.method ?? 'RDG_OUT_DATA'} ${options.path ?? '/remoteDesktopGateway/'} HTTP/1.1`,

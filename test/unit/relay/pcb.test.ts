@@ -11,7 +11,7 @@ import {
   type PcbReadResult,
 } from '../../../main/relay/pcb.ts';
 
-/** The worked example of shared/protocol/preconnection-pdu.md: V2, "tok" with FreeRDP's NUL, Id 0. */
+/** A V2 preconnection PDU (MS-RDPEPS 2.2.1.2) as FreeRDP sends it: "tok" with its NUL, Id 0. */
 const WORKED_EXAMPLE = Buffer.from(
   '1a000000' + '00000000' + '02000000' + '00000000' + '0400' + '74006f006b000000',
   'hex',

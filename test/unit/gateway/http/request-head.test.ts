@@ -11,7 +11,7 @@ import {
 } from '../../../../main/gateway/http/request-head.ts';
 import { isAcceptableWebSocketKey } from '../../../../main/gateway/transport/websocket.ts';
 
-/** FreeRDP 2.11's WebSocket upgrade request as observed (freerdp-observed.md §3–4), header order as sent. */
+/** FreeRDP 2.11's WebSocket upgrade request as observed (MS-TSGU 2.2.3; the key is not base64), in order. */
 const FREERDP_KEY = 'SRRXHF\\IRPBZZ[_';
 const FREERDP_UPGRADE = [
   'RDG_OUT_DATA /remoteDesktopGateway/ HTTP/1.1',

@@ -76,7 +76,7 @@ function assertTsguError(
   });
 }
 
-describe('codec: tsgu.md §7 fixtures', () => {
+describe('codec: the fixtures of one whole connection (test/fixtures/tsgu-packets.ts)', () => {
   for (const fixture of TSGU_FIXTURES) {
     it(`decodes ${fixture.name} byte for byte`, () => {
       for (const decode of decodersFor(fixture)) {
@@ -258,7 +258,7 @@ describe('codec: wire details', () => {
 });
 
 describe('codec: FreeRDP-style PAA cookie', () => {
-  // Built by hand, not with our encoder: UTF-16LE token plus NUL, packetLength = 16 + 2 + cbLen (freerdp-observed §5).
+  // Built by hand, not with our encoder: UTF-16LE token plus NUL, packetLength = 16 + 2 + cbLen, as FreeRDP 2.11 sends.
   const token = 'eyJhbGciOiJFZERTQSIsImtpZCI6ImsxIn0.eyJqdGkiOiIxMjMifQ.c2lnbmF0dXJl';
   const cookie = Buffer.from(`${token}\0`, 'utf16le');
   const packet = Buffer.alloc(16 + 2 + cookie.length);

@@ -29,7 +29,7 @@ function header(packetType: number, packetLength: number): Buffer {
 }
 
 describe('PacketFramer', () => {
-  it('cuts the §7 stream into the same packets when split at every offset', () => {
+  it('cuts the fixture stream into the same packets when split at every offset', () => {
     for (let i = 0; i <= STREAM.length; i++) {
       const framer = new PacketFramer();
       assert.deepStrictEqual(feed(framer, [STREAM.subarray(0, i), STREAM.subarray(i)]), EXPECTED, `split at ${i}`);

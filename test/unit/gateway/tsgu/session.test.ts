@@ -188,8 +188,8 @@ const SETUP: ReadonlyArray<readonly [TunnelState, TsguFixture]> = [
 ];
 
 /**
- * Drives a fresh tunnel with the §7 client packets (all checks passing) until it is in `state`. The §7 client
- * advertises FreeRDP's caps (0x0D: consent and service messages); `clientCaps` replaces them.
+ * Drives a fresh tunnel with the client packets of test/fixtures/tsgu-packets.ts (all checks passing) until it is in
+ * `state`. That client advertises FreeRDP's caps (0x0D: consent and service messages); `clientCaps` replaces them.
  */
 async function tunnelIn(
   state: TunnelState,
@@ -241,8 +241,8 @@ async function assertEndedOnceAndSilent(h: Harness): Promise<void> {
 // Happy path
 // ---------------------------------------------------------------------------------------------------------------
 
-describe('TunnelSession: the §7 connection', () => {
-  it('answers handshake, tunnel create, tunnel auth and channel create with the exact §7 responses', async () => {
+describe('TunnelSession: the fixture connection', () => {
+  it('answers handshake, tunnel create, tunnel auth and channel create with the exact fixture responses', async () => {
     const h = createHarness();
     assert.equal(h.session.state, 'awaiting-handshake');
 
@@ -277,7 +277,7 @@ describe('TunnelSession: the §7 connection', () => {
     assert.equal(h.checks.authenticateCalls.length, 1);
   });
 
-  it('sends responses that encode to the §7 bytes (error 0, fields, tunnelId 1, caps, channelId 1)', async () => {
+  it('sends responses that encode to the fixture bytes (error 0, fields, tunnelId 1, caps, channelId 1)', async () => {
     const h = createHarness();
     for (const [, fixture] of SETUP) {
       h.session.receive(client(fixture));
@@ -339,7 +339,7 @@ describe('TunnelSession: the §7 connection', () => {
     assert.equal(h.session.state, 'channel-open');
   });
 
-  it('decodes the §7 client bytes and runs the whole connection to a client close', async () => {
+  it('decodes the fixture client bytes and runs the whole connection to a client close', async () => {
     const h = createHarness();
     for (const fixture of [HANDSHAKE_REQUEST, TUNNEL_CREATE, TUNNEL_AUTH, CHANNEL_CREATE, DATA, KEEPALIVE]) {
       h.session.receive(decodeClientPacket(fromHex(fixture.hex)));
@@ -472,7 +472,7 @@ const BY_STATE: ReadonlyArray<readonly [TunnelState, Readonly<Record<PacketName,
 
 const INTERNAL = HResult.E_PROXY_INTERNALERROR;
 
-/** The error answer the spec calls for (tsgu.md §5, last row): the packet's own response type. */
+/** The error answer to a packet out of order, as rdpgw gives it: the packet's own response type. */
 const ERROR_RESPONSE: Partial<Record<PacketName, KnownServerPacket>> = {
   'handshake-request': {
     type: 'handshake-response',
@@ -617,7 +617,7 @@ describe('TunnelSession: tunnel create refusals', () => {
     await settle();
     const outputs = h.take();
     assert.deepStrictEqual(outputs[0], send(server(TUNNEL_RESPONSE_REJECTED)));
-    // fieldsPresent 0: no tunnelId, no caps (the §7 rejection bytes).
+    // fieldsPresent 0: no tunnelId, no caps (the fixture rejection bytes).
     assert.equal(
       encodeServerPacket(server(TUNNEL_RESPONSE_REJECTED)).toString('hex'),
       fromHex(TUNNEL_RESPONSE_REJECTED.hex).toString('hex'),
@@ -1295,7 +1295,11 @@ describe('TunnelSession: what the client is told at connect', () => {
       paaCookie: encodePaaCookie('abc'),
     });
     await settle();
-    assert.deepStrictEqual(a.take().at(-1), send(server(TUNNEL_RESPONSE)), 'plain §7 response (caps IDLE_TIMEOUT)');
+    assert.deepStrictEqual(
+      a.take().at(-1),
+      send(server(TUNNEL_RESPONSE)),
+      'plain fixture response (caps IDLE_TIMEOUT)',
+    );
 
     const b = createHarness({ consentMessage: '' });
     b.session.receive(client(HANDSHAKE_REQUEST));
