@@ -35,7 +35,8 @@ export type AdminAuditEventName =
   | 'certificate.regenerated'
   | 'certificate.imported'
   | 'settings.updated'
-  | 'download-link.issued';
+  | 'download-link.issued'
+  | 'host.woken';
 
 /** One line of the audit log. `event` names what happened; the other fields say to whom and why. */
 export interface AuditEvent {

@@ -20,6 +20,7 @@ export const AUDIT_EVENT_LABELS: Readonly<Record<string, string>> = {
   'host.added': 'Host added',
   'host.updated': 'Host changed',
   'host.removed': 'Host removed',
+  'host.woken': 'Wake-on-LAN',
   'token.issued': 'Token issued',
   'token.revoked': 'Token revoked',
   'certificate.regenerated': 'Certificate renewed',
@@ -136,6 +137,10 @@ export function describeAudit(entry: AuditEntry, tokens: ReadonlyMap<string, Iss
       return `Changed ${host ?? 'a host'}${actorText(entry)}.`;
     case 'host.removed':
       return `Removed ${host ?? 'a host'}${actorText(entry)}.`;
+    case 'host.woken':
+      return entry.result === 'sent'
+        ? `Sent a wake-up packet to ${host ?? 'a host'}${actorText(entry)}.`
+        : `Could not send a wake-up packet to ${host ?? 'a host'}${text(entry.error) ? `: ${text(entry.error)}` : ''}${actorText(entry)}.`;
     case 'token.issued': {
       const kind = TOKEN_KINDS[text(entry.kind) ?? ''] ?? 'a';
       const device = text(entry.device);

@@ -48,8 +48,23 @@ describe('Wake now and the last reachability, through the contract', { timeout: 
   it('sends the magic packet for the MAC of the host to the configured address and port', async () => {
     const port = await unusedPort();
     await call('hosts.add', { name: 'sleeper', address: '127.0.0.1', port, mac: MAC });
+    const audit = await gateway.auditFromNow();
     const result = await call('hosts.wake', { name: 'SLEEPER' });
     assert.deepEqual(result, { host: 'sleeper', mac: MAC, sentTo: `127.0.0.1:${udp.address().port}` });
+    // Who woke which host, with which MAC, to where, and that it was sent.
+    const woken = await audit((line) => line.event === 'host.woken');
+    assert.deepEqual(
+      { ...woken, time: undefined },
+      {
+        time: undefined,
+        event: 'host.woken',
+        host: 'sleeper',
+        mac: MAC,
+        sentTo: result.sentTo,
+        via: 'app',
+        result: 'sent',
+      },
+    );
     const deadline = Date.now() + WAIT_MS;
     while (received.length < MAGIC_PACKET_COPIES && Date.now() < deadline) {
       await new Promise((resolve) => setTimeout(resolve, 20));
@@ -72,6 +87,11 @@ describe('Wake now and the last reachability, through the contract', { timeout: 
     await assert.rejects(call('hosts.wake', { name: 'ghost' }), { code: 'not-found' });
     await assert.rejects(call('hosts.wake', { name: 'bad name!' }), { code: 'invalid-input' });
     assert.equal(received.length, before);
+    const lines = await gateway.auditRecords();
+    assert.ok(
+      !lines.some((line) => line.event === 'host.woken' && line.host !== 'sleeper'),
+      'nothing sent, nothing audited',
+    );
   });
 
   it('a host that answers only after its magic packet makes a session marked as woken', async () => {

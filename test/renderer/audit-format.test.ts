@@ -78,6 +78,18 @@ describe('the audit log in words', () => {
     );
   });
 
+  it('says who sent a wake-up packet, and why one could not be sent', () => {
+    const woken = { time: 't', event: 'host.woken', host: 'desk', mac: '00:11:22:33:44:55', via: 'web' };
+    assert.equal(
+      describeAudit({ ...woken, result: 'sent', client: '192.0.2.1' }, tokens),
+      'Sent a wake-up packet to desk from 192.0.2.1.',
+    );
+    assert.equal(
+      describeAudit({ ...woken, via: 'app', result: 'failed', error: 'ENETUNREACH' }, tokens),
+      'Could not send a wake-up packet to desk: ENETUNREACH in the app.',
+    );
+  });
+
   it('tells a one-time download link from issue to use or refusal', () => {
     const link = { time: 't', linkId: '0123456789ab', host: 'desk' };
     assert.equal(

@@ -118,7 +118,7 @@ function hostReachHandlers({ service, logger }: HandlerDeps): Pick<CallHandlers,
       service.reachability.note(host.name, probe.reachable, probe.error === undefined ? {} : { error: probe.error });
       return probe;
     },
-    'hosts.wake': async ({ name }) => {
+    'hosts.wake': async ({ name }, context) => {
       const current = settings.get();
       const host = requireHost(current, name);
       if (host.mac === undefined) {
@@ -126,12 +126,16 @@ function hostReachHandlers({ service, logger }: HandlerDeps): Pick<CallHandlers,
       }
       const { broadcastAddress, port } = current.wakeOnLan;
       const sentTo = formatHostAndPort(broadcastAddress, port);
+      // The MAC is written whole: it is no secret (any machine on the LAN sees it) and says which card was woken.
+      const woken = { event: 'host.woken', host: host.name, mac: host.mac, sentTo, ...actor(context) } as const;
       try {
         await sendMagicPacket(host.mac, { address: broadcastAddress, port });
       } catch (error) {
         const reason = (error as NodeJS.ErrnoException).code ?? (error as Error).message;
+        service.audit.record({ ...woken, result: 'failed', error: reason });
         throw new ContractCallError('internal', `cannot send the magic packet to ${sentTo}: ${reason}`);
       }
+      service.audit.record({ ...woken, result: 'sent' });
       logger.info('sent a wake-on-LAN packet', { host: host.name, mac: host.mac, to: sentTo });
       return { host: host.name, mac: host.mac, sentTo };
     },
