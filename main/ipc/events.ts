@@ -1,4 +1,5 @@
 import type { EventName, EventPayload } from '../../shared/ipc/contract.ts';
+import type { HostReachability } from '../../shared/model/doctor.ts';
 import type { GatewayService } from '../service.ts';
 import { gatewayStatus } from './handlers/gateway.ts';
 
@@ -7,18 +8,23 @@ export type EmitEvent = <N extends EventName>(name: N, payload: EventPayload<N>)
 /**
  * Feeds the contract's events from the gateway: `sessions.changed` (the whole list) when a session starts, ends or
  * moves bytes, `status.changed` when anything the status shows changes (sessions, pause, certificate, public
- * names), `doctor.attempt` for each failed attempt (at once, one event each). Changes in the same turn of the event loop are sent once. Answers a disposer.
+ * names), `doctor.attempt` for each failed attempt (at once, one event each), `doctor.reachability` when a host's
+ * last reachability changes (a dial or a Test; the last one per host). Changes in the same turn of the event loop are
+ * sent once. Answers a disposer.
  */
 export function watchContractEvents(service: GatewayService, emit: EmitEvent): () => void {
   let sessionsDue = false;
   let statusDue = false;
+  const reachabilityDue = new Map<string, HostReachability>();
   let scheduled: NodeJS.Immediate | undefined;
   const flush = (): void => {
     scheduled = undefined;
     if (sessionsDue) emit('sessions.changed', service.sessions.list());
     if (statusDue) emit('status.changed', gatewayStatus(service));
+    for (const entry of reachabilityDue.values()) emit('doctor.reachability', entry);
     sessionsDue = false;
     statusDue = false;
+    reachabilityDue.clear();
   };
   const schedule = (sessions: boolean, status: boolean): void => {
     sessionsDue ||= sessions;
@@ -36,6 +42,10 @@ export function watchContractEvents(service: GatewayService, emit: EmitEvent): (
       if (next.publicNames !== previous.publicNames) schedule(false, true);
     }),
     service.attempts.onAttempt((attempt) => emit('doctor.attempt', attempt)),
+    service.reachability.onChange((entry) => {
+      reachabilityDue.set(entry.host.toLowerCase(), entry);
+      schedule(false, false);
+    }),
   ];
   return () => {
     for (const dispose of disposers) dispose();

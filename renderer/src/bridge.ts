@@ -10,11 +10,13 @@ export function connectBridge(transport: HomegateTransport, store: HomegateStore
   const reloadLive = (): void => {
     void state().loadStatus();
     void state().loadSessions();
+    void state().loadReachability();
   };
   let missedEvents = false;
   const unsubscribe = [
     transport.api.on('sessions.changed', (sessions) => state().setSessions(sessions)),
     transport.api.on('status.changed', (status) => state().setStatus(status)),
+    transport.api.on('doctor.reachability', (entry) => state().noteReachability(entry)),
     transport.onLink((link) => {
       state().setLink(link);
       if (link === 'reconnecting') missedEvents = true;

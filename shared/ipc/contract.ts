@@ -222,6 +222,8 @@ export const contract = {
     'status.changed': undefined as unknown as GatewayStatus,
     /** One new failed attempt, as the connection doctor explains it (the desktop raises it as a notification). */
     'doctor.attempt': undefined as unknown as ConnectionAttempt,
+    /** A host's new last reachability (a dial or a Test), so Hosts shows it without a reload. */
+    'doctor.reachability': undefined as unknown as HostReachability,
   },
 } as const;
 

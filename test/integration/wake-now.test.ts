@@ -17,7 +17,9 @@ import { MAGIC_PACKET_BYTES, MAGIC_PACKET_COPIES } from '../../main/relay/wake-o
 import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
 import { unusedPort } from '../helpers/targets.ts';
 import { openTunnel } from '../helpers/tsgu-client.ts';
+import type { HostReachability } from '../../shared/model/doctor.ts';
 import type { SessionInfo } from '../../shared/model/sessions.ts';
+import { watchContractEvents } from '../../main/ipc/events.ts';
 
 const MAC = '00:11:22:aa:bb:cc';
 const WAIT_MS = 5_000;
@@ -127,14 +129,26 @@ describe('Wake now and the last reachability, through the contract', { timeout: 
     }
   });
 
-  it('remembers a Test with its time, lists it, and saves it in the data directory', async () => {
+  it('remembers a Test with its time, lists it, sends it as an event, and saves it in the data directory', async () => {
     const started = Date.now();
-    const probe = await call('hosts.test', { name: 'sleeper' });
-    assert.equal(probe.reachable, false);
-    const listed = (await call('doctor.reachability', undefined)).find((entry) => entry.host === 'sleeper');
-    assert.equal(listed?.reachable, false);
-    assert.ok(Date.parse(listed.at) >= started - 1000);
-    assert.match(listed.error ?? '', /refused/);
+    const events: HostReachability[] = [];
+    const stopEvents = watchContractEvents(gateway.service, (name, payload) => {
+      if (name === 'doctor.reachability') events.push(payload as HostReachability);
+    });
+    let listed: HostReachability | undefined;
+    try {
+      const probe = await call('hosts.test', { name: 'sleeper' });
+      assert.equal(probe.reachable, false);
+      listed = (await call('doctor.reachability', undefined)).find((entry) => entry.host === 'sleeper');
+      assert.equal(listed?.reachable, false);
+      assert.ok(Date.parse(listed.at) >= started - 1000);
+      assert.match(listed.error ?? '', /refused/);
+      // Events of one turn are sent at the end of it.
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.deepEqual(events, [listed]);
+    } finally {
+      stopEvents();
+    }
 
     const path = dataPaths(gateway.dataDir).reachability;
     const deadline = Date.now() + WAIT_MS;

@@ -140,6 +140,21 @@ describe('renderer store', () => {
       await assert.rejects(store.getState().wakeHost('Desktop'), { code: 'invalid-input' });
     });
 
+    it('remembers when the reachability a test noted was taken, and takes newer ones from events', async () => {
+      gateway.hosts = [{ name: 'desktop', address: '192.168.1.20', port: 3389 }];
+      const tested = { host: 'desktop', reachable: true, at: '2030-01-01T10:00:00.000Z', woken: false };
+      gateway.reachability = [tested];
+      await store.getState().testHost('desktop');
+      assert.deepEqual(store.getState().probes.desktop, {
+        phase: 'done',
+        probe: { reachable: true, latencyMs: 2, error: undefined },
+        at: tested.at,
+      });
+      const later = { ...tested, reachable: false, at: '2030-01-01T10:05:00.000Z' };
+      store.getState().noteReachability(later);
+      assert.deepEqual(store.getState().reachability.desktop, later);
+    });
+
     it('removes a host and its probe', async () => {
       gateway.hosts = [{ name: 'desktop', address: '192.168.1.20', port: 3389 }];
       await store.getState().loadHosts();
@@ -339,10 +354,14 @@ describe('renderer store', () => {
       );
       gateway.emit('status.changed', { ...STATUS, paused: true });
       assert.equal(store.getState().status?.paused, true);
+      const seen = { host: 'Desk', reachable: true, at: '2030-01-01T10:00:00.000Z', woken: false };
+      gateway.emit('doctor.reachability', seen);
+      assert.deepEqual(store.getState().reachability.desk, seen);
 
       dispose();
       assert.equal(gateway.listenerCount('sessions.changed'), 0);
       assert.equal(gateway.listenerCount('status.changed'), 0);
+      assert.equal(gateway.listenerCount('doctor.reachability'), 0);
     });
 
     it('reloads what events would have said once the link is back from an outage', async () => {

@@ -10,7 +10,10 @@ import { LastReachability, WakeButton, useLastReachability } from './HostWake.ts
 
 function ProbeResult(props: { name: string }) {
   const probe = useHomegate((state) => state.probes[props.name]);
-  if (!probe) return <LastReachability name={props.name} />;
+  const lastAt = useHomegate((state) => state.reachability[props.name.toLowerCase()]?.at);
+  // A dial after the test (a client connecting, a test elsewhere) is newer news than the test's result.
+  const superseded = probe?.phase === 'done' && probe.at !== undefined && lastAt !== undefined && lastAt > probe.at;
+  if (!probe || superseded) return <LastReachability name={props.name} />;
   if (probe.phase === 'testing') {
     return (
       <span className="probe" role="status">

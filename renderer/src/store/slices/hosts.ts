@@ -7,7 +7,8 @@ import { failed, IDLE, LOADING, READY, type Loadable, type SliceCreator } from '
 /** The last reachability test of one host. */
 export type ProbeState =
   | { readonly phase: 'testing' }
-  | { readonly phase: 'done'; readonly probe: HostProbe }
+  /** `at`: the gateway's time of the reachability this test noted; a later one (a dial since) supersedes it. */
+  | { readonly phase: 'done'; readonly probe: HostProbe; readonly at?: string }
   | { readonly phase: 'error'; readonly error: string };
 
 export interface HostsSlice {
@@ -25,6 +26,8 @@ export interface HostsSlice {
   readonly testHost: (name: string) => Promise<void>;
   /** Reads every host's last reachability (a failure keeps what was shown). */
   readonly loadReachability: () => Promise<void>;
+  /** One host's new reachability, from the `doctor.reachability` event. */
+  readonly noteReachability: (entry: HostReachability) => void;
   /** Sends the host's Wake-on-LAN packet; rejects with the gateway's error. */
   readonly wakeHost: (name: string) => Promise<WakeResult>;
 }
@@ -79,6 +82,11 @@ export const createHostsSlice: SliceCreator<HostsSlice> = (set, get, api) => ({
     }
     set({ probes: { ...get().probes, [name]: result } });
     await get().loadReachability();
+    const at = get().reachability[name.toLowerCase()]?.at;
+    const current = get().probes[name];
+    if (current === result && result.phase === 'done' && at !== undefined) {
+      set({ probes: { ...get().probes, [name]: { ...result, at } } });
+    }
   },
   async loadReachability() {
     try {
@@ -87,6 +95,9 @@ export const createHostsSlice: SliceCreator<HostsSlice> = (set, get, api) => ({
     } catch {
       // The last reachability is a hint beside each host; the hosts themselves still show.
     }
+  },
+  noteReachability(entry) {
+    set({ reachability: { ...get().reachability, [entry.host.toLowerCase()]: entry } });
   },
   wakeHost: (name) => api['hosts.wake']({ name }),
 });
