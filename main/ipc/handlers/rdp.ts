@@ -1,11 +1,11 @@
 import { hostname } from 'node:os';
 import { isHostAddress, type Host } from '../../../shared/model/hosts.ts';
-import type { ExportedFile } from '../../../shared/model/ui.ts';
+import type { DownloadLink, ExportedFile } from '../../../shared/model/ui.ts';
 import { exportRdpFile } from '../../rdpfile/rdp-export.ts';
 import type { RdpSigner } from '../../rdpfile/rdp-sign.ts';
 import { formatTargetAddr } from '../../security/target-addr.ts';
 import { issueAssociationToken, issuePaaToken } from '../../security/tokens.ts';
-import { defaultRdpOptions, type RdpOptions } from '../../../shared/ipc/contract.ts';
+import { defaultRdpOptions, type ParsedCallInput, type RdpOptions } from '../../../shared/ipc/contract.ts';
 import type { GatewayService } from '../../service.ts';
 import { DOWNLOAD_PATH_PREFIX, DownloadLinkLimitError, type IssuedDownloadLink } from '../../web/download-links.ts';
 import { ContractCallError, actor, type CallContext, type CallHandlers, type HandlerDeps } from '../dispatch.ts';
@@ -80,30 +80,37 @@ export async function exportDeviceRdpFile(
   return gatewayRdpFile(service, host, token, defaultRdpOptions());
 }
 
+/** A one-time download link for a host's .rdp file on one device (the file is made when the link is used). */
+function issueDownloadLink(
+  service: GatewayService,
+  { host: hostName, device, ttlSeconds }: ParsedCallInput<'rdp.downloadLink'>,
+  context: CallContext,
+): Promise<DownloadLink> {
+  const host = requireHost(service.context.settings.get(), hostName);
+  let link: IssuedDownloadLink;
+  try {
+    link = service.downloadLinks.issue({ host: host.name, device, ttlSeconds });
+  } catch (error) {
+    if (error instanceof DownloadLinkLimitError) throw new ContractCallError('conflict', error.message);
+    throw error;
+  }
+  const expiresAt = new Date(link.expiresAtMs).toISOString();
+  service.audit.record({
+    event: 'download-link.issued',
+    linkId: link.linkId,
+    host: host.name,
+    device,
+    expiresAt,
+    ...actor(context),
+  });
+  const url = `https://${publicGatewayAddress(service)}${DOWNLOAD_PATH_PREFIX}${link.code}`;
+  return Promise.resolve({ url, host: host.name, device, expiresAt });
+}
+
 export function rdpHandlers({ service }: HandlerDeps): Pick<CallHandlers, 'rdp.export' | 'rdp.downloadLink'> {
   const { settings, signingKey } = service.context;
   return {
-    'rdp.downloadLink': ({ host: hostName, device, ttlSeconds }, context) => {
-      const host = requireHost(settings.get(), hostName);
-      let link: IssuedDownloadLink;
-      try {
-        link = service.downloadLinks.issue({ host: host.name, device, ttlSeconds });
-      } catch (error) {
-        if (error instanceof DownloadLinkLimitError) throw new ContractCallError('conflict', error.message);
-        throw error;
-      }
-      const expiresAt = new Date(link.expiresAtMs).toISOString();
-      service.audit.record({
-        event: 'download-link.issued',
-        linkId: link.linkId,
-        host: host.name,
-        device,
-        expiresAt,
-        ...actor(context),
-      });
-      const url = `https://${publicGatewayAddress(service)}${DOWNLOAD_PATH_PREFIX}${link.code}`;
-      return Promise.resolve({ url, host: host.name, device, expiresAt });
-    },
+    'rdp.downloadLink': (input, context) => issueDownloadLink(service, input, context),
     'rdp.export': async ({ host: hostName, mode, ttlSeconds, options }, context) => {
       const current = settings.get();
       const host = requireHost(current, hostName);
