@@ -1,5 +1,6 @@
 import { useState } from 'react';
 import { contract } from '../../../../shared/ipc/contract.ts';
+import type { Host } from '../../../../shared/model/hosts.ts';
 import type { DownloadLink } from '../../../../shared/model/ui.ts';
 import { errorMessage } from '../../api/errors.ts';
 import { fieldErrors, Field } from '../../components/Field.tsx';
@@ -53,22 +54,7 @@ export function PhoneDownloadCard() {
       </p>
       <div className="form-grid">
         {hosts.length > 1 ? (
-          <Field label="Host" error={errors.host}>
-            {(control) => (
-              <select
-                {...control}
-                className="input"
-                value={chosenHost}
-                onChange={(event) => setHost(event.target.value)}
-              >
-                {hosts.map((h) => (
-                  <option key={h.name} value={h.name}>
-                    {h.name}
-                  </option>
-                ))}
-              </select>
-            )}
-          </Field>
+          <HostChoice hosts={hosts} value={chosenHost} error={errors.host} onChange={setHost} />
         ) : null}
         <Field label="Device" error={errors.device} hint="Names the token, such as “Sam’s iPhone”.">
           {(control) => (
@@ -92,15 +78,47 @@ export function PhoneDownloadCard() {
           {error}
         </p>
       ) : null}
-      {link ? (
-        <figure className="setup-qr">
-          <QrCode text={link.url} label={`QR code of a one-time download link for ${link.host}.rdp`} />
-          <figcaption role="status">
-            Scan it with the phone’s camera: it downloads {link.host}.rdp for “{link.device}” once, until{' '}
-            <time dateTime={link.expiresAt}>{formatTime(link.expiresAt)}</time>. Open the file with the Windows App.
-          </figcaption>
-        </figure>
-      ) : null}
+      {link ? <DownloadLinkQr link={link} /> : null}
     </section>
+  );
+}
+
+/** Which host's file the link downloads, when there is more than one. */
+function HostChoice(props: {
+  hosts: readonly Host[];
+  value: string;
+  error: string | undefined;
+  onChange: (host: string) => void;
+}) {
+  return (
+    <Field label="Host" error={props.error}>
+      {(control) => (
+        <select
+          {...control}
+          className="input"
+          value={props.value}
+          onChange={(event) => props.onChange(event.target.value)}
+        >
+          {props.hosts.map((h) => (
+            <option key={h.name} value={h.name}>
+              {h.name}
+            </option>
+          ))}
+        </select>
+      )}
+    </Field>
+  );
+}
+
+/** The issued link as a QR code, with what scanning it does and until when. */
+function DownloadLinkQr({ link }: { link: DownloadLink }) {
+  return (
+    <figure className="setup-qr">
+      <QrCode text={link.url} label={`QR code of a one-time download link for ${link.host}.rdp`} />
+      <figcaption role="status">
+        Scan it with the phone’s camera: it downloads {link.host}.rdp for “{link.device}” once, until{' '}
+        <time dateTime={link.expiresAt}>{formatTime(link.expiresAt)}</time>. Open the file with the Windows App.
+      </figcaption>
+    </figure>
   );
 }
