@@ -6,17 +6,12 @@ import { formatDateTime, formatRelative } from '../../format.ts';
 import { useNow } from '../../hooks/useNow.ts';
 import { useHomegate } from '../../store/context.tsx';
 import { tokenStatus, type TokenStatus } from '../../store/slices/tokens.ts';
+import { TOKEN_KIND_LABELS } from '../../token-kinds.ts';
 
 const STATUS_BADGES: Readonly<Record<TokenStatus, string>> = {
   active: 'badge-success',
   expired: 'badge-neutral',
   revoked: 'badge-danger',
-};
-
-const KIND_LABELS: Readonly<Record<IssuedToken['kind'], string>> = {
-  paa: 'Short-lived',
-  association: 'Relay',
-  device: 'Device',
 };
 
 function TokenRow(props: { token: IssuedToken; now: number; onRevoke: (token: IssuedToken) => void }) {
@@ -31,7 +26,7 @@ function TokenRow(props: { token: IssuedToken; now: number; onRevoke: (token: Is
         <span className="cell-primary">{token.host}</span>
       </td>
       <td data-label="Kind">
-        {KIND_LABELS[token.kind]}
+        {TOKEN_KIND_LABELS[token.kind]}
         {token.singleUse ? <span className="badge badge-neutral badge-inline">single use</span> : null}
       </td>
       <td data-label="Label">{token.device ?? token.label ?? <span className="muted">—</span>}</td>
@@ -49,7 +44,7 @@ function TokenRow(props: { token: IssuedToken; now: number; onRevoke: (token: Is
             type="button"
             className="btn btn-sm btn-danger-ghost"
             onClick={() => props.onRevoke(token)}
-            aria-label={`Revoke the ${KIND_LABELS[token.kind].toLowerCase()} token for ${token.host}${
+            aria-label={`Revoke the ${TOKEN_KIND_LABELS[token.kind].toLowerCase()} token for ${token.host}${
               (token.device ?? token.label) ? ` (${token.device ?? token.label})` : ''
             }`}
           >

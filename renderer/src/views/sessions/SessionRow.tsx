@@ -1,7 +1,7 @@
 import type { SessionInfo, TransportKind } from '../../../../shared/model/sessions.ts';
-import type { IssuedToken } from '../../../../shared/model/ui.ts';
 import { Icon } from '../../components/Icon.tsx';
 import { formatBytes, formatDuration, formatTime } from '../../format.ts';
+import { TOKEN_KIND_LABELS } from '../../token-kinds.ts';
 import { clientLabel, type TokenFacts } from './session-facts.ts';
 
 const TRANSPORT_LABELS: Readonly<Record<TransportKind, string>> = {
@@ -10,19 +10,13 @@ const TRANSPORT_LABELS: Readonly<Record<TransportKind, string>> = {
   relay: 'TCP relay',
 };
 
-const KIND_LABELS: Readonly<Record<IssuedToken['kind'], string>> = {
-  paa: 'Short-lived',
-  association: 'Relay',
-  device: 'Device',
-};
-
 function TokenCell(props: { facts: TokenFacts; tokenId: string }) {
   const { name, kind } = props.facts;
   return (
     <>
       <span className="cell-primary">{name ?? <span className="muted">No label</span>}</span>
       <span className="cell-secondary">
-        {kind ? `${KIND_LABELS[kind]} token` : 'Token'} <span className="mono">{props.tokenId.slice(0, 8)}</span>
+        {kind ? `${TOKEN_KIND_LABELS[kind]} token` : 'Token'} <span className="mono">{props.tokenId.slice(0, 8)}</span>
       </span>
     </>
   );
