@@ -60,15 +60,17 @@ export class SessionRegistry {
   readonly #audit: AuditSink;
   readonly #logger: Logger;
   readonly #now: () => Date;
-  readonly #timer: NodeJS.Timeout;
+  readonly #updateIntervalMs: number;
+  // Armed by the first count after a flush, so a gateway with no traffic has no timer at all (idle cost).
+  #timer: NodeJS.Timeout | undefined;
+  #closed = false;
 
   constructor(options: { audit: AuditSink; logger: Logger; now?: () => Date; updateIntervalMs?: number }) {
     this.#audit = options.audit;
     this.#logger = options.logger;
     this.#now = options.now ?? (() => new Date());
     this.#events = new TypedEmitter((error) => this.#logger.error('session listener failed', { error }));
-    this.#timer = setInterval(() => this.#flushUpdates(), options.updateIntervalMs ?? SESSION_UPDATE_INTERVAL_MS);
-    this.#timer.unref();
+    this.#updateIntervalMs = options.updateIntervalMs ?? SESSION_UPDATE_INTERVAL_MS;
   }
 
   on<K extends keyof SessionEvents>(event: K, listener: (info: SessionEvents[K]) => void): () => void {
@@ -119,11 +121,11 @@ export class SessionRegistry {
       id: session.id,
       countToTarget: (bytes) => {
         session.bytesToTarget += bytes;
-        session.dirty = true;
+        if (!session.dirty) this.#markDirty(session);
       },
       countToClient: (bytes) => {
         session.bytesToClient += bytes;
-        session.dirty = true;
+        if (!session.dirty) this.#markDirty(session);
       },
       end: (reason, detail) => {
         if (ended) return;
@@ -175,11 +177,21 @@ export class SessionRegistry {
   }
 
   close(): void {
-    clearInterval(this.#timer);
+    this.#closed = true;
+    clearTimeout(this.#timer);
     this.#events.clear();
   }
 
+  /** The first count since the last flush: the flush one interval from now announces it (with any that follow). */
+  #markDirty(session: LiveSession): void {
+    session.dirty = true;
+    if (this.#timer || this.#closed) return;
+    this.#timer = setTimeout(() => this.#flushUpdates(), this.#updateIntervalMs);
+    this.#timer.unref();
+  }
+
   #flushUpdates(): void {
+    this.#timer = undefined;
     for (const session of this.#sessions.values()) {
       if (!session.dirty) continue;
       session.dirty = false;

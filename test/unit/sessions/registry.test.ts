@@ -141,6 +141,11 @@ describe('SessionRegistry', () => {
 
     await sleep(UPDATE_INTERVAL_MS * 3);
     assert.equal(events.update.length, 1, 'quiet again, no repeat');
+
+    handle.countToClient(1);
+    await sleep(UPDATE_INTERVAL_MS * 4);
+    assert.equal(events.update.length, 2, 'traffic after a quiet spell is announced again');
+    assert.equal(events.update[1]?.bytesToClient, 21);
   });
 
   it("spaces 'update' events at least an interval apart under continuous traffic", async () => {
