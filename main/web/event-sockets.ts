@@ -26,14 +26,15 @@ export class EventSockets {
   readonly #logger: Logger;
   readonly #wss = new WebSocketServer({ noServer: true, maxPayload: 1024, perMessageDeflate: false });
   readonly #sockets = new Map<WebSocket, EventSocket>();
-  readonly #checker: NodeJS.Timeout;
+  readonly #checkMs: number;
+  // Runs only while a socket is open: with no browser connected the gateway has nothing to ping (idle cost).
+  #checker: NodeJS.Timeout | undefined;
   #closed = false;
 
   constructor(sessions: AdminSessionTable, logger: Logger, checkMs = EVENT_SOCKET_CHECK_MS) {
     this.#sessions = sessions;
     this.#logger = logger;
-    this.#checker = setInterval(() => this.#check(), checkMs);
-    this.#checker.unref();
+    this.#checkMs = checkMs;
   }
 
   get size(): number {
@@ -57,7 +58,14 @@ export class EventSockets {
       // The stream is one way; anything the browser sends is ignored (and bounded by maxPayload).
       ws.on('message', () => undefined);
       ws.on('error', () => undefined);
-      ws.on('close', () => this.#sockets.delete(ws));
+      ws.on('close', () => {
+        this.#sockets.delete(ws);
+        if (this.#sockets.size === 0) this.#stopChecking();
+      });
+      if (!this.#checker) {
+        this.#checker = setInterval(() => this.#check(), this.#checkMs);
+        this.#checker.unref();
+      }
     });
   }
 
@@ -86,9 +94,14 @@ export class EventSockets {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    clearInterval(this.#checker);
+    this.#stopChecking();
     this.closeSession(undefined, 'the gateway is stopping', 1001);
     this.#wss.close();
+  }
+
+  #stopChecking(): void {
+    clearInterval(this.#checker);
+    this.#checker = undefined;
   }
 
   #check(): void {
