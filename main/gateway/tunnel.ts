@@ -28,6 +28,8 @@ export const CLOSE_HANDSHAKE_TIMEOUT_MS = 2_000;
 export const KEEPALIVE_INTERVAL_MS = 30_000;
 /** The longest period of the per-tunnel lifecycle check: the precision of idle, lifetime and expiry limits. */
 export const LIFECYCLE_TICK_MS = 1_000;
+/** The longest delay a Node timer takes (a longer one fires at once); a longer sleep just ticks and sleeps again. */
+const MAX_TIMER_DELAY_MS = 2 ** 31 - 1;
 /** The shortest period, for the sub-second limits tests use. */
 const MIN_LIFECYCLE_TICK_MS = 20;
 
@@ -146,8 +148,9 @@ class Tunnel<Grant extends TunnelGrant> {
   /** What the client asked for at channel create (`name:port`), for the audit line of a refusal. */
   #requested: string | undefined;
   #handle: SessionHandle | undefined;
-  // Every timer of this tunnel: the setup deadline, the periodic lifecycle check once the channel is open, and the
-  // wait for the client's answer to CLOSE_CHANNEL. All unref'd, all cleared in #finish().
+  // Every timer of this tunnel: the setup deadline, the lifecycle check once the channel is open (each period, or
+  // asleep until the next keepalive or limit while the channel is quiet), and the wait for the client's answer to
+  // CLOSE_CHANNEL. All unref'd, all cleared in #finish().
   readonly #setupTimer: NodeJS.Timeout;
   #closeTimer: NodeJS.Timeout | undefined;
   #ticker: NodeJS.Timeout | undefined;
@@ -204,14 +207,35 @@ class Tunnel<Grant extends TunnelGrant> {
       channelOpened: () => {
         clearTimeout(this.#setupTimer);
         this.#handle = this.#openSession();
-        this.#ticker = setInterval(() => this.#session.tick(), this.#deps.tickMs ?? lifecycleTickMs(this.#lifecycle));
-        this.#ticker.unref();
+        this.#armTick(this.#tickMs);
       },
       channelData: (data) => this.#writeToTarget(data),
       closing: () => this.#closing(),
       ended: (outcome) => this.#finish(outcome),
+      wake: () => this.#armTick(this.#tickMs),
     };
   }
+
+  get #tickMs(): number {
+    return this.#deps.tickMs ?? lifecycleTickMs(this.#lifecycle);
+  }
+
+  /** The next lifecycle check, in `delayMs` (clamped to what a Node timer can wait; Infinity: none). */
+  #armTick(delayMs: number): void {
+    clearTimeout(this.#ticker);
+    this.#ticker = undefined;
+    if (this.#session.state !== 'channel-open' || delayMs === Infinity) return;
+    this.#ticker = setTimeout(this.#tick, Math.min(delayMs, MAX_TIMER_DELAY_MS));
+    this.#ticker.unref();
+  }
+
+  // A quiet channel sleeps until its next keepalive or limit instead of waking every period (the idle cost of a
+  // tray app); any activity on it wakes it back to the period (`wake` above).
+  readonly #tick = (): void => {
+    this.#ticker = undefined;
+    const sleepMs = this.#session.tick();
+    this.#armTick(sleepMs === undefined ? this.#tickMs : Math.max(this.#tickMs, sleepMs));
+  };
 
   #writeToTarget(data: Buffer): void {
     this.#handle?.countToTarget(data.length);
@@ -229,7 +253,7 @@ class Tunnel<Grant extends TunnelGrant> {
   }
 
   #closing(): void {
-    clearInterval(this.#ticker);
+    clearTimeout(this.#ticker);
     // Bytes the client sent before its close go out before the target is dropped.
     this.#uncorkTarget();
     this.#target?.destroy();
@@ -302,7 +326,7 @@ class Tunnel<Grant extends TunnelGrant> {
 
   #finish(outcome: TunnelOutcome): void {
     clearTimeout(this.#setupTimer);
-    clearInterval(this.#ticker);
+    clearTimeout(this.#ticker);
     clearTimeout(this.#closeTimer);
     this.#uncorkTarget();
     this.#target?.destroy();

@@ -55,8 +55,9 @@ export type TunnelEndReason =
 
 /**
  * How long an open channel may live, and what the client is told. Every duration is in milliseconds; 0 (or absent)
- * turns that limit off. The session never starts a timer: its owner calls `tick()` periodically and the session
- * compares timestamps, so the DATA path does no timer work and reads no clock.
+ * turns that limit off. The session never starts a timer: its owner calls `tick()` periodically (or, on a quiet
+ * channel, after the wait the last tick answered) and the session compares timestamps, so the DATA path does no
+ * timer work and reads no clock.
  */
 export interface TunnelLifecycleOptions<Grant> {
   /** A keepalive goes to the client when nothing else was sent to it for this long (keeps proxies from dropping it). */
@@ -104,6 +105,11 @@ export interface TunnelOutputs {
   closing(): void;
   /** Called once. The owner closes the transport and the target. */
   ended(outcome: TunnelOutcome): void;
+  /**
+   * The first activity after a `tick()` that let the owner sleep until a limit: the owner goes back to ticking at
+   * its period. Called at most once per such tick.
+   */
+  wake?(): void;
 }
 
 /** Packets a client may send while a check is running; more than this before an answer is not a real client. */
@@ -132,6 +138,8 @@ export class TunnelSession<Grant> {
   #expiresAt: number | undefined;
   #dataSinceTick = false;
   #sentSinceTick = false;
+  /** The last `tick()` found a quiet channel and let the owner sleep until the next limit. */
+  #asleep = false;
 
   constructor(
     private readonly checks: TunnelChecks<Grant>,
@@ -199,6 +207,8 @@ export class TunnelSession<Grant> {
       this.#end({ reason, detail });
       return;
     }
+    // Closing now: the owner's tick is stopped by closing(), so the notice must not wake it.
+    this.#asleep = false;
     if (notice) this.#sendServiceMessage(notice);
     this.out.send({ type: 'close-channel', statusCode: hresult });
     this.#pendingOutcome = { reason, state: this.#state, hresult, detail };
@@ -213,6 +223,7 @@ export class TunnelSession<Grant> {
   dataToClient(): void {
     this.#dataSinceTick = true;
     this.#sentSinceTick = true;
+    if (this.#asleep) this.#wake();
   }
 
   /**
@@ -221,10 +232,17 @@ export class TunnelSession<Grant> {
    * close status as its last error). Otherwise a keepalive goes out when nothing was sent to the client for the
    * keepalive interval. Activity flagged since the last tick counts as happening now, so each limit fires at most
    * one tick period late.
+   *
+   * Answers how long the owner may wait before the next tick when nothing happened on the channel since the previous
+   * one (the time until the earliest limit or keepalive; Infinity when there is none), and undefined otherwise (tick
+   * again after the period). While the owner sleeps, the first activity calls `wake()`: an idle tunnel costs a timer
+   * per keepalive, not one per period, and every limit still fires at most one tick period late.
    */
-  tick(): void {
-    if (this.#state !== 'channel-open') return;
+  tick(): number | undefined {
+    this.#asleep = false;
+    if (this.#state !== 'channel-open') return undefined;
     const now = this.#now();
+    const quiet = !this.#dataSinceTick && !this.#sentSinceTick;
     if (this.#dataSinceTick) {
       this.#dataSinceTick = false;
       this.#lastDataAt = now;
@@ -244,13 +262,21 @@ export class TunnelSession<Grant> {
     }
     let due: (typeof limits)[number] | undefined;
     for (const limit of limits) if (limit[0] <= now && (!due || limit[0] < due[0])) due = limit;
-    if (due) return this.terminate(due[1], HResult.E_PROXY_SESSIONTIMEOUT, due[2]);
+    if (due) {
+      this.terminate(due[1], HResult.E_PROXY_SESSIONTIMEOUT, due[2]);
+      return undefined;
+    }
     if (keepaliveIntervalMs > 0 && now - this.#lastSentAt >= keepaliveIntervalMs) {
       this.sendKeepalive();
       // Sent now, not at some point before the next tick: the next keepalive is due one interval from here.
       this.#sentSinceTick = false;
       this.#lastSentAt = now;
     }
+    if (!quiet || this.#state !== 'channel-open') return undefined;
+    let next = keepaliveIntervalMs > 0 ? this.#lastSentAt + keepaliveIntervalMs : Infinity;
+    for (const limit of limits) next = Math.min(next, limit[0]);
+    this.#asleep = true;
+    return Math.max(0, next - now);
   }
 
   /** The transport went away. */
@@ -283,7 +309,13 @@ export class TunnelSession<Grant> {
   /** Sends on an open channel, noting that the client heard from us (keepalives are due only after silence). */
   #send(packet: KnownServerPacket): void {
     this.#sentSinceTick = true;
+    if (this.#asleep) this.#wake();
     this.out.send(packet);
+  }
+
+  #wake(): void {
+    this.#asleep = false;
+    if (this.#state === 'channel-open') this.out.wake?.();
   }
 
   #dispatch(packet: ClientPacket): void {
@@ -310,6 +342,7 @@ export class TunnelSession<Grant> {
         if (this.#state === 'channel-open') {
           if (packet.data.length > 0) {
             this.#dataSinceTick = true;
+            if (this.#asleep) this.#wake();
             this.out.channelData(packet.data);
           }
           return;

@@ -103,6 +103,8 @@ interface Harness {
   readonly now: number;
   /** How often the session read the clock. */
   readonly clockReads: number;
+  /** How often the session called `wake` (activity after a tick that let the owner sleep). */
+  readonly wakes: number;
   advance(ms: number): void;
 }
 
@@ -115,6 +117,7 @@ function createHarness(lifecycle: Omit<TunnelLifecycleOptions<Grant>, 'now'> = {
   let closingCalls = 0;
   let now = CLOCK_START_MS;
   let clockReads = 0;
+  let wakes = 0;
   const session: TunnelSession<Grant> = new TunnelSession<Grant>(
     checks,
     {
@@ -126,6 +129,7 @@ function createHarness(lifecycle: Omit<TunnelLifecycleOptions<Grant>, 'now'> = {
         assert.equal(session.state, 'closing', 'closing() comes once the session is closing');
       },
       ended: (outcome) => outputs.push(ended(outcome)),
+      wake: () => wakes++,
     },
     {
       ...lifecycle,
@@ -152,6 +156,9 @@ function createHarness(lifecycle: Omit<TunnelLifecycleOptions<Grant>, 'now'> = {
     },
     get clockReads() {
       return clockReads;
+    },
+    get wakes() {
+      return wakes;
     },
     advance: (ms) => {
       now += ms;
@@ -1591,6 +1598,77 @@ describe('TunnelSession: gateway-side ends tell the client why', () => {
     h.session.tick();
     assert.equal(h.closingCalls, 1);
     assert.deepStrictEqual(h.take(), [send({ type: 'close-channel', statusCode: 0 })]);
+  });
+});
+
+describe('TunnelSession: a quiet channel lets its owner sleep until the next keepalive or limit', () => {
+  it('answers the time to the next keepalive on a quiet tick, and no sleep on a tick that saw activity', async () => {
+    const h = await tunnelIn('channel-open', { keepaliveIntervalMs: 30 * SECOND_MS });
+    h.advance(SECOND_MS);
+    h.session.dataToClient();
+    assert.equal(h.session.tick(), undefined, 'activity since the last tick: tick again after the period');
+    h.advance(SECOND_MS);
+    assert.equal(h.session.tick(), 29 * SECOND_MS, 'quiet: the keepalive is due 30 s after the tick that saw the data');
+    h.advance(29 * SECOND_MS);
+    assert.equal(h.session.tick(), 30 * SECOND_MS, 'the keepalive went out; the next one is an interval away');
+    assert.deepStrictEqual(h.take(), [send({ type: 'keepalive' })]);
+    h.session.receive(client(KEEPALIVE)); // the client's echo of ours is not activity
+    assert.equal(h.wakes, 0);
+  });
+
+  it('answers the earliest of keepalive, idle timeout, lifetime and token expiry; Infinity with none', async () => {
+    const limits = {
+      keepaliveIntervalMs: 30 * SECOND_MS,
+      idleTimeoutMs: 20 * SECOND_MS,
+      maxSessionMs: 15 * SECOND_MS,
+      grantExpiresAt: () => CLOCK_START_MS + 10 * SECOND_MS,
+    };
+    const all = await tunnelIn('channel-open', limits);
+    all.advance(SECOND_MS);
+    assert.equal(all.session.tick(), 9 * SECOND_MS, 'the token expiry');
+    const noExpiry = await tunnelIn('channel-open', { ...limits, grantExpiresAt: () => undefined });
+    noExpiry.advance(SECOND_MS);
+    assert.equal(noExpiry.session.tick(), 14 * SECOND_MS, 'the lifetime');
+    const none = await tunnelIn('channel-open', {});
+    none.advance(SECOND_MS);
+    assert.equal(none.session.tick(), Infinity);
+  });
+
+  // The channel opens at 0; the activity comes at 0 s and at 12 s, the owner ticks at 1, 2 (asleep), 13 and 14 s.
+  // DATA from the client moves only the idle timeout (the keepalive stays due at 30 s: 16 s from 14 s); anything
+  // sent to the client moves the keepalive to 30 s after the tick that saw it (43 s: 29 s from 14 s).
+  for (const [label, activity, sleepAt14s] of [
+    ['DATA from the client', (h: Harness) => h.session.receive(client(DATA)), 16 * SECOND_MS],
+    ['DATA to the client', (h: Harness) => h.session.dataToClient(), 29 * SECOND_MS],
+    ['a keepalive answered', (h: Harness) => h.session.receive(client(KEEPALIVE)), 29 * SECOND_MS],
+  ] as const) {
+    it(`wakes its owner once on ${label} while asleep, and the limits move as with a tick each period`, async () => {
+      const h = await tunnelIn('channel-open', { keepaliveIntervalMs: 30 * SECOND_MS, idleTimeoutMs: MINUTE_MS });
+      activity(h);
+      assert.equal(h.wakes, 0, 'not asleep yet: nothing to wake');
+      h.advance(SECOND_MS);
+      h.session.tick();
+      h.advance(SECOND_MS);
+      assert.ok((h.session.tick() ?? 0) > SECOND_MS, 'quiet: asleep');
+      h.advance(10 * SECOND_MS);
+      activity(h);
+      activity(h);
+      assert.equal(h.wakes, 1);
+      h.advance(SECOND_MS); // the owner ticks one period after the wake
+      assert.equal(h.session.tick(), undefined);
+      h.advance(SECOND_MS);
+      assert.equal(h.session.tick(), sleepAt14s);
+      assert.ok(!h.take().some((o) => o.kind === 'send' && o.packet.type !== 'keepalive'), 'nothing else was sent');
+    });
+  }
+
+  it('does not wake its owner once the channel is closing', async () => {
+    const h = await tunnelIn('channel-open', { keepaliveIntervalMs: 30 * SECOND_MS });
+    h.advance(SECOND_MS);
+    assert.ok(h.session.tick() !== undefined);
+    h.session.terminate('admin-disconnect', HResult.E_PROXY_CONNECTIONABORTED, undefined, 'Ended by the admin.');
+    h.session.receive(client(DATA));
+    assert.equal(h.wakes, 0);
   });
 });
 
