@@ -77,7 +77,7 @@ const QUICK: BenchConfig = {
   throughput: { bytes: 64 * MIB, runs: 3, packetSizes: [16 * 1024, 65_535], warmupBytes: 8 * MIB },
   fresh: { bytes: 128 * MIB, rounds: 1, chunkBytes: 65_535 },
   rdp: { ...RDP_LIKE, seconds: 4, rounds: 1 },
-  idle: { seconds: 5, tunnels: 10 },
+  idle: { seconds: 5, tunnels: 10, settleSeconds: 5 },
   latency: { packetBytes: 64, count: 2_000, warmup: 200 },
   setup: { count: 500, concurrency: 16 },
   concurrency: {
@@ -97,7 +97,7 @@ const FULL: BenchConfig = {
   throughput: { bytes: 256 * MIB, runs: 5, packetSizes: [16 * 1024, 65_535], warmupBytes: 32 * MIB },
   fresh: { bytes: 128 * MIB, rounds: 3, chunkBytes: 65_535 },
   rdp: { ...RDP_LIKE, seconds: 10, rounds: 3 },
-  idle: { seconds: 60, tunnels: 10 },
+  idle: { seconds: 60, tunnels: 10, settleSeconds: 30 },
   latency: { packetBytes: 64, count: 20_000, warmup: 2_000 },
   setup: { count: 3_000, concurrency: 16 },
   concurrency: {
@@ -377,7 +377,10 @@ async function main(): Promise<void> {
       }
     }
     if (phases.has('idle') && homegate) {
-      log(`bench: idle cost, ${config.idle.seconds} s with no tunnel and with ${config.idle.tunnels} idle tunnels`);
+      log(
+        `bench: idle cost, ${config.idle.seconds} s with no tunnel and with ${config.idle.tunnels} idle tunnels, ` +
+          `each after ${config.idle.settleSeconds} s of settling`,
+      );
       results.idle = await measureIdle(homegate, context, gateway, config.idle);
     }
     if (phases.has('concurrency')) {

@@ -337,7 +337,8 @@ export function printReport(report: Report): string {
     );
     for (const level of report.idle) {
       lines.push(
-        `  ${lpad(String(level.tunnels), 3)} idle tunnels, ${level.seconds} s: ${fmt(level.cpuSecondsPerHour)} CPU s/hour, ` +
+        `  ${lpad(String(level.tunnels), 3)} idle tunnels, ${level.seconds} s after ${level.settleSeconds} s of settling: ` +
+          `${fmt(level.cpuSecondsPerHour)} CPU s/hour, ` +
           `${fmt(level.wakeupsPerSecond, 1)} wake-ups/s (${level.threads} threads)`,
       );
     }
