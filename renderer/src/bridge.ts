@@ -3,7 +3,9 @@ import type { HomegateStore } from './store/store.ts';
 
 /**
  * The one place where the transport's events reach the store: contract events and the link state go to store
- * actions. After the link comes back from an outage, what events would have said is fetched again.
+ * actions. Events sent before the link opened are never seen (the web admin's socket opens a moment after the
+ * page's first requests, and again after an outage), so whenever the link opens what they would have said is
+ * fetched again. A link that is open from the start (IPC) loads once.
  */
 export function connectBridge(transport: HomegateTransport, store: HomegateStore): () => void {
   const state = store.getState;
@@ -12,21 +14,22 @@ export function connectBridge(transport: HomegateTransport, store: HomegateStore
     void state().loadSessions();
     void state().loadReachability();
   };
-  let missedEvents = false;
+  let loadedWhileOpen = false;
   const unsubscribe = [
     transport.api.on('sessions.changed', (sessions) => state().setSessions(sessions)),
     transport.api.on('status.changed', (status) => state().setStatus(status)),
     transport.api.on('doctor.reachability', (entry) => state().noteReachability(entry)),
     transport.onLink((link) => {
       state().setLink(link);
-      if (link === 'reconnecting') missedEvents = true;
-      if (link === 'open' && missedEvents) {
-        missedEvents = false;
+      if (link !== 'open') loadedWhileOpen = false;
+      else if (!loadedWhileOpen) {
+        loadedWhileOpen = true;
         reloadLive();
       }
     }),
   ];
-  reloadLive();
+  // Until the link opens, show what there is now; the open reloads it.
+  if (!loadedWhileOpen) reloadLive();
   return () => {
     for (const off of unsubscribe) off();
   };

@@ -320,9 +320,12 @@ describe('renderer store', () => {
   });
 
   describe('bridge', () => {
-    function fakeTransport(): { transport: HomegateTransport; setLink: (state: LinkState) => void } {
+    function fakeTransport(initial: LinkState = 'connecting'): {
+      transport: HomegateTransport;
+      setLink: (state: LinkState) => void;
+    } {
       const listeners = new Set<(state: LinkState) => void>();
-      let link: LinkState = 'connecting';
+      let link = initial;
       return {
         transport: {
           kind: 'web',
@@ -364,18 +367,35 @@ describe('renderer store', () => {
       assert.equal(gateway.listenerCount('doctor.reachability'), 0);
     });
 
-    it('reloads what events would have said once the link is back from an outage', async () => {
+    it('loads once when the link is open from the start (IPC)', async () => {
+      const { transport } = fakeTransport('open');
+      const dispose = connectBridge(transport, store);
+      await settle();
+      assert.equal(gateway.callsOf('sessions.list').length, 1);
+      assert.equal(gateway.callsOf('gateway.status').length, 1);
+      dispose();
+    });
+
+    it('reloads what events would have said whenever the link opens: first, and back from an outage', async () => {
       const { transport, setLink } = fakeTransport();
       const dispose = connectBridge(transport, store);
       await settle();
+      assert.equal(gateway.callsOf('sessions.list').length, 1, 'shown before the link opens');
+      gateway.sessions = [session('early', '2030-01-01T09:00:00.000Z')];
       setLink('open');
-      assert.equal(gateway.callsOf('sessions.list').length, 1);
+      await settle();
+      assert.equal(gateway.callsOf('sessions.list').length, 2);
+      assert.deepEqual(
+        store.getState().sessions.map((s) => s.id),
+        ['early'],
+        'a session that started before the link opened is listed',
+      );
       setLink('reconnecting');
       assert.equal(store.getState().link, 'reconnecting');
       gateway.sessions = [session('late', '2030-01-01T10:00:00.000Z')];
       setLink('open');
       await settle();
-      assert.equal(gateway.callsOf('sessions.list').length, 2);
+      assert.equal(gateway.callsOf('sessions.list').length, 3);
       assert.deepEqual(
         store.getState().sessions.map((s) => s.id),
         ['late'],
