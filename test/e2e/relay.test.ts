@@ -26,6 +26,7 @@ import {
   startServeFixture,
   startXfreerdp,
   xfreerdpTarget,
+  type AuditRecord,
   type ServeFixture,
   waitForAudit,
   countingListener,
@@ -91,21 +92,26 @@ for (const flavour of CLIENT_FLAVOURS) {
 
     const relayArgs = (token: string): string[] => [xfreerdpTarget('127.0.0.1', relayPort), `/pcb:${token}`];
 
+    /** A session through the relay with a token for `host` (then `alternates`): held, and its tunnel.connect record. */
+    const relaySession = async (host: string, ...alternates: string[]): Promise<AuditRecord> => {
+      const token = await associationToken(host, ...alternates);
+      const jti = String(decodeJwt(token).jti);
+      const { held, result } = await attemptSession([...relayArgs(token), ...XFREERDP_BASE_ARGS], {
+        flavour,
+        timeoutMs: CLIENT_TIMEOUT_MS,
+      });
+      assert.ok(held, describeXfreerdpResult(result));
+      const connect = await waitForAudit(dataDir(), (r) => r.event === 'tunnel.connect' && r.tokenId === jti);
+      assert.equal(connect.transport, 'relay');
+      assert.equal(connect.host, 'shadow');
+      return connect;
+    };
+
     test(
       'an RDP session is established through the relay and bytes flow both ways',
       { timeout: TEST_TIMEOUT_MS },
       async () => {
-        const token = await associationToken('shadow');
-        const jti = String(decodeJwt(token).jti);
-        const { held, result } = await attemptSession([...relayArgs(token), ...XFREERDP_BASE_ARGS], {
-          flavour,
-          timeoutMs: CLIENT_TIMEOUT_MS,
-        });
-        assert.ok(held, describeXfreerdpResult(result));
-
-        const connect = await waitForAudit(dataDir(), (r) => r.event === 'tunnel.connect' && r.tokenId === jti);
-        assert.equal(connect.transport, 'relay');
-        assert.equal(connect.host, 'shadow');
+        const connect = await relaySession('shadow');
         assert.equal(connect.target, `127.0.0.1:${fixture.shadow.port}`);
         const end = await waitForAudit(dataDir(), (r) => r.event === 'tunnel.end' && r.session === connect.session);
         assert.equal(end.transport, 'relay');
@@ -148,16 +154,7 @@ for (const flavour of CLIENT_FLAVOURS) {
       'dst_alt: with the first target dead, the relay falls back to the next',
       { timeout: TEST_TIMEOUT_MS },
       async () => {
-        const token = await associationToken('dead', 'shadow');
-        const jti = String(decodeJwt(token).jti);
-        const { held, result } = await attemptSession([...relayArgs(token), ...XFREERDP_BASE_ARGS], {
-          flavour,
-          timeoutMs: CLIENT_TIMEOUT_MS,
-        });
-        assert.ok(held, describeXfreerdpResult(result));
-        const connect = await waitForAudit(dataDir(), (r) => r.event === 'tunnel.connect' && r.tokenId === jti);
-        assert.equal(connect.transport, 'relay');
-        assert.equal(connect.host, 'shadow');
+        await relaySession('dead', 'shadow');
       },
     );
 
