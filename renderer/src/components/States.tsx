@@ -1,5 +1,6 @@
 import type { ReactNode } from 'react';
 import { Icon, type IconName } from './Icon.tsx';
+import type { Loadable } from '../store/slice.ts';
 
 export function LoadingState(props: { label: string }) {
   return (
@@ -36,4 +37,30 @@ export function EmptyState(props: { icon: IconName; title: string; children?: Re
       {props.action ?? null}
     </div>
   );
+}
+
+/**
+ * Data a view loads, or why it is not there: loading or the failure (with a retry) until something has arrived,
+ * then the empty state when there is nothing, else the children. A failed refresh keeps what is shown. Without an
+ * `empty`, nothing loaded reads as still loading (one record, such as the settings); `card` puts the loading and
+ * failure states in a card of their own, for views that have no card around them.
+ */
+export function Loaded(props: {
+  load: Loadable;
+  none: boolean;
+  loadingLabel: string;
+  errorTitle: string;
+  onRetry: () => void;
+  empty?: ReactNode;
+  card?: boolean;
+  children: ReactNode;
+}) {
+  if (!props.none) return props.children;
+  const inCard = (state: ReactNode): ReactNode => (props.card ? <section className="card">{state}</section> : state);
+  if (props.load.phase === 'error') {
+    return inCard(<ErrorState title={props.errorTitle} error={props.load.error} onRetry={props.onRetry} />);
+  }
+  if (props.load.phase !== 'ready' || props.empty === undefined)
+    return inCard(<LoadingState label={props.loadingLabel} />);
+  return props.empty;
 }

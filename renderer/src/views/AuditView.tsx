@@ -1,7 +1,7 @@
 import { useEffect } from 'react';
 import { Icon } from '../components/Icon.tsx';
 import { PageHeader } from '../components/PageHeader.tsx';
-import { EmptyState, ErrorState, LoadingState } from '../components/States.tsx';
+import { EmptyState, Loaded } from '../components/States.tsx';
 import { useHomegate } from '../store/context.tsx';
 import { NO_AUDIT_FILTERS } from '../store/slices/audit.ts';
 import { AuditFilters } from './audit/AuditFilters.tsx';
@@ -35,20 +35,24 @@ function AuditEvents() {
   const loadAudit = useHomegate((state) => state.loadAudit);
 
   const filtered = JSON.stringify(filters) !== JSON.stringify(NO_AUDIT_FILTERS);
-  if (load.phase === 'error' && audit.length === 0) {
-    return <ErrorState title="Could not read the audit log" error={load.error} onRetry={() => void loadAudit()} />;
-  }
-  if (load.phase !== 'ready' && audit.length === 0) return <LoadingState label="Reading the audit log…" />;
-  if (audit.length === 0) {
-    return (
-      <EmptyState icon="audit" title={filtered ? 'Nothing matches' : 'Nothing recorded yet'}>
-        {filtered
-          ? 'No event matches these filters. Change them, or clear them.'
-          : 'Connections, refusals, disconnects and changes made here are recorded as they happen.'}
-      </EmptyState>
-    );
-  }
-  return <AuditTable audit={audit} />;
+  return (
+    <Loaded
+      load={load}
+      none={audit.length === 0}
+      loadingLabel="Reading the audit log…"
+      errorTitle="Could not read the audit log"
+      onRetry={() => void loadAudit()}
+      empty={
+        <EmptyState icon="audit" title={filtered ? 'Nothing matches' : 'Nothing recorded yet'}>
+          {filtered
+            ? 'No event matches these filters. Change them, or clear them.'
+            : 'Connections, refusals, disconnects and changes made here are recorded as they happen.'}
+        </EmptyState>
+      }
+    >
+      <AuditTable audit={audit} />
+    </Loaded>
+  );
 }
 
 export function AuditView() {

@@ -1,6 +1,6 @@
 import { useEffect } from 'react';
 import { PageHeader } from '../components/PageHeader.tsx';
-import { ErrorState, LoadingState } from '../components/States.tsx';
+import { Loaded } from '../components/States.tsx';
 import { useHomegate } from '../store/context.tsx';
 import { ExportForm } from './export/ExportForm.tsx';
 import { PhoneDownloadCard } from './export/PhoneDownloadCard.tsx';
@@ -16,35 +16,23 @@ export function ExportView() {
     void loadSettings();
   }, [loadHosts, loadSettings]);
 
-  let content;
-  if (hostsLoad.phase === 'error' && hostCount === 0) {
-    content = (
-      <section className="card">
-        <ErrorState title="Could not load the hosts" error={hostsLoad.error} onRetry={() => void loadHosts()} />
-      </section>
-    );
-  } else if (hostsLoad.phase !== 'ready' && hostCount === 0) {
-    content = (
-      <section className="card">
-        <LoadingState label="Loading hosts…" />
-      </section>
-    );
-  } else {
-    content = (
-      <>
-        <ExportForm />
-        <PhoneDownloadCard />
-      </>
-    );
-  }
-
   return (
     <>
       <PageHeader
         title="Export"
         description="Make an .rdp file that opens a host through the gateway in the client you already have — double-click and connect."
       />
-      {content}
+      <Loaded
+        load={hostsLoad}
+        none={hostCount === 0 && hostsLoad.phase !== 'ready'}
+        loadingLabel="Loading hosts…"
+        errorTitle="Could not load the hosts"
+        onRetry={() => void loadHosts()}
+        card
+      >
+        <ExportForm />
+        <PhoneDownloadCard />
+      </Loaded>
     </>
   );
 }

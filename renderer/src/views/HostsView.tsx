@@ -3,7 +3,7 @@ import { formatHostAndPort, type Host } from '../../../shared/model/hosts.ts';
 import { ConfirmDialog } from '../components/Dialog.tsx';
 import { Icon } from '../components/Icon.tsx';
 import { PageHeader } from '../components/PageHeader.tsx';
-import { EmptyState, ErrorState, LoadingState } from '../components/States.tsx';
+import { EmptyState, Loaded } from '../components/States.tsx';
 import { useHomegate } from '../store/context.tsx';
 import { HostForm } from './HostForm.tsx';
 import { LastReachability, WakeButton, useLastReachability } from './HostWake.tsx';
@@ -197,22 +197,6 @@ export function HostsView() {
     </button>
   );
 
-  let content;
-  if (load.phase === 'error' && hosts.length === 0) {
-    content = <ErrorState title="Could not load the hosts" error={load.error} onRetry={() => void loadHosts()} />;
-  } else if (load.phase !== 'ready' && hosts.length === 0) {
-    content = <LoadingState label="Loading hosts…" />;
-  } else if (hosts.length === 0) {
-    content = (
-      <EmptyState icon="hosts" title="No hosts yet" action={addButton}>
-        Add the machines the gateway may reach. Nothing else is reachable through it — not even other machines on your
-        network.
-      </EmptyState>
-    );
-  } else {
-    content = <HostsTable hosts={hosts} onEdit={(host) => setEditing({ mode: 'edit', host })} onRemove={setRemoving} />;
-  }
-
   return (
     <>
       <PageHeader
@@ -221,7 +205,21 @@ export function HostsView() {
         actions={hosts.length > 0 ? addButton : undefined}
       />
       <section className="card card-flush" aria-label="Allowed hosts">
-        {content}
+        <Loaded
+          load={load}
+          none={hosts.length === 0}
+          loadingLabel="Loading hosts…"
+          errorTitle="Could not load the hosts"
+          onRetry={() => void loadHosts()}
+          empty={
+            <EmptyState icon="hosts" title="No hosts yet" action={addButton}>
+              Add the machines the gateway may reach. Nothing else is reachable through it — not even other machines on
+              your network.
+            </EmptyState>
+          }
+        >
+          <HostsTable hosts={hosts} onEdit={(host) => setEditing({ mode: 'edit', host })} onRemove={setRemoving} />
+        </Loaded>
       </section>
       {editing ? <EditHostDialog editing={editing} onClose={() => setEditing(undefined)} /> : null}
       {removing ? <RemoveHostDialog host={removing} onClose={() => setRemoving(undefined)} /> : null}

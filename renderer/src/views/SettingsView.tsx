@@ -6,7 +6,7 @@ import { Field, fieldErrors } from '../components/Field.tsx';
 import { FormError } from '../components/FormError.tsx';
 import { Icon } from '../components/Icon.tsx';
 import { PageHeader } from '../components/PageHeader.tsx';
-import { ErrorState, LoadingState } from '../components/States.tsx';
+import { Loaded } from '../components/States.tsx';
 import { drafts } from '../drafts.ts';
 import { useFocusInvalid } from '../hooks/useFocusInvalid.ts';
 import { useHomegate } from '../store/context.tsx';
@@ -377,29 +377,22 @@ export function SettingsView() {
     void loadSettings();
   }, [loadSettings]);
 
-  let content;
-  if (!settings && load.phase === 'error') {
-    content = (
-      <section className="card">
-        <ErrorState title="Could not load the settings" error={load.error} onRetry={() => void loadSettings()} />
-      </section>
-    );
-  } else if (!settings) {
-    content = (
-      <section className="card">
-        <LoadingState label="Loading settings…" />
-      </section>
-    );
-  } else {
-    content = <SettingsForm key={JSON.stringify(settings)} settings={settings} />;
-  }
   return (
     <>
       <PageHeader
         title="Settings"
         description="How clients find the gateway, how long access lasts, and what clients are told. Changes apply at once."
       />
-      {content}
+      <Loaded
+        load={load}
+        none={!settings}
+        loadingLabel="Loading settings…"
+        errorTitle="Could not load the settings"
+        onRetry={() => void loadSettings()}
+        card
+      >
+        {settings ? <SettingsForm key={JSON.stringify(settings)} settings={settings} /> : null}
+      </Loaded>
       <ReopenSetup />
     </>
   );

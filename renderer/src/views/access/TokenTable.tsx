@@ -1,7 +1,7 @@
 import { useState } from 'react';
 import type { IssuedToken } from '../../../../shared/model/ui.ts';
 import { CheckField } from '../../components/Field.tsx';
-import { EmptyState, ErrorState, LoadingState } from '../../components/States.tsx';
+import { EmptyState, Loaded } from '../../components/States.tsx';
 import { formatDateTime, formatRelative } from '../../format.ts';
 import { useNow } from '../../hooks/useNow.ts';
 import { useHomegate } from '../../store/context.tsx';
@@ -63,20 +63,20 @@ export function TokenTable(props: { onRevoke: (token: IssuedToken) => void }) {
   const [activeOnly, setActiveOnly] = useState(false);
   const now = useNow(5_000);
 
-  if (load.phase === 'error' && tokens.length === 0) {
-    return <ErrorState title="Could not load the tokens" error={load.error} onRetry={() => void loadTokens()} />;
-  }
-  if (load.phase !== 'ready' && tokens.length === 0) return <LoadingState label="Loading tokens…" />;
-  if (tokens.length === 0) {
-    return (
-      <EmptyState icon="access" title="No tokens issued yet">
-        Tokens you issue here, and the ones inside exported .rdp files, are listed with their status.
-      </EmptyState>
-    );
-  }
   const shown = activeOnly ? tokens.filter((token) => tokenStatus(token, now) === 'active') : tokens;
   return (
-    <>
+    <Loaded
+      load={load}
+      none={tokens.length === 0}
+      loadingLabel="Loading tokens…"
+      errorTitle="Could not load the tokens"
+      onRetry={() => void loadTokens()}
+      empty={
+        <EmptyState icon="access" title="No tokens issued yet">
+          Tokens you issue here, and the ones inside exported .rdp files, are listed with their status.
+        </EmptyState>
+      }
+    >
       <div className="table-toolbar">
         <CheckField label="Active only" checked={activeOnly} onChange={setActiveOnly} />
         <span className="muted">
@@ -106,6 +106,6 @@ export function TokenTable(props: { onRevoke: (token: IssuedToken) => void }) {
           </tbody>
         </table>
       </div>
-    </>
+    </Loaded>
   );
 }

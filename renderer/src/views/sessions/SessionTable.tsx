@@ -1,6 +1,6 @@
 import type { SessionInfo } from '../../../../shared/model/sessions.ts';
 import type { IssuedToken } from '../../../../shared/model/ui.ts';
-import { EmptyState, ErrorState, LoadingState } from '../../components/States.tsx';
+import { EmptyState, Loaded } from '../../components/States.tsx';
 import { useNow } from '../../hooks/useNow.ts';
 import { useHomegate } from '../../store/context.tsx';
 import { tokenFacts } from './session-facts.ts';
@@ -16,51 +16,53 @@ export function SessionTable(props: {
   const loadSessions = useHomegate((state) => state.loadSessions);
   const now = useNow(1000);
 
-  if (load.phase === 'error' && sessions.length === 0) {
-    return <ErrorState title="Could not load the sessions" error={load.error} onRetry={() => void loadSessions()} />;
-  }
-  if (load.phase !== 'ready' && sessions.length === 0) return <LoadingState label="Loading sessions…" />;
-  if (sessions.length === 0) {
-    return (
-      <EmptyState icon="sessions" title="No one is connected">
-        A session appears here the moment a Remote Desktop client connects through the gateway, with its traffic counted
-        live.
-      </EmptyState>
-    );
-  }
   return (
-    <div className="table-wrap">
-      <table className="table">
-        <caption className="sr-only">Live sessions</caption>
-        <thead>
-          <tr>
-            <th scope="col">Host</th>
-            <th scope="col">Client</th>
-            <th scope="col">Token</th>
-            <th scope="col">Transport</th>
-            <th scope="col" className="num">
-              Duration
-            </th>
-            <th scope="col" className="num">
-              Sent / received
-            </th>
-            <th scope="col">
-              <span className="sr-only">Actions</span>
-            </th>
-          </tr>
-        </thead>
-        <tbody>
-          {sessions.map((session) => (
-            <SessionRow
-              key={session.id}
-              session={session}
-              facts={tokenFacts(session, props.tokens)}
-              now={now}
-              onDisconnect={props.onDisconnect}
-            />
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <Loaded
+      load={load}
+      none={sessions.length === 0}
+      loadingLabel="Loading sessions…"
+      errorTitle="Could not load the sessions"
+      onRetry={() => void loadSessions()}
+      empty={
+        <EmptyState icon="sessions" title="No one is connected">
+          A session appears here the moment a Remote Desktop client connects through the gateway, with its traffic
+          counted live.
+        </EmptyState>
+      }
+    >
+      <div className="table-wrap">
+        <table className="table">
+          <caption className="sr-only">Live sessions</caption>
+          <thead>
+            <tr>
+              <th scope="col">Host</th>
+              <th scope="col">Client</th>
+              <th scope="col">Token</th>
+              <th scope="col">Transport</th>
+              <th scope="col" className="num">
+                Duration
+              </th>
+              <th scope="col" className="num">
+                Sent / received
+              </th>
+              <th scope="col">
+                <span className="sr-only">Actions</span>
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {sessions.map((session) => (
+              <SessionRow
+                key={session.id}
+                session={session}
+                facts={tokenFacts(session, props.tokens)}
+                now={now}
+                onDisconnect={props.onDisconnect}
+              />
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </Loaded>
   );
 }
