@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
 import { formatHostAndPort, type Host } from '../../../shared/model/hosts.ts';
+import { ACTIONS, DataTable } from '../components/DataTable.tsx';
 import { ConfirmDialog } from '../components/Dialog.tsx';
 import { Icon } from '../components/Icon.tsx';
 import { PageHeader } from '../components/PageHeader.tsx';
@@ -101,32 +102,11 @@ function HostRow(props: { host: Host; onEdit: () => void; onRemove: () => void }
 
 function HostsTable(props: { hosts: readonly Host[]; onEdit: (host: Host) => void; onRemove: (host: Host) => void }) {
   return (
-    <div className="table-wrap">
-      <table className="table">
-        <caption className="sr-only">Allowed hosts</caption>
-        <thead>
-          <tr>
-            <th scope="col">Name</th>
-            <th scope="col">Address</th>
-            <th scope="col">Wake-on-LAN</th>
-            <th scope="col">Reachability</th>
-            <th scope="col">
-              <span className="sr-only">Actions</span>
-            </th>
-          </tr>
-        </thead>
-        <tbody>
-          {props.hosts.map((host) => (
-            <HostRow
-              key={host.name}
-              host={host}
-              onEdit={() => props.onEdit(host)}
-              onRemove={() => props.onRemove(host)}
-            />
-          ))}
-        </tbody>
-      </table>
-    </div>
+    <DataTable caption="Allowed hosts" columns={['Name', 'Address', 'Wake-on-LAN', 'Reachability', ACTIONS]}>
+      {props.hosts.map((host) => (
+        <HostRow key={host.name} host={host} onEdit={() => props.onEdit(host)} onRemove={() => props.onRemove(host)} />
+      ))}
+    </DataTable>
   );
 }
 

@@ -1,5 +1,6 @@
 import { useState } from 'react';
 import type { IssuedToken } from '../../../../shared/model/ui.ts';
+import { ACTIONS, DataTable } from '../../components/DataTable.tsx';
 import { CheckField } from '../../components/Field.tsx';
 import { EmptyState, Loaded } from '../../components/States.tsx';
 import { formatDateTime, formatRelative } from '../../format.ts';
@@ -83,29 +84,11 @@ export function TokenTable(props: { onRevoke: (token: IssuedToken) => void }) {
           {shown.length} of {tokens.length}
         </span>
       </div>
-      <div className="table-wrap">
-        <table className="table">
-          <caption className="sr-only">Issued tokens</caption>
-          <thead>
-            <tr>
-              <th scope="col">Status</th>
-              <th scope="col">Host</th>
-              <th scope="col">Kind</th>
-              <th scope="col">Label</th>
-              <th scope="col">Issued</th>
-              <th scope="col">Expires</th>
-              <th scope="col">
-                <span className="sr-only">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {shown.map((token) => (
-              <TokenRow key={token.jti} token={token} now={now} onRevoke={props.onRevoke} />
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <DataTable caption="Issued tokens" columns={['Status', 'Host', 'Kind', 'Label', 'Issued', 'Expires', ACTIONS]}>
+        {shown.map((token) => (
+          <TokenRow key={token.jti} token={token} now={now} onRevoke={props.onRevoke} />
+        ))}
+      </DataTable>
     </Loaded>
   );
 }

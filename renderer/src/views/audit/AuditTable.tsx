@@ -1,4 +1,5 @@
 import type { AuditEntry } from '../../../../shared/model/ui.ts';
+import { DataTable } from '../../components/DataTable.tsx';
 import { useHomegate } from '../../store/context.tsx';
 import { AuditRow } from './AuditRow.tsx';
 import { useTokenNames } from '../../hooks/useTokenNames.ts';
@@ -32,26 +33,15 @@ export function AuditTable(props: { audit: readonly AuditEntry[] }) {
   const tokens = useTokenNames();
   return (
     <>
-      <div className="table-wrap">
-        <table className="table table-audit">
-          <caption className="sr-only">Audit log, newest first</caption>
-          <thead>
-            <tr>
-              <th scope="col">Time</th>
-              <th scope="col">Event</th>
-              <th scope="col">What happened</th>
-              <th scope="col">
-                <span className="sr-only">Raw line</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {props.audit.map((entry, index) => (
-              <AuditRow key={`${entry.time}-${index}`} entry={entry} tokens={tokens} index={index} />
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <DataTable
+        caption="Audit log, newest first"
+        className="table-audit"
+        columns={['Time', 'Event', 'What happened', { label: 'Raw line', hidden: true }]}
+      >
+        {props.audit.map((entry, index) => (
+          <AuditRow key={`${entry.time}-${index}`} entry={entry} tokens={tokens} index={index} />
+        ))}
+      </DataTable>
       <AuditFooter count={props.audit.length} />
     </>
   );

@@ -1,10 +1,21 @@
 import type { SessionInfo } from '../../../../shared/model/sessions.ts';
 import type { IssuedToken } from '../../../../shared/model/ui.ts';
+import { ACTIONS, DataTable, type Column } from '../../components/DataTable.tsx';
 import { EmptyState, Loaded } from '../../components/States.tsx';
 import { useNow } from '../../hooks/useNow.ts';
 import { useHomegate } from '../../store/context.tsx';
 import { tokenFacts } from './session-facts.ts';
 import { SessionRow } from './SessionRow.tsx';
+
+const SESSION_COLUMNS: readonly Column[] = [
+  'Host',
+  'Client',
+  'Token',
+  'Transport',
+  { label: 'Duration', num: true },
+  { label: 'Sent / received', num: true },
+  ACTIONS,
+];
 
 /** The live sessions, or why there are none: still loading, a failure to load, or nobody connected. */
 export function SessionTable(props: {
@@ -30,39 +41,17 @@ export function SessionTable(props: {
         </EmptyState>
       }
     >
-      <div className="table-wrap">
-        <table className="table">
-          <caption className="sr-only">Live sessions</caption>
-          <thead>
-            <tr>
-              <th scope="col">Host</th>
-              <th scope="col">Client</th>
-              <th scope="col">Token</th>
-              <th scope="col">Transport</th>
-              <th scope="col" className="num">
-                Duration
-              </th>
-              <th scope="col" className="num">
-                Sent / received
-              </th>
-              <th scope="col">
-                <span className="sr-only">Actions</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {sessions.map((session) => (
-              <SessionRow
-                key={session.id}
-                session={session}
-                facts={tokenFacts(session, props.tokens)}
-                now={now}
-                onDisconnect={props.onDisconnect}
-              />
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <DataTable caption="Live sessions" columns={SESSION_COLUMNS}>
+        {sessions.map((session) => (
+          <SessionRow
+            key={session.id}
+            session={session}
+            facts={tokenFacts(session, props.tokens)}
+            now={now}
+            onDisconnect={props.onDisconnect}
+          />
+        ))}
+      </DataTable>
     </Loaded>
   );
 }
