@@ -13,7 +13,7 @@ import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { encodeDataHeader } from '../tsgu/codec.ts';
 import type { BodyDecoder } from './chunked-decoder.ts';
-import { SEND_HIGH_WATER_BYTES, type PacketTransport, type TransportHandlers } from './packet-transport.ts';
+import { SendWindow, type PacketTransport, type TransportHandlers } from './packet-transport.ts';
 
 /** FreeRDP reads exactly this many bytes after the OUT channel's 200 before it expects packet headers. */
 export const LEGACY_SEED_BYTES = 10;
@@ -58,7 +58,7 @@ export class LegacyHttpTransport implements PacketTransport {
   #inRest: Buffer;
   #handlers: TransportHandlers | undefined;
   #closed = false;
-  #aboveHighWater = false;
+  readonly #window: SendWindow;
   #closeTimer: NodeJS.Timeout | undefined;
 
   constructor(channels: LegacyChannels, remoteAddress: string) {
@@ -67,6 +67,7 @@ export class LegacyHttpTransport implements PacketTransport {
     this.#in = channels.in;
     this.#inRest = channels.inRest;
     this.#inBody = channels.inBody;
+    this.#window = new SendWindow(channels.out, () => this.#handlers?.drain());
   }
 
   start(handlers: TransportHandlers): void {
@@ -95,8 +96,8 @@ export class LegacyHttpTransport implements PacketTransport {
   send(packet: Buffer): boolean {
     const out = this.#out;
     if (this.#closed || !out.writable) return true;
-    out.write(packet, this.#onWritten);
-    return this.#checkHighWater();
+    out.write(packet, this.#window.written);
+    return this.#window.check();
   }
 
   sendData(payload: Buffer): boolean {
@@ -104,14 +105,9 @@ export class LegacyHttpTransport implements PacketTransport {
     if (this.#closed || !out.writable) return true;
     out.cork();
     out.write(encodeDataHeader(payload.length));
-    out.write(payload, this.#onWritten);
+    out.write(payload, this.#window.written);
     out.uncork();
-    return this.#checkHighWater();
-  }
-
-  #checkHighWater(): boolean {
-    if (this.#out.writableLength > SEND_HIGH_WATER_BYTES) this.#aboveHighWater = true;
-    return !this.#aboveHighWater;
+    return this.#window.check();
   }
 
   pause(): void {
@@ -152,14 +148,6 @@ export class LegacyHttpTransport implements PacketTransport {
     // The client ended its body (a zero-size chunk): it has nothing more to say, so the tunnel is over.
     if (this.#inBody.ended) this.#finish();
   }
-
-  readonly #onWritten = (error?: Error | null): void => {
-    if (error || !this.#aboveHighWater) return;
-    if (this.#out.writableLength <= SEND_HIGH_WATER_BYTES / 2) {
-      this.#aboveHighWater = false;
-      this.#handlers?.drain();
-    }
-  };
 
   #finish(error?: Error): void {
     if (this.#closed) return;

@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import type { TransportKind } from '../../../shared/model/sessions.ts';
 
 /** What a transport tells its owner. */
@@ -36,3 +37,33 @@ export interface PacketTransport {
 
 /** Above this many unsent bytes a transport asks its owner to stop producing. */
 export const SEND_HIGH_WATER_BYTES = 256 * 1024;
+
+/**
+ * A transport's send-side backpressure on the socket its packets go out on: once more than
+ * SEND_HIGH_WATER_BYTES are unsent, `check` says stop until the writes have brought that down to half, when `drain`
+ * is called. Pass `written` as the callback of every write whose completion may end the wait.
+ */
+export class SendWindow {
+  readonly #socket: Socket;
+  readonly #drain: () => void;
+  #aboveHighWater = false;
+
+  constructor(socket: Socket, drain: () => void) {
+    this.#socket = socket;
+    this.#drain = drain;
+  }
+
+  /** After a write: false while the owner should stop producing. */
+  check(): boolean {
+    if (this.#socket.writableLength > SEND_HIGH_WATER_BYTES) this.#aboveHighWater = true;
+    return !this.#aboveHighWater;
+  }
+
+  readonly written = (error?: Error | null): void => {
+    if (error || !this.#aboveHighWater) return;
+    if (this.#socket.writableLength <= SEND_HIGH_WATER_BYTES / 2) {
+      this.#aboveHighWater = false;
+      this.#drain();
+    }
+  };
+}

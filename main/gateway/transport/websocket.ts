@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { MAX_PACKET_BYTES } from '../tsgu/constants.ts';
-import { SEND_HIGH_WATER_BYTES, type PacketTransport, type TransportHandlers } from './packet-transport.ts';
+import { SEND_HIGH_WATER_BYTES, SendWindow, type PacketTransport, type TransportHandlers } from './packet-transport.ts';
 import {
   ClientFrameParser,
   CloseCode,
@@ -66,12 +66,13 @@ export class WebSocketTransport implements PacketTransport {
   /** A close frame went out: nothing more may follow it. */
   #closeSent = false;
   #closeTimer: NodeJS.Timeout | undefined;
-  #aboveHighWater = false;
+  readonly #window: SendWindow;
 
   constructor(socket: Socket, head: Buffer, remoteAddress: string) {
     this.remoteAddress = remoteAddress;
     this.#socket = socket;
     this.#head = head;
+    this.#window = new SendWindow(socket, () => this.#handlers?.drain());
     // A frame may carry at most one full-size packet plus slack; anything larger ends the tunnel (close 1009).
     this.#parser = new ClientFrameParser(
       {
@@ -109,7 +110,7 @@ export class WebSocketTransport implements PacketTransport {
   send(packet: Buffer): boolean {
     if (this.#closeSent || this.#closed) return true;
     this.#writeFrame(frameHeader(packet.length), packet);
-    return this.#checkHighWater();
+    return this.#window.check();
   }
 
   /**
@@ -119,7 +120,7 @@ export class WebSocketTransport implements PacketTransport {
   sendData(payload: Buffer): boolean {
     if (this.#closeSent || this.#closed) return true;
     this.#writeFrame(dataFrameHeader(payload.length), payload);
-    return this.#checkHighWater();
+    return this.#window.check();
   }
 
   /**
@@ -132,18 +133,13 @@ export class WebSocketTransport implements PacketTransport {
       const frame = Buffer.allocUnsafe(header.length + body.length);
       header.copy(frame, 0);
       body.copy(frame, header.length);
-      socket.write(frame, this.#onWritten);
+      socket.write(frame, this.#window.written);
       return;
     }
     socket.cork();
     socket.write(header);
-    socket.write(body, this.#onWritten);
+    socket.write(body, this.#window.written);
     socket.uncork();
-  }
-
-  #checkHighWater(): boolean {
-    if (this.#socket.writableLength > SEND_HIGH_WATER_BYTES) this.#aboveHighWater = true;
-    return !this.#aboveHighWater;
   }
 
   pause(): void {
@@ -189,14 +185,6 @@ export class WebSocketTransport implements PacketTransport {
     this.#socket.end();
     this.#finish(new Error(message));
   }
-
-  readonly #onWritten = (error?: Error | null): void => {
-    if (error || !this.#aboveHighWater) return;
-    if (this.#socket.writableLength <= SEND_HIGH_WATER_BYTES / 2) {
-      this.#aboveHighWater = false;
-      this.#handlers?.drain();
-    }
-  };
 
   #finish(error?: Error): void {
     if (this.#closed) return;
