@@ -1,5 +1,7 @@
-import { copyFile, readFile, stat } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, stat } from 'node:fs/promises';
+import { basename, dirname } from 'node:path';
 import { z } from 'zod';
+import { withStoreLock } from '../certs/store-lock.ts';
 import type { IssuedToken } from '../../shared/model/ui.ts';
 import type { Logger } from '../logging/logger.ts';
 import { writeFileAtomic } from '../util/fs-atomic.ts';
@@ -53,6 +55,14 @@ export interface NewIssuedToken {
   readonly expiresAt: Date;
 }
 
+/** Another homegate process holds the list's lock file and does not let go. */
+export class IssuedTokensBusyError extends Error {
+  override readonly name = 'IssuedTokensBusyError';
+  constructor(lockFile: string, waitedMs: number) {
+    super(`the issued-token list is locked by another homegate process (${lockFile}, waited ${waitedMs} ms)`);
+  }
+}
+
 /** Every remembered token is still valid and the registry is full: nothing can be forgotten to make room. */
 export class IssuedTokenLimitError extends Error {
   override readonly name = 'IssuedTokenLimitError';
@@ -67,9 +77,12 @@ export class IssuedTokenLimitError extends Error {
  * A file that cannot be used is copied aside and reported, and the registry starts empty: revocation does not
  * depend on it (the revocation list is its own file), only the listing does.
  *
- * The command line records the tokens it mints in the same file while a gateway may be running: `refresh` (and every
- * change) first reads the file again when it changed on disk since this registry last read or wrote it, so tokens
- * from `homegate token paa` are listed, and revocable, with the UI's.
+ * The command line records the tokens it mints in the same file while a gateway may be running: `refresh` reads the
+ * file again when it changed on disk since this registry last read or wrote it, so tokens from `homegate token paa`
+ * are listed, and revocable, with the UI's. Every change is made in one queue per registry and, across processes,
+ * under a lock file beside the list: re-read (when changed), change, write, note what was written. Without the lock
+ * two processes could both read the same list and the second write would drop the first one's entry, or one could
+ * note another's write as its own and then overwrite it.
  */
 export class IssuedTokenRegistry {
   readonly #path: string;
@@ -124,8 +137,7 @@ export class IssuedTokenRegistry {
 
   /** Remembers a token just issued; throws `IssuedTokenLimitError` when full of valid tokens. */
   record(token: NewIssuedToken): Promise<IssuedToken> {
-    return this.#enqueue(async () => {
-      await this.#reloadIfChanged();
+    return this.#change(async () => {
       const stored = StoredTokenSchema.parse({
         jti: token.jti,
         kind: token.kind,
@@ -151,8 +163,7 @@ export class IssuedTokenRegistry {
 
   /** Marks a token revoked (the first time only); undefined when it is not one of ours. */
   markRevoked(jti: string): Promise<IssuedToken | undefined> {
-    return this.#enqueue(async () => {
-      await this.#reloadIfChanged();
+    return this.#change(async () => {
       const found = this.#find(jti);
       if (!found) return undefined;
       if (found.revokedAt !== undefined) return toIssuedToken(found);
@@ -185,6 +196,24 @@ export class IssuedTokenRegistry {
     if (stamp === this.#seen) return;
     this.#tokens = stamp === undefined ? [] : await readRegistry(this.#path, this.#logger);
     this.#seen = stamp;
+  }
+
+  /** Runs `run` in the queue, holding the lock shared with other processes, on the list as it is on disk. */
+  #change<T>(run: () => Promise<T>): Promise<T> {
+    return this.#enqueue(async () => {
+      await mkdir(dirname(this.#path), { recursive: true, mode: 0o700 });
+      return withStoreLock(
+        dirname(this.#path),
+        async () => {
+          await this.#reloadIfChanged();
+          return run();
+        },
+        {
+          lockFile: `.${basename(this.#path)}.lock`,
+          busyError: (lockFile, waitedMs) => new IssuedTokensBusyError(lockFile, waitedMs),
+        },
+      );
+    });
   }
 
   #enqueue<T>(run: () => Promise<T>): Promise<T> {
