@@ -1,10 +1,11 @@
 import { lookup } from 'node:dns/promises';
 import { connect, isIP } from 'node:net';
 import type { Settings } from '../config/schema.ts';
-import { SettingsStore } from '../config/settings-store.ts';
+import { SettingsError, SettingsStore } from '../config/settings-store.ts';
 import { describeServedCertificate, type CertificateSummary } from '../certs/certificate-store.ts';
 import { readAttemptsFile } from '../doctor/attempt-log.ts';
 import { certificateCarries } from '../doctor/doctor.ts';
+import { describeSetAsideCopy, findSetAsideCopies, MAX_SET_ASIDE_LISTED } from '../doctor/set-aside-files.ts';
 import { dataPaths } from '../config/data-dir.ts';
 import { groupAttempts, type ConnectionAttempt } from '../../shared/model/doctor.ts';
 import type { Host } from '../../shared/model/hosts.ts';
@@ -17,7 +18,7 @@ const PROBE_TIMEOUT_MS = 2_000;
 
 /** One finding of the self-check. */
 export interface DoctorCheck {
-  readonly area: 'certificate' | 'names' | 'listeners' | 'hosts';
+  readonly area: 'certificate' | 'names' | 'listeners' | 'hosts' | 'data';
   readonly status: 'ok' | 'warn' | 'fail';
   readonly message: string;
   readonly fix?: string;
@@ -33,23 +34,20 @@ type Flags = Readonly<Record<string, string | boolean | (string | boolean)[] | u
 
 /**
  * `homegate doctor [--json]`: the last failed attempts the gateway recorded (from `attempts.log`, so it works
- * beside a running `serve`) and a self-check of the certificate, the names, the listeners and the hosts. It reads
- * files and opens test connections only; it changes nothing. Exit 0 whatever it finds: the findings are the output.
+ * beside a running `serve`) and a self-check of the certificate, the names, the listeners, the hosts and the files
+ * set aside as unreadable (`NAME.corrupt-TIME`). It reads files and opens test connections only; it changes nothing
+ * but what opening the settings does (an unreadable settings file is copied aside, as every command does). Exit 0
+ * whatever it finds: the findings are the output.
  */
 export async function doctorCommand(env: CommandEnv, flags: Flags): Promise<void> {
-  const store = await SettingsStore.open(env.dataDir, env.logger);
-  let settings: Settings;
-  try {
-    settings = store.get();
-  } finally {
-    store.close();
-  }
+  const settings = await readSettings(env);
   const paths = dataPaths(env.dataDir);
-  const [attempts, checks] = await Promise.all([
+  const [attempts, checks, dataChecks] = await Promise.all([
     readAttemptsFile(paths.attempts, ATTEMPTS_SHOWN),
-    selfCheck(paths.tls, settings),
+    settings instanceof SettingsError ? [settingsCheck(settings)] : selfCheck(paths.tls, settings),
+    setAsideChecks(env.dataDir),
   ]);
-  const report: DoctorReport = { attempts, checks };
+  const report: DoctorReport = { attempts, checks: [...checks, ...dataChecks] };
   if (flags.json === true) {
     env.io.out(`${JSON.stringify(report, null, 2)}\n`);
     return;
@@ -74,6 +72,50 @@ function formatReport(report: DoctorReport): string {
     if (check.fix) lines.push(`        fix: ${check.fix}`);
   }
   return `${lines.join('\n')}\n`;
+}
+
+/** The settings, or why they cannot be read (then the checks that need them are skipped). */
+async function readSettings(env: CommandEnv): Promise<Settings | SettingsError> {
+  let store: SettingsStore;
+  try {
+    store = await SettingsStore.open(env.dataDir, env.logger);
+  } catch (error) {
+    if (error instanceof SettingsError) return error;
+    throw error;
+  }
+  try {
+    return store.get();
+  } finally {
+    store.close();
+  }
+}
+
+function settingsCheck(error: SettingsError): DoctorCheck {
+  return {
+    area: 'data',
+    status: 'fail',
+    message: `${error.message}; the certificate, names, listeners and hosts were not checked`,
+    fix: `Correct ${error.path} (or move it away to start from defaults), then run \`homegate doctor\` again.`,
+  };
+}
+
+/** One finding per file set aside as unreadable, newest first, the oldest beyond MAX_SET_ASIDE_LISTED counted. */
+async function setAsideChecks(dataDir: string): Promise<DoctorCheck[]> {
+  const copies = await findSetAsideCopies(dataDir);
+  const checks: DoctorCheck[] = copies
+    .slice(0, MAX_SET_ASIDE_LISTED)
+    .map((copy) => ({ area: 'data', status: 'warn', ...describeSetAsideCopy(copy) }));
+  if (copies.length === 0) return [{ area: 'data', status: 'ok', message: 'no unreadable file was set aside' }];
+  const older = copies.length - checks.length;
+  if (older > 0) {
+    checks.push({
+      area: 'data',
+      status: 'warn',
+      message: `${older} older unreadable file${older === 1 ? ' was' : 's were'} set aside in ${dataDir} (*.corrupt-*)`,
+      fix: 'Nothing else to do; delete the copies when you like.',
+    });
+  }
+  return checks;
 }
 
 async function selfCheck(tlsDir: string, settings: Settings): Promise<DoctorCheck[]> {
