@@ -225,6 +225,7 @@ async function openCore(options: StartGatewayOptions, disposers: Disposer[]): Pr
     certificate: tls,
     deviceOf: (jti) => issuedTokens.get(jti)?.device,
     reachability,
+    audit,
   });
   // Every refusal of both front doors goes to the audit log; the doctor reads them there.
   disposers.push(doctor.followAudit(audit));
@@ -382,7 +383,12 @@ function createRoutes(core: GatewayCore, pause: PauseSwitch): GatewayRoutes {
       tunnels.delete(tunnel);
     });
   };
-  const legacy = new LegacyHttpRouter({ logger, startTunnel, limits: () => settings.get().limits });
+  const legacy = new LegacyHttpRouter({
+    logger,
+    startTunnel,
+    limits: () => settings.get().limits,
+    onUnpaired: (channel) => core.doctor.unpairedLegacyChannel(channel),
+  });
   const websocket = new WebSocketRouter({ logger, startTunnel });
   const routes: GatewayRoutes = {
     server: new GatewayServer({

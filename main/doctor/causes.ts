@@ -96,6 +96,21 @@ export function diagnoseNoRequest(info: {
   return untrusted(detail);
 }
 
+/**
+ * One channel of a legacy HTTP tunnel (`RDG_OUT_DATA` or `RDG_IN_DATA`) arrived and its partner never did: something
+ * between the client and the gateway sent the two to different places or dropped one, or the client gave up on it.
+ */
+export function diagnoseUnpairedLegacy(role: 'out' | 'in'): Diagnosis {
+  const [came, missing] = role === 'out' ? ['RDG_OUT_DATA', 'RDG_IN_DATA'] : ['RDG_IN_DATA', 'RDG_OUT_DATA'];
+  return {
+    stage: 'request',
+    code: 'timeout',
+    cause: `Only one of the two connections of a legacy HTTP tunnel arrived: ${came} came, ${missing} never did.`,
+    fix: 'If a reverse proxy or load balancer is in front, make it send both to this gateway from the same client address (no buffering of RDG_IN_DATA); or let the client use WebSocket.',
+    detail: `${came} waited for its ${missing} until the pairing deadline`,
+  };
+}
+
 function untrusted(detail: string): Diagnosis {
   return {
     stage: 'tls',

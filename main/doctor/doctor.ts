@@ -2,9 +2,15 @@ import type { Socket } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { normalizeIpAddress } from '../net/ip-address.ts';
 import type { ConnectionObserver } from '../gateway/http/gateway-server.ts';
-import type { AuditEvent } from '../sessions/audit-log.ts';
+import type { AuditEvent, AuditSink } from '../sessions/audit-log.ts';
 import type { AttemptLog } from './attempt-log.ts';
-import { diagnoseNoRequest, diagnoseRefusal, diagnoseTlsError, type SniCheck } from './causes.ts';
+import {
+  diagnoseNoRequest,
+  diagnoseRefusal,
+  diagnoseTlsError,
+  diagnoseUnpairedLegacy,
+  type SniCheck,
+} from './causes.ts';
 import type { ReachabilityBook } from './reachability.ts';
 
 export interface CertificateNames {
@@ -19,12 +25,22 @@ export interface DoctorDeps {
   /** The device label of a token the gateway issued, by its `jti`. */
   readonly deviceOf: (tokenId: string) => string | undefined;
   readonly reachability: ReachabilityBook;
+  /** Where `connection.dropped` lines go: connections the gateway closed before they sent a request. */
+  readonly audit: AuditSink;
 }
+
+/** Why the gateway closed a connection before it made a request, as `connection.dropped` says it. */
+type DropReason = 'tls-handshake-timeout' | 'no-request' | 'slow-head' | 'no-partner';
 
 /**
  * The connection doctor: turns what the front doors see into failed attempts with a cause and a fix. It hears TLS
  * failures through the gateway server's observer, and refusals from the audit log every refusal already goes
  * to (so the tunnel and relay code need no hook of their own).
+ *
+ * It also writes a `connection.dropped` audit line for each connection the gateway closed before any request: a
+ * handshake or a first request head that did not finish in time (silent or slow clients) and a legacy channel whose
+ * partner never came. The audit log folds their floods like refusals'; the line names the client, the transport,
+ * the reason and (legacy) the channel, nothing the client sent.
  */
 export class ConnectionDoctor {
   readonly #deps: DoctorDeps;
@@ -37,7 +53,14 @@ export class ConnectionDoctor {
     this.observer = {
       tlsError: (socket, error, client) => this.#tlsError(socket, error, client),
       noRequest: (socket, info) => this.#noRequest(socket, info),
+      handshakeTimedOut: (client) => this.#dropped(canonical(client), 'tls', 'tls-handshake-timeout'),
     };
+  }
+
+  /** A legacy channel was closed without its partner (see `LegacyRouterOptions.onUnpaired`). */
+  unpairedLegacyChannel(channel: { readonly role: 'out' | 'in'; readonly clientAddress: string }): void {
+    this.#dropped(channel.clientAddress, 'http', 'no-partner', { channel: channel.role });
+    this.#deps.log.record(diagnoseUnpairedLegacy(channel.role), { client: channel.clientAddress, transport: 'http' });
   }
 
   /** The certificate new handshakes get from now on (renewal, import, new public names). */
@@ -59,6 +82,9 @@ export class ConnectionDoctor {
 
   #noRequest(socket: Socket, info: { readonly timedOut: boolean; readonly bufferedBytes: number }): void {
     const tls = 'encrypted' in socket;
+    if (info.timedOut) {
+      this.#dropped(clientOf(socket), tls ? 'tls' : 'http', info.bufferedBytes > 0 ? 'slow-head' : 'no-request');
+    }
     // Without TLS (the listener behind a proxy) a connection that sent nothing says nothing about certificates.
     if (!tls && info.bufferedBytes === 0) return;
     const sni = tls ? this.#sni(socket as TLSSocket) : { name: undefined, inCertificate: true };
@@ -69,6 +95,10 @@ export class ConnectionDoctor {
       transport: tls ? 'tls' : 'http',
       ...(tls ? sniName(socket as TLSSocket) : {}),
     });
+  }
+
+  #dropped(client: string, transport: string, reason: DropReason, more: { channel?: string } = {}): void {
+    this.#deps.audit.record({ event: 'connection.dropped', client, transport, reason, ...more });
   }
 
   #refusal(event: AuditEvent): void {
@@ -116,7 +146,11 @@ export function certificateCarries(name: string, sans: CertificateNames): boolea
 }
 
 function clientOf(socket: Socket): string {
-  return normalizeIpAddress(socket.remoteAddress ?? '') ?? socket.remoteAddress ?? 'unknown';
+  return canonical(socket.remoteAddress ?? '');
+}
+
+function canonical(address: string): string {
+  return normalizeIpAddress(address) ?? (address || 'unknown');
 }
 
 function sniName(socket: TLSSocket): { requested?: string } {

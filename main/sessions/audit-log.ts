@@ -48,6 +48,7 @@ export interface AuditEvent {
     | 'audit.resumed'
     | 'download-link.used'
     | 'download-link.refused'
+    | 'connection.dropped'
     | AdminAuditEventName;
   readonly [field: string]: unknown;
 }
@@ -81,7 +82,12 @@ export interface AuditLogOptions {
 }
 
 /** Events that an unauthenticated client can cause at will: repeats are folded. */
-const FOLDED_EVENTS: ReadonlySet<string> = new Set(['tunnel.refused', 'admin.login-refused', 'download-link.refused']);
+const FOLDED_EVENTS: ReadonlySet<string> = new Set([
+  'tunnel.refused',
+  'admin.login-refused',
+  'download-link.refused',
+  'connection.dropped',
+]);
 
 interface Fold {
   readonly first: string;

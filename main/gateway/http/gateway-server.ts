@@ -49,6 +49,8 @@ export interface ConnectionObserver {
   tlsError(socket: TLSSocket, error: Error, client: string): void;
   /** A connection ended before its first request head was complete: the client closed it, or a deadline passed. */
   noRequest(socket: Socket, info: { readonly timedOut: boolean; readonly bufferedBytes: number }): void;
+  /** A TLS connection was closed because its handshake did not finish in time (`client`: the TCP peer). */
+  handshakeTimedOut(client: string): void;
 }
 
 /** Which address a request comes from, given its TCP peer and its headers (names lower-cased). */
@@ -229,6 +231,7 @@ export class GatewayServer {
     let expired = false;
     const expire = (): void => {
       expired = true;
+      if (handshakeTimer !== undefined) this.#options.observer?.handshakeTimedOut(client);
       socket.destroy();
     };
     const headTimer = setTimeout(expire, limits.requestHeadSeconds * 1000).unref();

@@ -12,6 +12,7 @@ import { ChunkedDecoder, FixedLengthDecoder, type BodyDecoder } from '../transpo
 import { LegacyHttpTransport, legacyInResponse, legacyOutResponse } from '../transport/legacy-http.ts';
 import {
   LegacyPairRegistry,
+  type LegacyRole,
   type PairingLimits,
   type PairingRefusal,
   type PendingChannel,
@@ -41,6 +42,8 @@ export interface LegacyRouterOptions {
   readonly limits: () => PairingLimits;
   /** Runs a tunnel over a complete pair; the returned promise settles when the tunnel has ended. */
   readonly startTunnel: (transport: LegacyHttpTransport, info: TunnelRequestInfo) => Promise<void>;
+  /** Told when a channel was closed without its partner (it waited too long, or lost its place to a flood). */
+  readonly onUnpaired?: (channel: { readonly role: LegacyRole; readonly clientAddress: string }) => void;
 }
 
 const STATUS_TEXT: Record<number, string> = {
@@ -65,6 +68,7 @@ export class LegacyHttpRouter {
         channel: channel.role,
         connectionId: channel.id,
       });
+      options.onUnpaired?.({ role: channel.role, clientAddress: channel.clientAddress });
     });
   }
 
