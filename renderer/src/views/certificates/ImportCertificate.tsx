@@ -1,4 +1,5 @@
 import { Field } from '../../components/Field.tsx';
+import { FormError } from '../../components/FormError.tsx';
 import { Icon } from '../../components/Icon.tsx';
 import { FilePick } from './FilePick.tsx';
 import { useImportForm, type ImportForm } from './useImportForm.ts';
@@ -19,56 +20,59 @@ function FormatChoice(props: { form: ImportForm }) {
   );
 }
 
+/** The two PEM texts, each pasted or read from a chosen file. */
+const PEM_FIELDS = [
+  {
+    field: 'certPem',
+    label: 'Certificate chain',
+    hint: 'The server certificate first, then any intermediates.',
+    placeholder: '-----BEGIN CERTIFICATE-----',
+    pickLabel: 'Choose certificate file',
+    accept: '.pem,.crt,.cer',
+  },
+  {
+    field: 'keyPem',
+    label: 'Private key',
+    hint: 'Stays on the gateway; never shown again.',
+    placeholder: '-----BEGIN PRIVATE KEY-----',
+    pickLabel: 'Choose key file',
+    accept: '.pem,.key',
+  },
+] as const;
+
+function PemField(props: { form: ImportForm; spec: (typeof PEM_FIELDS)[number] }) {
+  const { form, spec } = props;
+  const { field } = spec;
+  const apply = field === 'certPem' ? form.setCertPem : form.setKeyPem;
+  return (
+    <Field label={spec.label} hint={spec.hint} error={form.errors[field]}>
+      {(control) => (
+        <>
+          <textarea
+            {...control}
+            className="input mono pem"
+            rows={6}
+            spellCheck={false}
+            placeholder={spec.placeholder}
+            value={form[field]}
+            onChange={(event) => {
+              apply(event.target.value);
+              form.clearError(field);
+            }}
+          />
+          <FilePick label={spec.pickLabel} accept={spec.accept} onPick={form.pick(field, apply)} />
+        </>
+      )}
+    </Field>
+  );
+}
+
 function PemFields(props: { form: ImportForm }) {
-  const { form } = props;
   return (
     <div className="form-grid">
-      <Field
-        label="Certificate chain"
-        hint="The server certificate first, then any intermediates."
-        error={form.errors.certPem}
-      >
-        {(control) => (
-          <>
-            <textarea
-              {...control}
-              className="input mono pem"
-              rows={6}
-              spellCheck={false}
-              placeholder="-----BEGIN CERTIFICATE-----"
-              value={form.certPem}
-              onChange={(event) => {
-                form.setCertPem(event.target.value);
-                form.clearError('certPem');
-              }}
-            />
-            <FilePick
-              label="Choose certificate file"
-              accept=".pem,.crt,.cer"
-              onPick={form.pick('certPem', form.setCertPem)}
-            />
-          </>
-        )}
-      </Field>
-      <Field label="Private key" hint="Stays on the gateway; never shown again." error={form.errors.keyPem}>
-        {(control) => (
-          <>
-            <textarea
-              {...control}
-              className="input mono pem"
-              rows={6}
-              spellCheck={false}
-              placeholder="-----BEGIN PRIVATE KEY-----"
-              value={form.keyPem}
-              onChange={(event) => {
-                form.setKeyPem(event.target.value);
-                form.clearError('keyPem');
-              }}
-            />
-            <FilePick label="Choose key file" accept=".pem,.key" onPick={form.pick('keyPem', form.setKeyPem)} />
-          </>
-        )}
-      </Field>
+      {PEM_FIELDS.map((spec) => (
+        <PemField key={spec.field} form={props.form} spec={spec} />
+      ))}
     </div>
   );
 }
@@ -140,11 +144,7 @@ export function ImportCertificate() {
       >
         <FormatChoice form={form} />
         {form.format === 'pem' ? <PemFields form={form} /> : <PfxFields form={form} />}
-        {form.errors.form ? (
-          <p className="form-error" role="alert">
-            {form.errors.form}
-          </p>
-        ) : null}
+        <FormError error={form.errors.form} />
         <div>
           <button type="submit" className="btn btn-primary" disabled={form.busy}>
             <Icon name="upload" /> {form.busy ? 'Importing…' : 'Import certificate'}
