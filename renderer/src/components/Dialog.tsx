@@ -1,5 +1,6 @@
 import { useEffect, useId, useLayoutEffect, useRef, useState, type FormEvent, type ReactNode } from 'react';
 import { errorMessage } from '../api/errors.ts';
+import { FormError } from './FormError.tsx';
 import { focusFirstInvalid } from '../hooks/useFocusInvalid.ts';
 
 /** Where focus goes when the element that opened a dialog is gone (its row was removed): the view itself. */
@@ -119,11 +120,7 @@ export function ConfirmDialog(props: {
       }
     >
       <div className="confirm-text">{props.children}</div>
-      {error ? (
-        <p className="form-error" role="alert">
-          {error}
-        </p>
-      ) : null}
+      <FormError error={error} />
     </Dialog>
   );
 }

@@ -1,3 +1,4 @@
+import { FormError } from '../../components/FormError.tsx';
 import { EmptyState } from '../../components/States.tsx';
 import { HomeOnlyWarning } from '../../components/HomeOnlyWarning.tsx';
 import { Icon } from '../../components/Icon.tsx';
@@ -41,11 +42,7 @@ export function ExportForm(props: { onExported?: () => void }) {
       <HomeOnlyWarning />
       <ConnectionCard form={form} />
       <DisplayCard form={form} />
-      {form.error ? (
-        <p className="form-error" role="alert">
-          {form.error}
-        </p>
-      ) : null}
+      <FormError error={form.error} />
       {form.saved ? (
         <div className="callout callout-success" role="status">
           <Icon name="check" />

@@ -4,6 +4,7 @@ import type { Host } from '../../../../shared/model/hosts.ts';
 import type { DownloadLink } from '../../../../shared/model/ui.ts';
 import { errorMessage } from '../../api/errors.ts';
 import { fieldErrors, Field } from '../../components/Field.tsx';
+import { FormError } from '../../components/FormError.tsx';
 import { Icon } from '../../components/Icon.tsx';
 import { QrCode } from '../../components/QrCode.tsx';
 import { formatTime } from '../../format.ts';
@@ -73,11 +74,7 @@ export function PhoneDownloadCard() {
           <Icon name="export" /> {busy ? 'Preparing…' : 'Download on a phone'}
         </button>
       </div>
-      {error ? (
-        <p className="form-error" role="alert">
-          {error}
-        </p>
-      ) : null}
+      <FormError error={error} />
       {link ? <DownloadLinkQr link={link} /> : null}
     </section>
   );

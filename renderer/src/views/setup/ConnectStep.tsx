@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { defaultRdpOptions } from '../../../../shared/ipc/contract.ts';
 import { errorMessage } from '../../api/errors.ts';
+import { FormError } from '../../components/FormError.tsx';
 import { HomeOnlyWarning } from '../../components/HomeOnlyWarning.tsx';
 import { saveExportedFile } from '../../files.ts';
 import { useHomegate } from '../../store/context.tsx';
@@ -51,11 +52,7 @@ export function ConnectStep(props: { onConnected: () => void }) {
           Saved <strong>{saved}</strong>. Open it on the device you connect from.
         </p>
       ) : null}
-      {error ? (
-        <p className="form-error" role="alert">
-          {error}
-        </p>
-      ) : null}
+      <FormError error={error} />
       <ConnectFrom host={chosen} />
     </>
   );

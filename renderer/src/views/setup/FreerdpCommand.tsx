@@ -1,5 +1,6 @@
 import { useState } from 'react';
 import { errorMessage } from '../../api/errors.ts';
+import { FormError } from '../../components/FormError.tsx';
 import { copyText } from '../../files.ts';
 import { useHomegate } from '../../store/context.tsx';
 import { freerdpCommands } from './connect-clients.ts';
@@ -43,11 +44,7 @@ export function FreerdpCommand(props: { host: string }) {
       <button type="button" className="btn btn-sm" onClick={() => void make()}>
         Make a FreeRDP command line for {props.host}
       </button>
-      {error ? (
-        <p className="form-error" role="alert">
-          {error}
-        </p>
-      ) : null}
+      <FormError error={error} />
       {commands ? (
         <>
           <CommandLine label="FreeRDP 2 command" command={commands.v2} />

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import type { LocalRdpServer } from '../../../../shared/model/onboarding.ts';
 import { errorMessage } from '../../api/errors.ts';
+import { FormError } from '../../components/FormError.tsx';
 import { useHomegate } from '../../store/context.tsx';
 
 /** The name "This PC" gets when it is allowed: a host name the settings accept. */
@@ -63,11 +64,7 @@ export function HostStep() {
       {localRdp !== undefined && localRdp.length === 0 && hosts.length === 0 ? (
         <p className="muted">Remote Desktop does not answer on this computer; add the PC you want to reach.</p>
       ) : null}
-      {error ? (
-        <p className="form-error" role="alert">
-          {error}
-        </p>
-      ) : null}
+      <FormError error={error} />
       {hosts.length > 0 ? (
         <ul className="setup-hosts" aria-label="Allowed hosts">
           {hosts.map((host) => (

@@ -1,5 +1,6 @@
 import { useState } from 'react';
 import { errorMessage } from '../../api/errors.ts';
+import { FormError } from '../../components/FormError.tsx';
 import { saveExportedFile } from '../../files.ts';
 import { useHomegate } from '../../store/context.tsx';
 import { TRUST_GUIDES, type CaFormat } from './trust-guides.ts';
@@ -56,11 +57,7 @@ export function TrustStep(props: { done: boolean; onDone: () => void }) {
           {guide.note ? <p className="muted">{guide.note}</p> : null}
         </div>
       ) : null}
-      {error ? (
-        <p className="form-error" role="alert">
-          {error}
-        </p>
-      ) : null}
+      <FormError error={error} />
       <p className="muted">
         Or serve a publicly trusted certificate for your public name (from Let's Encrypt, say): import it on the{' '}
         <a href="#certificates">Certificates</a> page, and no device needs these steps.
