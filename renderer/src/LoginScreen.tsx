@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useState } from 'react';
 import { ApiError, errorMessage } from './api/errors.ts';
 import type { WebTransport } from './api/web.ts';
-import { Field } from './components/Field.tsx';
+import { TextField } from './components/Field.tsx';
 import { Logo } from './components/Icon.tsx';
 import { useFocusInvalid } from './hooks/useFocusInvalid.ts';
 
@@ -82,19 +82,13 @@ export function LoginScreen(props: { transport: WebTransport; notice?: string | 
             void submit();
           }}
         >
-          <Field label="Admin password" error={error}>
-            {(control) => (
-              <input
-                {...control}
-                type="password"
-                className="input"
-                autoComplete="current-password"
-                autoFocus
-                value={password}
-                onChange={(event) => setPassword(event.target.value)}
-              />
-            )}
-          </Field>
+          <TextField
+            label="Admin password"
+            error={error}
+            value={password}
+            onChange={setPassword}
+            input={{ type: 'password', autoComplete: 'current-password', autoFocus: true }}
+          />
           <button
             type="submit"
             className="btn btn-primary btn-block btn-lg"

@@ -1,4 +1,4 @@
-import { useId, type ReactNode } from 'react';
+import { useId, type InputHTMLAttributes, type ReactNode } from 'react';
 
 /**
  * A labelled form control with its hint and its error, wired for assistive technology: the control is described by
@@ -42,6 +42,31 @@ export function Field(props: {
         </p>
       ) : null}
     </div>
+  );
+}
+
+/** A one-line text input in a Field; `input` holds what differs between them (length, type, autocomplete…). */
+export function TextField(props: {
+  label: string;
+  hint?: ReactNode;
+  error?: string | undefined;
+  optional?: boolean;
+  value: string;
+  onChange: (value: string) => void;
+  input?: Omit<InputHTMLAttributes<HTMLInputElement>, 'className' | 'value' | 'onChange'>;
+}) {
+  return (
+    <Field label={props.label} hint={props.hint} error={props.error} optional={props.optional}>
+      {(control) => (
+        <input
+          {...control}
+          className="input"
+          {...props.input}
+          value={props.value}
+          onChange={(event) => props.onChange(event.target.value)}
+        />
+      )}
+    </Field>
   );
 }
 

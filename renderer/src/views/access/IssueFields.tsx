@@ -1,5 +1,7 @@
-import { CheckField, Field } from '../../components/Field.tsx';
-import { DEVICE_LIFETIMES_SECONDS, lifetimeOptions, SHORT_LIFETIMES_SECONDS } from '../../lifetimes.ts';
+import { CheckField, TextField } from '../../components/Field.tsx';
+import { HostSelect } from '../../components/HostSelect.tsx';
+import { LifetimeSelect } from '../../components/LifetimeSelect.tsx';
+import { DEVICE_LIFETIMES_SECONDS, SHORT_LIFETIMES_SECONDS } from '../../lifetimes.ts';
 import type { IssueForm } from './useIssueForm.ts';
 
 /** The two kinds of token, each with its trade-off. */
@@ -34,65 +36,34 @@ export function IssueFields(props: { form: IssueForm }) {
   const { kind, errors } = form;
   return (
     <div className="form-grid">
-      <Field label="Host" error={errors.host}>
-        {(control) => (
-          <select
-            {...control}
-            className="input"
-            value={form.chosenHost}
-            onChange={(event) => form.setHost(event.target.value)}
-          >
-            {form.hosts.map((h) => (
-              <option key={h.name} value={h.name}>
-                {h.name}
-              </option>
-            ))}
-          </select>
-        )}
-      </Field>
-      <Field label="Valid for" error={errors.ttlSeconds}>
-        {(control) => (
-          <select
-            {...control}
-            className="input"
-            value={form.ttl}
-            onChange={(event) => form.setTtl(Number(event.target.value))}
-          >
-            {lifetimeOptions(
-              kind === 'short' ? SHORT_LIFETIMES_SECONDS : DEVICE_LIFETIMES_SECONDS,
-              kind === 'short' ? form.defaultTtl : undefined,
-            ).map((option) => (
-              <option key={option.seconds} value={option.seconds}>
-                {option.label}
-              </option>
-            ))}
-          </select>
-        )}
-      </Field>
+      <HostSelect hosts={form.hosts} value={form.chosenHost} error={errors.host} onChange={form.setHost} />
+      <LifetimeSelect
+        label="Valid for"
+        error={errors.ttlSeconds}
+        presets={kind === 'short' ? SHORT_LIFETIMES_SECONDS : DEVICE_LIFETIMES_SECONDS}
+        defaultSeconds={kind === 'short' ? form.defaultTtl : undefined}
+        value={form.ttl}
+        onChange={form.setTtl}
+      />
       {kind === 'short' ? (
-        <Field label="Label" optional error={errors.label} hint="A note for the list, such as “hotel laptop”.">
-          {(control) => (
-            <input
-              {...control}
-              className="input"
-              value={form.label}
-              maxLength={64}
-              onChange={(event) => form.setLabel(event.target.value)}
-            />
-          )}
-        </Field>
+        <TextField
+          label="Label"
+          optional
+          error={errors.label}
+          hint="A note for the list, such as “hotel laptop”."
+          value={form.label}
+          onChange={form.setLabel}
+          input={{ maxLength: 64 }}
+        />
       ) : (
-        <Field label="Device" error={errors.device} hint="The device that keeps this token, such as “Sam’s iPad”.">
-          {(control) => (
-            <input
-              {...control}
-              className="input"
-              value={form.device}
-              maxLength={64}
-              onChange={(event) => form.setDevice(event.target.value)}
-            />
-          )}
-        </Field>
+        <TextField
+          label="Device"
+          error={errors.device}
+          hint="The device that keeps this token, such as “Sam’s iPad”."
+          value={form.device}
+          onChange={form.setDevice}
+          input={{ maxLength: 64 }}
+        />
       )}
       {kind === 'short' ? (
         <div className="field field-check">

@@ -1,4 +1,4 @@
-import { Field } from '../../components/Field.tsx';
+import { Field, TextField } from '../../components/Field.tsx';
 import { FormError } from '../../components/FormError.tsx';
 import { Icon } from '../../components/Icon.tsx';
 import { FilePick } from './FilePick.tsx';
@@ -102,21 +102,17 @@ function PfxFields(props: { form: ImportForm }) {
           </p>
         ) : null}
       </div>
-      <Field label="Passphrase" hint="Leave empty if the file has none." error={errors.passphrase}>
-        {(control) => (
-          <input
-            {...control}
-            type="password"
-            className="input"
-            autoComplete="off"
-            value={form.passphrase}
-            onChange={(event) => {
-              form.setPassphrase(event.target.value);
-              form.clearError('passphrase');
-            }}
-          />
-        )}
-      </Field>
+      <TextField
+        label="Passphrase"
+        hint="Leave empty if the file has none."
+        error={errors.passphrase}
+        value={form.passphrase}
+        onChange={(text) => {
+          form.setPassphrase(text);
+          form.clearError('passphrase');
+        }}
+        input={{ type: 'password', autoComplete: 'off' }}
+      />
     </div>
   );
 }

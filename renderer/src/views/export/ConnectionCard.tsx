@@ -1,5 +1,6 @@
-import { Field } from '../../components/Field.tsx';
-import { lifetimeOptions, SHORT_LIFETIMES_SECONDS } from '../../lifetimes.ts';
+import { HostSelect } from '../../components/HostSelect.tsx';
+import { LifetimeSelect } from '../../components/LifetimeSelect.tsx';
+import { SHORT_LIFETIMES_SECONDS } from '../../lifetimes.ts';
 import { useHomegate } from '../../store/context.tsx';
 import { RadioCard } from './RadioCard.tsx';
 import type { ExportFormState } from './useExportForm.ts';
@@ -14,42 +15,16 @@ export function ConnectionCard({ form }: { form: ExportFormState }) {
         Connection
       </h2>
       <div className="form-grid">
-        <Field label="Host" error={form.errors.host}>
-          {(control) => (
-            <select
-              {...control}
-              className="input"
-              value={form.chosenHost}
-              onChange={(event) => form.setHost(event.target.value)}
-            >
-              {form.hosts.map((h) => (
-                <option key={h.name} value={h.name}>
-                  {h.name}
-                </option>
-              ))}
-            </select>
-          )}
-        </Field>
-        <Field
+        <HostSelect hosts={form.hosts} value={form.chosenHost} error={form.errors.host} onChange={form.setHost} />
+        <LifetimeSelect
           label="Token valid for"
-          error={form.errors.ttlSeconds}
           hint="The file carries its own token: anyone holding the file can connect until then."
-        >
-          {(control) => (
-            <select
-              {...control}
-              className="input"
-              value={form.ttlSeconds}
-              onChange={(event) => form.setTtl(Number(event.target.value))}
-            >
-              {lifetimeOptions(SHORT_LIFETIMES_SECONDS, form.defaultTtl).map((option) => (
-                <option key={option.seconds} value={option.seconds}>
-                  {option.label}
-                </option>
-              ))}
-            </select>
-          )}
-        </Field>
+          error={form.errors.ttlSeconds}
+          presets={SHORT_LIFETIMES_SECONDS}
+          defaultSeconds={form.defaultTtl}
+          value={form.ttlSeconds}
+          onChange={form.setTtl}
+        />
       </div>
       <fieldset className="choice-group">
         <legend className="field-label">How the client connects</legend>

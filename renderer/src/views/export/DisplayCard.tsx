@@ -1,5 +1,5 @@
 import type { RdpOptions } from '../../../../shared/ipc/contract.ts';
-import { CheckField, Field } from '../../components/Field.tsx';
+import { CheckField, Field, TextField } from '../../components/Field.tsx';
 import { ScreenChoice } from './ScreenChoice.tsx';
 import type { ExportFormState } from './useExportForm.ts';
 
@@ -48,24 +48,15 @@ export function DisplayCard({ form }: { form: ExportFormState }) {
           onChange={(checked) => setOption('drives', checked)}
         />
       </div>
-      <Field
+      <TextField
         label="User name"
         optional
         error={form.usernameError}
         hint="Filled in at the client's sign-in prompt. No password is ever stored in the file."
-      >
-        {(control) => (
-          <input
-            {...control}
-            className="input"
-            value={form.username}
-            autoComplete="off"
-            spellCheck={false}
-            placeholder={'DESKTOP\\sam'}
-            onChange={(event) => form.setUsername(event.target.value)}
-          />
-        )}
-      </Field>
+        value={form.username}
+        onChange={form.setUsername}
+        input={{ autoComplete: 'off', spellCheck: false, placeholder: 'DESKTOP\\sam' }}
+      />
     </section>
   );
 }

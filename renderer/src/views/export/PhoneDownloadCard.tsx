@@ -1,10 +1,10 @@
 import { useState } from 'react';
 import { contract } from '../../../../shared/ipc/contract.ts';
-import type { Host } from '../../../../shared/model/hosts.ts';
 import type { DownloadLink } from '../../../../shared/model/ui.ts';
 import { errorMessage } from '../../api/errors.ts';
-import { fieldErrors, Field } from '../../components/Field.tsx';
+import { fieldErrors, TextField } from '../../components/Field.tsx';
 import { FormError } from '../../components/FormError.tsx';
+import { HostSelect } from '../../components/HostSelect.tsx';
 import { Icon } from '../../components/Icon.tsx';
 import { QrCode } from '../../components/QrCode.tsx';
 import { formatTime } from '../../format.ts';
@@ -55,19 +55,16 @@ export function PhoneDownloadCard() {
       </p>
       <div className="form-grid">
         {hosts.length > 1 ? (
-          <HostChoice hosts={hosts} value={chosenHost} error={errors.host} onChange={setHost} />
+          <HostSelect hosts={hosts} value={chosenHost} error={errors.host} onChange={setHost} />
         ) : null}
-        <Field label="Device" error={errors.device} hint="Names the token, such as “Sam’s iPhone”.">
-          {(control) => (
-            <input
-              {...control}
-              className="input"
-              value={device}
-              maxLength={64}
-              onChange={(event) => setDevice(event.target.value)}
-            />
-          )}
-        </Field>
+        <TextField
+          label="Device"
+          error={errors.device}
+          hint="Names the token, such as “Sam’s iPhone”."
+          value={device}
+          onChange={setDevice}
+          input={{ maxLength: 64 }}
+        />
       </div>
       <div className="form-actions">
         <button type="button" className="btn" disabled={busy} onClick={() => void create()}>
@@ -77,33 +74,6 @@ export function PhoneDownloadCard() {
       <FormError error={error} />
       {link ? <DownloadLinkQr link={link} /> : null}
     </section>
-  );
-}
-
-/** Which host's file the link downloads, when there is more than one. */
-function HostChoice(props: {
-  hosts: readonly Host[];
-  value: string;
-  error: string | undefined;
-  onChange: (host: string) => void;
-}) {
-  return (
-    <Field label="Host" error={props.error}>
-      {(control) => (
-        <select
-          {...control}
-          className="input"
-          value={props.value}
-          onChange={(event) => props.onChange(event.target.value)}
-        >
-          {props.hosts.map((h) => (
-            <option key={h.name} value={h.name}>
-              {h.name}
-            </option>
-          ))}
-        </select>
-      )}
-    </Field>
   );
 }
 

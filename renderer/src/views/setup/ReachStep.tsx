@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { errorMessage } from '../../api/errors.ts';
-import { Field } from '../../components/Field.tsx';
+import { TextField } from '../../components/Field.tsx';
 import { useHomegate } from '../../store/context.tsx';
 
 /** How clients reach you: the public name and port, and what to set on the router, in plain words. */
@@ -42,18 +42,14 @@ export function ReachStep(props: { onHomeOnly: () => void }) {
           void save();
         }}
       >
-        <Field label="Public name" error={error} hint="For example home.example.net. It goes in the certificate too.">
-          {(control) => (
-            <input
-              {...control}
-              className="input"
-              value={shown}
-              autoComplete="off"
-              spellCheck={false}
-              onChange={(event) => setName(event.target.value)}
-            />
-          )}
-        </Field>
+        <TextField
+          label="Public name"
+          error={error}
+          hint="For example home.example.net. It goes in the certificate too."
+          value={shown}
+          onChange={setName}
+          input={{ autoComplete: 'off', spellCheck: false }}
+        />
         <button type="submit" className="btn btn-primary" disabled={busy || !settings || shown.trim() === current}>
           {busy ? 'Saving…' : 'Save public name'}
         </button>
