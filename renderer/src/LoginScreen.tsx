@@ -2,6 +2,7 @@ import { useCallback, useEffect, useState } from 'react';
 import { ApiError, errorMessage } from './api/errors.ts';
 import type { WebTransport } from './api/web.ts';
 import { TextField } from './components/Field.tsx';
+import { Form } from './components/Form.tsx';
 import { Logo } from './components/Icon.tsx';
 import { useFocusInvalid } from './hooks/useFocusInvalid.ts';
 
@@ -73,15 +74,7 @@ export function LoginScreen(props: { transport: WebTransport; notice?: string | 
             {props.notice}
           </p>
         ) : null}
-        <form
-          ref={ref}
-          className="stack"
-          noValidate
-          onSubmit={(event) => {
-            event.preventDefault();
-            void submit();
-          }}
-        >
+        <Form ref={ref} className="stack" onSubmit={submit}>
           <TextField
             label="Admin password"
             error={error}
@@ -96,7 +89,7 @@ export function LoginScreen(props: { transport: WebTransport; notice?: string | 
           >
             {busy ? 'Signing in…' : 'Sign in'}
           </button>
-        </form>
+        </Form>
         <p className="login-foot">
           Forgot it? On the gateway machine, run <code>homegate admin set-password</code>.
         </p>

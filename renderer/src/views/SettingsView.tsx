@@ -3,6 +3,7 @@ import { EditableSettingsSchema, type EditableSettings } from '../../../shared/i
 import { isHostAddress } from '../../../shared/model/hosts.ts';
 import { errorMessage } from '../api/errors.ts';
 import { Field, fieldErrors } from '../components/Field.tsx';
+import { Form } from '../components/Form.tsx';
 import { FormError } from '../components/FormError.tsx';
 import { Icon } from '../components/Icon.tsx';
 import { PageHeader } from '../components/PageHeader.tsx';
@@ -328,16 +329,7 @@ function SettingsForm(props: { settings: EditableSettings }) {
   const form = useSettingsDraft(props.settings);
   const { draft, errors, dirty, busy } = form;
   return (
-    <form
-      ref={form.ref}
-      className="settings-form"
-      noValidate
-      aria-label="Settings"
-      onSubmit={(event) => {
-        event.preventDefault();
-        void form.submit();
-      }}
-    >
+    <Form ref={form.ref} className="settings-form" label="Settings" onSubmit={form.submit}>
       {form.restored && dirty ? (
         <p className="callout callout-info" role="status">
           Your unsaved changes were kept while you signed in again. Save them, or discard them.
@@ -365,7 +357,7 @@ function SettingsForm(props: { settings: EditableSettings }) {
         </button>
         {dirty ? <span className="muted">Unsaved changes</span> : null}
       </div>
-    </form>
+    </Form>
   );
 }
 

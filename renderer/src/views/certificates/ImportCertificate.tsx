@@ -1,4 +1,5 @@
 import { Field, TextField } from '../../components/Field.tsx';
+import { Form } from '../../components/Form.tsx';
 import { FormError } from '../../components/FormError.tsx';
 import { Icon } from '../../components/Icon.tsx';
 import { FilePick } from './FilePick.tsx';
@@ -128,16 +129,7 @@ export function ImportCertificate() {
         A certificate from a public CA (such as Let's Encrypt) is trusted by every client without setup. It needs a name
         for each public name of the gateway, and it is never renewed here.
       </p>
-      <form
-        ref={form.ref}
-        className="stack"
-        noValidate
-        aria-label="Import a certificate"
-        onSubmit={(event) => {
-          event.preventDefault();
-          void form.submit();
-        }}
-      >
+      <Form ref={form.ref} className="stack" label="Import a certificate" onSubmit={form.submit}>
         <FormatChoice form={form} />
         {form.format === 'pem' ? <PemFields form={form} /> : <PfxFields form={form} />}
         <FormError error={form.errors.form} />
@@ -146,7 +138,7 @@ export function ImportCertificate() {
             <Icon name="upload" /> {form.busy ? 'Importing…' : 'Import certificate'}
           </button>
         </div>
-      </form>
+      </Form>
     </section>
   );
 }

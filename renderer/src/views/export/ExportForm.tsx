@@ -1,3 +1,4 @@
+import { Form } from '../../components/Form.tsx';
 import { FormError } from '../../components/FormError.tsx';
 import { EmptyState } from '../../components/States.tsx';
 import { HomeOnlyWarning } from '../../components/HomeOnlyWarning.tsx';
@@ -30,15 +31,7 @@ export function ExportForm(props: { onExported?: () => void }) {
     );
   }
   return (
-    <form
-      className="export-form"
-      noValidate
-      aria-label="Export an .rdp file"
-      onSubmit={(event) => {
-        event.preventDefault();
-        void form.submit();
-      }}
-    >
+    <Form className="export-form" label="Export an .rdp file" onSubmit={form.submit}>
       <HomeOnlyWarning />
       <ConnectionCard form={form} />
       <DisplayCard form={form} />
@@ -60,6 +53,6 @@ export function ExportForm(props: { onExported?: () => void }) {
           Clients must trust the gateway's certificate: see <a href="#certificates">Certificates</a>.
         </p>
       </div>
-    </form>
+    </Form>
   );
 }

@@ -1,6 +1,7 @@
 import { useState } from 'react';
 import { errorMessage } from '../../api/errors.ts';
 import { TextField } from '../../components/Field.tsx';
+import { Form } from '../../components/Form.tsx';
 import { useHomegate } from '../../store/context.tsx';
 
 /** How clients reach you: the public name and port, and what to set on the router, in plain words. */
@@ -33,15 +34,7 @@ export function ReachStep(props: { onHomeOnly: () => void }) {
         Outside your home, clients find the gateway by a name on the internet: your own domain, or a free dynamic-DNS
         name (such as one from your router) that follows your home's address when it changes.
       </p>
-      <form
-        className="setup-inline-form"
-        noValidate
-        aria-label="Public name"
-        onSubmit={(event) => {
-          event.preventDefault();
-          void save();
-        }}
-      >
+      <Form className="setup-inline-form" label="Public name" onSubmit={save}>
         <TextField
           label="Public name"
           error={error}
@@ -53,7 +46,7 @@ export function ReachStep(props: { onHomeOnly: () => void }) {
         <button type="submit" className="btn btn-primary" disabled={busy || !settings || shown.trim() === current}>
           {busy ? 'Saving…' : 'Save public name'}
         </button>
-      </form>
+      </Form>
       <p>
         <strong>On your router,</strong> find “port forwarding” (sometimes “virtual server” or “NAT”) and forward TCP
         port <strong>{port ?? 8443}</strong> to this computer, on the same port. That one port is all Homegate needs;
