@@ -1,5 +1,5 @@
 import { pino } from 'pino';
-import { maskingDestination, pinoOptions, wrapPino, type LogFields, type Logger } from './logger.ts';
+import { maskingDestination, pinoOptions, withSink, wrapPino, type Logger } from './logger.ts';
 
 /** Lines kept for `GET /jet/diagnostics/logs`: recent history, bounded memory. */
 export const LOG_RING_LINES = 1000;
@@ -31,20 +31,19 @@ export class LogRing {
 }
 
 /**
- * A logger that writes through `base` and also feeds `ring` (info and above) through a pino destination with the
- * same redaction as stderr: secret-named fields replaced, JWT-shaped text masked, so the API never serves a token.
+ * A logger that writes through `base` and also feeds `ring` (info and above) with the same redaction as stderr:
+ * secret-named fields replaced, JWT-shaped text masked, so the API never serves a token. A logger made by
+ * `createLogger` serialises each line once for both; any other goes through a second pino logger for the ring.
  */
-export function teeLogger(
-  base: Logger,
-  ring: LogRing,
-  bound: LogFields = {},
-  now: () => Date = () => new Date(),
-): Logger {
+export function teeLogger(base: Logger, ring: LogRing): Logger {
+  const push = (line: string): void => ring.push(line.trimEnd());
+  const joined = withSink(base, { level: 'info', write: push });
+  if (joined) return joined;
   const ringLogger = pino(
-    pinoOptions('info', now),
-    maskingDestination((line) => ring.push(line.trimEnd())),
+    pinoOptions('info', () => new Date()),
+    maskingDestination(push),
   );
-  return tee(base, wrapPino(Object.keys(bound).length === 0 ? ringLogger : ringLogger.child(bound)));
+  return tee(base, wrapPino(ringLogger));
 }
 
 function tee(base: Logger, copy: Logger): Logger {

@@ -77,6 +77,21 @@ export function maskingDestination(write: (line: string) => void): DestinationSt
   return { write: (line: string) => write(line.replace(JWT_TEXT, REDACTED_JWT)) };
 }
 
+/** Where finished lines go: each sink gets the lines at its level and above, newline included. */
+export interface LogSink {
+  readonly level: LogLevel;
+  readonly write: (line: string) => void;
+}
+
+/** How a logger of this module was made, so that a sink can join its pass (`withSink`). */
+interface Recipe {
+  readonly sinks: readonly LogSink[];
+  readonly now: () => Date;
+  readonly bound: LogFields;
+}
+
+const recipes = new WeakMap<Logger, Recipe>();
+
 /** Our `(msg, fields)` API over a pino logger. */
 export function wrapPino(logger: PinoLogger<never>): Logger {
   return {
@@ -90,11 +105,59 @@ export function wrapPino(logger: PinoLogger<never>): Logger {
 
 export function createLogger(options: LoggerOptions = {}, bound: LogFields = {}): Logger {
   const write = options.write ?? ((line: string) => void process.stderr.write(line));
-  const logger = pino(
-    pinoOptions(options.level ?? 'info', options.now ?? (() => new Date())),
-    maskingDestination(write),
-  );
-  return wrapPino(Object.keys(bound).length === 0 ? logger : logger.child(bound));
+  return fromRecipe({
+    sinks: [{ level: options.level ?? 'info', write }],
+    now: options.now ?? (() => new Date()),
+    bound,
+  });
+}
+
+/**
+ * A logger for `base`'s lines that also hands those at `sink.level` and above to `sink`, in the same pass: each line
+ * is serialised, redacted and masked once for every sink. Undefined when `base` was not made by `createLogger`.
+ */
+export function withSink(base: Logger, sink: LogSink): Logger | undefined {
+  const recipe = recipes.get(base);
+  return recipe && fromRecipe({ ...recipe, sinks: [...recipe.sinks, sink] });
+}
+
+function fromRecipe(recipe: Recipe): Logger {
+  const lowest = Math.min(...recipe.sinks.map((sink) => levelValue(sink.level)));
+  const level = recipe.sinks.find((sink) => levelValue(sink.level) === lowest)?.level ?? 'info';
+  const root = pino(pinoOptions(level, recipe.now), fanOut(recipe.sinks));
+  return recorded(Object.keys(recipe.bound).length === 0 ? root : root.child(recipe.bound), recipe);
+}
+
+function recorded(logger: PinoLogger<never>, recipe: Recipe): Logger {
+  const wrapped: Logger = {
+    debug: (msg, fields) => logger.debug(fields ?? {}, msg),
+    info: (msg, fields) => logger.info(fields ?? {}, msg),
+    warn: (msg, fields) => logger.warn(fields ?? {}, msg),
+    error: (msg, fields) => logger.error(fields ?? {}, msg),
+    child: (fields) => recorded(logger.child(fields), { ...recipe, bound: { ...recipe.bound, ...fields } }),
+  };
+  recipes.set(wrapped, recipe);
+  return wrapped;
+}
+
+function levelValue(level: LogLevel): number {
+  return pino.levels.values[level] ?? 0;
+}
+
+/** One destination for every sink: pino tells it each line's level (`lastLevel`), the JWT mask runs once. */
+function fanOut(sinks: readonly LogSink[]): DestinationStream {
+  const levels = sinks.map((sink) => levelValue(sink.level));
+  const destination = {
+    [pino.symbols.needsMetadataGsym]: true as const,
+    lastLevel: 0,
+    write(line: string): void {
+      const masked = line.replace(JWT_TEXT, REDACTED_JWT);
+      for (const [index, sink] of sinks.entries()) {
+        if (destination.lastLevel >= (levels[index] ?? 0)) sink.write(masked);
+      }
+    },
+  };
+  return destination;
 }
 
 /** A logger that drops everything (tests that do not look at logs). */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { LogRing, MAX_LOG_LINE_CHARS, teeLogger } from '../../../main/logging/log-ring.ts';
-import { createLogger } from '../../../main/logging/logger.ts';
+import { createLogger, type Logger } from '../../../main/logging/logger.ts';
 
 const JWT = 'eyJhbGciOiJFZERTQSJ9.eyJqdGkiOiJ4In0.c2lnbmF0dXJl';
 
@@ -9,7 +9,7 @@ function rig(capacity?: number) {
   const written: string[] = [];
   const base = createLogger({ level: 'debug', write: (line) => written.push(line) });
   const ring = new LogRing(capacity);
-  return { written, ring, logger: teeLogger(base, ring, {}, () => new Date('2030-01-01T00:00:00Z')) };
+  return { written, ring, logger: teeLogger(base, ring) };
 }
 
 describe('LogRing and teeLogger (GET /jet/diagnostics/logs)', () => {
@@ -64,5 +64,49 @@ describe('LogRing and teeLogger (GET /jet/diagnostics/logs)', () => {
     );
     logger.info('x'.repeat(MAX_LOG_LINE_CHARS * 2));
     assert.equal(ring.lines().at(-1)?.length, MAX_LOG_LINE_CHARS + 1);
+  });
+
+  it('serialises a line once for both: stderr and the ring get the same text', () => {
+    const { written, ring, logger } = rig();
+    logger.child({ tunnel: 't1' }).info('open', { host: 'pc', token: JWT });
+    assert.equal(written.length, 1);
+    assert.equal(ring.lines()[0], written[0]?.trimEnd());
+    assert.doesNotMatch(ring.lines()[0] ?? '', /eyJ/);
+  });
+
+  it('a base level above info still fills the ring with info lines, and the base only above its level', () => {
+    const written: string[] = [];
+    const ring = new LogRing();
+    const logger = teeLogger(createLogger({ level: 'warn', write: (line) => written.push(line) }), ring);
+    logger.debug('noise');
+    logger.info('started');
+    logger.error('broken');
+    assert.deepStrictEqual(
+      written.map((line) => (JSON.parse(line) as { msg: string }).msg),
+      ['broken'],
+    );
+    assert.deepStrictEqual(
+      ring.lines().map((line) => (JSON.parse(line) as { msg: string }).msg),
+      ['started', 'broken'],
+    );
+  });
+
+  it('a logger of another kind is teed: it sees every call, the ring a redacted copy of info and above', () => {
+    const calls: string[] = [];
+    const other: Logger = {
+      debug: (msg) => calls.push(`debug ${msg}`),
+      info: (msg) => calls.push(`info ${msg}`),
+      warn: (msg) => calls.push(`warn ${msg}`),
+      error: (msg) => calls.push(`error ${msg}`),
+      child: () => other,
+    };
+    const ring = new LogRing();
+    const logger = teeLogger(other, ring).child({ session: 's1' });
+    logger.debug('noise');
+    logger.info('started', { password: 'hunter2' });
+    assert.deepStrictEqual(calls, ['debug noise', 'info started']);
+    const [line = ''] = ring.lines();
+    assert.doesNotMatch(line, /hunter2/);
+    assert.equal((JSON.parse(line) as Record<string, unknown>).session, 's1');
   });
 });
