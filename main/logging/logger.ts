@@ -28,30 +28,13 @@ export interface LoggerOptions {
 export const REDACTED = '[redacted]';
 export const REDACTED_JWT = '[redacted-jwt]';
 
-/** Field names that hold secrets, redacted by pino at the top level and one level down. */
-const SECRET_NAMES = [
-  'token',
-  'accessToken',
-  'paaCookie',
-  'password',
-  'passphrase',
-  'secret',
-  'authorization',
-  'cookie',
-  'privateKey',
-  'pem',
-  'jwk',
-  'credential',
-];
-const REDACT_PATHS = [
-  ...SECRET_NAMES.flatMap((name) => [name, `*.${name}`]),
-  ...['authorization', 'cookie', '"set-cookie"', '"proxy-authorization"'].flatMap((header) => [
-    `headers.${header}`,
-    `*.headers.${header}`,
-  ]),
-];
-/** Deeper or differently spelt names: any key that mentions a secret; `tokenId` (a jti) is an identifier. */
-const SECRET_FIELD = /^(?!tokenId$).*(token|secret|password|passwd|authorization|cookie|private|credential|jwk|pem)/i;
+/**
+ * A field whose name mentions a secret is replaced, at any depth up to MAX_FIELD_DEPTH, in plain objects, arrays and
+ * class instances alike (headers such as `set-cookie` and `proxy-authorization` included); `tokenId` (a jti) is an
+ * identifier.
+ */
+const SECRET_FIELD =
+  /^(?!tokenId$).*(token|secret|password|passwd|passphrase|authorization|cookie|private|credential|jwk|pem)/i;
 /** A compact JWS anywhere in a line (three base64url parts, the first a JSON header). */
 const JWT_TEXT = /eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*/g;
 const MAX_FIELD_DEPTH = 8;
@@ -63,7 +46,6 @@ export function pinoOptions(level: LogLevel, now: () => Date): PinoOptions<never
     base: null,
     messageKey: 'msg',
     timestamp: () => `,"time":"${now().toISOString()}"`,
-    redact: { paths: REDACT_PATHS, censor: REDACTED },
     formatters: {
       level: (label) => ({ level: label }),
       bindings: (bindings) => scrub(bindings, 0) as Record<string, unknown>,
@@ -172,7 +154,8 @@ function scrub(value: unknown, depth: number): unknown {
   if (typeof value === 'bigint') return value.toString();
   if (typeof value !== 'object' || value === null || depth >= MAX_FIELD_DEPTH) return value;
   if (Array.isArray(value)) return value.map((item: unknown) => scrub(item, depth + 1));
-  if (Object.getPrototypeOf(value) !== Object.prototype && Object.getPrototypeOf(value) !== null) return value;
+  // What serialises itself (Date, Buffer, URL) is left to its toJSON; anything else is written as its own fields.
+  if (typeof (value as { toJSON?: unknown }).toJSON === 'function') return value;
   const out: Record<string, unknown> = {};
   for (const [key, item] of Object.entries(value))
     out[key] = SECRET_FIELD.test(key) ? REDACTED : scrub(item, depth + 1);

@@ -5,7 +5,16 @@ import { describe, it } from 'node:test';
 
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const JWT = 'eyJhbGciOiJFZERTQSJ9.eyJqdGkiOiJ4In0.c2lnbmF0dXJl';
-const SECRETS = [JWT, 'hunter2-password', 'Bearer-abc', 'cookie-value-123', 'PRIVATE-KEY-BYTES', 'paa-cookie-xyz'];
+const SECRETS = [
+  JWT,
+  'hunter2-password',
+  'Bearer-abc',
+  'cookie-value-123',
+  'PRIVATE-KEY-BYTES',
+  'paa-cookie-xyz',
+  'pass-phrase-789',
+  'instance-secret-456',
+];
 
 // A child process logs real secrets through the real logger with its default stderr destination, teed into the
 // diagnostics ring (as `startGateway` does), then prints the ring on stdout.
@@ -13,6 +22,12 @@ const SCRIPT = `
 import { createLogger } from './main/logging/logger.ts';
 import { LogRing, teeLogger } from './main/logging/log-ring.ts';
 const ring = new LogRing();
+class Peer {
+  constructor() {
+    this.name = 'pc';
+    this.credentials = { secret: 'instance-secret-456' };
+  }
+}
 const logger = teeLogger(createLogger({ level: 'debug' }), ring).child({ session: 's1' });
 const fields = {
   token: ${JSON.stringify(JWT)},
@@ -20,6 +35,9 @@ const fields = {
   headers: { authorization: 'Bearer-abc', cookie: 'cookie-value-123', 'set-cookie': ['cookie-value-123'] },
   tls: { privateKey: 'PRIVATE-KEY-BYTES' },
   paaCookie: 'paa-cookie-xyz',
+  key: { passphrase: 'pass-phrase-789' },
+  peer: new Peer(),
+  at: new Date('2030-01-01T00:00:00Z'),
   request: { deeper: { still: { clientSecret: 'hunter2-password' } } },
   note: 'sent ${JWT}',
   tokenId: 'jti-1',
@@ -71,6 +89,9 @@ describe('logger redaction (stderr and the diagnostics ring)', () => {
       });
       assert.deepStrictEqual(line.tls, { privateKey: '[redacted]' });
       assert.equal(line.note, 'sent [redacted-jwt]');
+      assert.deepStrictEqual(line.key, { passphrase: '[redacted]' });
+      assert.deepStrictEqual(line.peer, { name: 'pc', credentials: '[redacted]' }, 'a class instance is scrubbed too');
+      assert.equal(line.at, '2030-01-01T00:00:00.000Z', 'what has a toJSON is written through it');
       assert.equal(line.tokenId, 'jti-1');
       assert.equal(line.session, 's1');
       assert.equal(typeof line.time, 'string');
