@@ -1,3 +1,4 @@
+import { writeSync } from 'node:fs';
 import { open, mkdir, rename, rm, stat, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { Logger } from '../logging/logger.ts';
@@ -267,7 +268,7 @@ export class AuditLog implements AuditSink, AuditLogHealth {
           await this.#rotate();
           batch = this.#batch(resumed);
         }
-        await this.#writeAll(batch.bytes);
+        this.#writeAll(batch.bytes);
         for (const line of this.#pending.splice(0, batch.count)) this.#pendingBytes -= Buffer.byteLength(line);
         if (problem) this.#recovered(problem);
       } catch (error) {
@@ -293,13 +294,17 @@ export class AuditLog implements AuditSink, AuditLogHealth {
     return { count, bytes: Buffer.from(text) };
   }
 
-  async #writeAll(bytes: Buffer): Promise<void> {
+  /**
+   * A synchronous append on the open descriptor: no threadpool round trip, which cost 20–40 µs of CPU per write
+   * against 2 µs (the used-token journal appends the same way).
+   */
+  #writeAll(bytes: Buffer): void {
     const handle = this.#handle;
     if (!handle) throw new Error('the audit log is not open');
     let offset = 0;
     try {
       while (offset < bytes.length) {
-        const { bytesWritten } = await handle.write(bytes, offset);
+        const bytesWritten = writeSync(handle.fd, bytes, offset);
         offset += bytesWritten;
         this.#size += bytesWritten;
       }

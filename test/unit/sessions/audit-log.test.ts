@@ -3,6 +3,7 @@
  * (the log path is pointed at /dev/full, whose every write fails with ENOSPC, then at a writable file again).
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, rm, stat, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -117,6 +118,13 @@ describe('AuditLog bounds', () => {
       written.some((record) => record.event === 'tunnel.connect'),
       'other events are never folded',
     );
+  });
+
+  it('a line is in the file as soon as record returns (nothing waits in the process to be lost in a crash)', async () => {
+    const log = await AuditLog.open(path, silentLogger);
+    log.record({ event: 'tunnel.connect', session: 'now' });
+    assert.match(readFileSync(path, 'utf8'), /"session":"now"/);
+    await log.close();
   });
 
   it('folds many clients into a bounded number of lines', async () => {
