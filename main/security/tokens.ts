@@ -179,20 +179,14 @@ const PAA_RULES: KindRules<PaaClaims> = {
   requiredClaims: ['jti', 'iat', 'nbf', 'exp'],
   gatewayId: 'always',
 };
+/** ASSOCIATION and SCOPE tokens differ only in their kind and claims. */
+const BEARER_RULES = { maxChars: MAX_TOKEN_CHARS, requiredClaims: ['jti', 'exp'], gatewayId: 'per-key' } as const;
 const ASSOCIATION_RULES: KindRules<AssociationClaims> = {
   kind: TokenKind.ASSOCIATION,
   schema: AssociationClaimsSchema,
-  maxChars: MAX_TOKEN_CHARS,
-  requiredClaims: ['jti', 'exp'],
-  gatewayId: 'per-key',
+  ...BEARER_RULES,
 };
-const SCOPE_RULES: KindRules<ScopeClaims> = {
-  kind: TokenKind.SCOPE,
-  schema: ScopeClaimsSchema,
-  maxChars: MAX_TOKEN_CHARS,
-  requiredClaims: ['jti', 'exp'],
-  gatewayId: 'per-key',
-};
+const SCOPE_RULES: KindRules<ScopeClaims> = { kind: TokenKind.SCOPE, schema: ScopeClaimsSchema, ...BEARER_RULES };
 // A provisioner pushes one JRL to many gateways, so it names none of them; if it does, it must be this one.
 const JRL_RULES: KindRules<JrlClaims> = {
   kind: TokenKind.JRL,
@@ -214,58 +208,67 @@ async function sign(signer: TokenSigner, kind: TokenKind, claims: object): Promi
     .sign(signer.privateKey);
 }
 
-export interface IssuePaaOptions {
+/** A signed token and the claims it carries. */
+export interface IssuedToken<T> {
+  token: string;
+  claims: T;
+}
+
+/** Checks the claims against the kind's schema, then signs them. */
+async function issue<T extends { jti: string }>(
+  signer: TokenSigner,
+  rules: KindRules<T>,
+  claims: object,
+): Promise<IssuedToken<T>> {
+  const checked = rules.schema.parse(claims);
+  return { token: await sign(signer, rules.kind, checked), claims: checked };
+}
+
+/** What every expiring token is issued with. */
+interface IssueLifetimeOptions {
   gatewayId: string;
-  hosts: readonly string[];
   ttlSeconds: number;
+  now?: Date;
+}
+
+/** The claims every expiring token opens with: a fresh id, valid from now for `ttlSeconds`, for this gateway. */
+function lifetimeClaims(options: IssueLifetimeOptions) {
+  const iat = nowSeconds(options.now);
+  return { jti: randomUUID(), iat, nbf: iat, exp: iat + options.ttlSeconds, jet_gw_id: options.gatewayId };
+}
+
+export interface IssuePaaOptions extends IssueLifetimeOptions {
+  hosts: readonly string[];
   /** Accepted once: the verifier then needs a replay check (`PaaVerifyOptions.replay`). */
   singleUse?: boolean;
   /** The device label of a per-device token. */
   device?: string;
-  now?: Date;
 }
 
-export async function issuePaaToken(
-  signer: TokenSigner,
-  options: IssuePaaOptions,
-): Promise<{ token: string; claims: PaaClaims }> {
-  const iat = nowSeconds(options.now);
-  const claims = PaaClaimsSchema.parse({
-    jti: randomUUID(),
-    iat,
-    nbf: iat,
-    exp: iat + options.ttlSeconds,
-    jet_gw_id: options.gatewayId,
+export async function issuePaaToken(signer: TokenSigner, options: IssuePaaOptions): Promise<IssuedToken<PaaClaims>> {
+  return issue(signer, PAA_RULES, {
+    ...lifetimeClaims(options),
     hosts: [...options.hosts],
     ...(options.singleUse ? { single_use: true } : {}),
     ...(options.device === undefined ? {} : { device: options.device }),
   });
-  return { token: await sign(signer, TokenKind.PAA, claims), claims };
 }
 
-export interface IssueAssociationOptions {
-  gatewayId: string;
+export interface IssueAssociationOptions extends IssueLifetimeOptions {
   /** TargetAddr texts: the first becomes `dst_hst`, the rest `dst_alt`. */
   targets: readonly string[];
-  ttlSeconds: number;
   applicationProtocol?: string;
   associationId?: string;
-  now?: Date;
 }
 
 export async function issueAssociationToken(
   signer: TokenSigner,
   options: IssueAssociationOptions,
-): Promise<{ token: string; claims: AssociationClaims }> {
+): Promise<IssuedToken<AssociationClaims>> {
   const [first, ...alternates] = options.targets;
   if (first === undefined) throw new TypeError('an ASSOCIATION token needs at least one target');
-  const iat = nowSeconds(options.now);
   const claims = AssociationClaimsSchema.parse({
-    jti: randomUUID(),
-    iat,
-    nbf: iat,
-    exp: iat + options.ttlSeconds,
-    jet_gw_id: options.gatewayId,
+    ...lifetimeClaims(options),
     jet_aid: options.associationId ?? randomUUID(),
     jet_ap: options.applicationProtocol ?? 'rdp',
     jet_cm: ConnectionMode.FORWARD,
@@ -276,27 +279,15 @@ export async function issueAssociationToken(
   return { token: await sign(signer, TokenKind.ASSOCIATION, claims), claims };
 }
 
-export interface IssueScopeOptions {
-  gatewayId: string;
+export interface IssueScopeOptions extends IssueLifetimeOptions {
   scope: string;
-  ttlSeconds: number;
-  now?: Date;
 }
 
 export async function issueScopeToken(
   signer: TokenSigner,
   options: IssueScopeOptions,
-): Promise<{ token: string; claims: ScopeClaims }> {
-  const iat = nowSeconds(options.now);
-  const claims = ScopeClaimsSchema.parse({
-    jti: randomUUID(),
-    iat,
-    nbf: iat,
-    exp: iat + options.ttlSeconds,
-    jet_gw_id: options.gatewayId,
-    scope: options.scope,
-  });
-  return { token: await sign(signer, TokenKind.SCOPE, claims), claims };
+): Promise<IssuedToken<ScopeClaims>> {
+  return issue(signer, SCOPE_RULES, { ...lifetimeClaims(options), scope: options.scope });
 }
 
 export interface IssueJrlOptions {
@@ -307,17 +298,13 @@ export interface IssueJrlOptions {
   now?: Date;
 }
 
-export async function issueJrlToken(
-  signer: TokenSigner,
-  options: IssueJrlOptions,
-): Promise<{ token: string; claims: JrlClaims }> {
-  const claims = JrlClaimsSchema.parse({
+export async function issueJrlToken(signer: TokenSigner, options: IssueJrlOptions): Promise<IssuedToken<JrlClaims>> {
+  return issue(signer, JRL_RULES, {
     jti: randomUUID(),
     iat: options.iat ?? nowSeconds(options.now),
     ...(options.gatewayId === undefined ? {} : { jet_gw_id: options.gatewayId }),
     jrl: Object.fromEntries(Object.entries(options.jrl).map(([name, values]) => [name, [...values]])),
   });
-  return { token: await sign(signer, TokenKind.JRL, claims), claims };
 }
 
 // ----- verifying -----
