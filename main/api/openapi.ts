@@ -5,14 +5,21 @@
  */
 import packageJson from '../../package.json' with { type: 'json' };
 
-const error = (description: string) => ({
-  description,
-  content: { 'application/json': { schema: { $ref: '#/components/schemas/Error' } } },
+const schemaRef = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+const json = (description: string, schema: object) => ({ description, content: { 'application/json': { schema } } });
+/** A JSON Schema object whose every property is required. */
+const objectOf = (properties: Record<string, object>) => ({
+  type: 'object',
+  required: Object.keys(properties),
+  properties,
 });
+const error = (description: string) => json(description, schemaRef('Error'));
 
 const UNAUTHORIZED = error('Missing, malformed, expired, revoked or untrusted token');
 const FORBIDDEN = error('The SCOPE token does not grant the scope this route needs');
 const TOO_MANY = error('Too many failed authentications from this address; see Retry-After');
+/** What every route behind a SCOPE token may answer besides its own responses. */
+const SCOPE_REFUSALS = { '401': UNAUTHORIZED, '403': FORBIDDEN, '429': TOO_MANY };
 
 const scoped = (scope: string) => [{ scope_token: [scope] }];
 
@@ -44,92 +51,44 @@ export const OPENAPI_DOCUMENT = {
       },
     },
     schemas: {
-      Error: {
-        type: 'object',
-        required: ['error', 'message'],
-        properties: { error: { type: 'string' }, message: { type: 'string' } },
-      },
-      Health: {
-        type: 'object',
-        required: ['status', 'gatewayId'],
-        properties: { status: { type: 'string', const: 'ok' }, gatewayId: { type: 'string', format: 'uuid' } },
-      },
-      Clock: {
-        type: 'object',
-        required: ['timestamp_secs', 'timestamp_millis'],
-        properties: { timestamp_secs: { type: 'integer' }, timestamp_millis: { type: 'integer' } },
-      },
-      SessionInfo: {
-        type: 'object',
-        required: [
-          'association_id',
-          'application_protocol',
-          'recording_policy',
-          'filtering_policy',
-          'start_timestamp',
-          'connection_mode',
-          'destination_host',
-          'session_id',
-          'transport',
-          'client_address',
-          'token_id',
-          'host',
-          'target',
-          'bytes_to_target',
-          'bytes_to_client',
-        ],
-        properties: {
-          association_id: {
-            type: 'string',
-            format: 'uuid',
-            description: 'jet_aid for relay sessions; the session id for MS-TSGU sessions',
-          },
-          application_protocol: { type: 'string' },
-          recording_policy: { type: 'boolean', description: 'Always false: Homegate does not record' },
-          filtering_policy: { type: 'boolean' },
-          start_timestamp: { type: 'string', format: 'date-time' },
-          connection_mode: { type: 'string', enum: ['fwd'] },
-          destination_host: { type: 'string', description: 'TargetAddr, <scheme>://<host>:<port>' },
-          session_id: { type: 'string', format: 'uuid' },
-          transport: { type: 'string', enum: ['websocket', 'http', 'relay'] },
-          client_address: { type: 'string' },
-          token_id: { type: 'string', description: 'The jti of the token the session was opened with' },
-          host: { type: 'string', description: 'The allowed host’s name' },
-          target: { type: 'string', description: 'The address and port dialled' },
-          bytes_to_target: { type: 'integer' },
-          bytes_to_client: { type: 'integer' },
+      Error: objectOf({ error: { type: 'string' }, message: { type: 'string' } }),
+      Health: objectOf({ status: { type: 'string', const: 'ok' }, gatewayId: { type: 'string', format: 'uuid' } }),
+      Clock: objectOf({ timestamp_secs: { type: 'integer' }, timestamp_millis: { type: 'integer' } }),
+      SessionInfo: objectOf({
+        association_id: {
+          type: 'string',
+          format: 'uuid',
+          description: 'jet_aid for relay sessions; the session id for MS-TSGU sessions',
         },
-      },
-      Terminated: {
-        type: 'object',
-        required: ['terminated'],
-        properties: { terminated: { type: 'array', items: { type: 'string', format: 'uuid' } } },
-      },
-      Configuration: {
-        type: 'object',
-        required: ['id', 'hostname', 'version', 'listeners'],
-        properties: {
-          id: { type: 'string', format: 'uuid' },
-          hostname: { type: 'string' },
-          version: { type: 'string' },
-          listeners: {
-            type: 'array',
-            items: {
-              type: 'object',
-              required: ['internal_url', 'external_url'],
-              properties: { internal_url: { type: 'string' }, external_url: { type: 'string' } },
-            },
-          },
+        application_protocol: { type: 'string' },
+        recording_policy: { type: 'boolean', description: 'Always false: Homegate does not record' },
+        filtering_policy: { type: 'boolean' },
+        start_timestamp: { type: 'string', format: 'date-time' },
+        connection_mode: { type: 'string', enum: ['fwd'] },
+        destination_host: { type: 'string', description: 'TargetAddr, <scheme>://<host>:<port>' },
+        session_id: { type: 'string', format: 'uuid' },
+        transport: { type: 'string', enum: ['websocket', 'http', 'relay'] },
+        client_address: { type: 'string' },
+        token_id: { type: 'string', description: 'The jti of the token the session was opened with' },
+        host: { type: 'string', description: 'The allowed host’s name' },
+        target: { type: 'string', description: 'The address and port dialled' },
+        bytes_to_target: { type: 'integer' },
+        bytes_to_client: { type: 'integer' },
+      }),
+      Terminated: objectOf({ terminated: { type: 'array', items: { type: 'string', format: 'uuid' } } }),
+      Configuration: objectOf({
+        id: { type: 'string', format: 'uuid' },
+        hostname: { type: 'string' },
+        version: { type: 'string' },
+        listeners: {
+          type: 'array',
+          items: objectOf({ internal_url: { type: 'string' }, external_url: { type: 'string' } }),
         },
-      },
-      JrlInfo: {
-        type: 'object',
-        required: ['jti', 'iat'],
-        properties: {
-          jti: { type: 'string', format: 'uuid', description: 'The nil UUID before any list was received' },
-          iat: { type: 'integer', description: '0 before any list was received' },
-        },
-      },
+      }),
+      JrlInfo: objectOf({
+        jti: { type: 'string', format: 'uuid', description: 'The nil UUID before any list was received' },
+        iat: { type: 'integer', description: '0 before any list was received' },
+      }),
     },
   },
   paths: {
@@ -137,24 +96,14 @@ export const OPENAPI_DOCUMENT = {
       get: {
         operationId: 'GetHealth',
         summary: 'Whether the gateway is up (no token)',
-        responses: {
-          '200': {
-            description: 'Healthy',
-            content: { 'application/json': { schema: { $ref: '#/components/schemas/Health' } } },
-          },
-        },
+        responses: { '200': json('Healthy', schemaRef('Health')) },
       },
     },
     '/jet/diagnostics/clock': {
       get: {
         operationId: 'GetClock',
         summary: 'The gateway’s clock, to diagnose token time checks (no token)',
-        responses: {
-          '200': {
-            description: 'Now',
-            content: { 'application/json': { schema: { $ref: '#/components/schemas/Clock' } } },
-          },
-        },
+        responses: { '200': json('Now', schemaRef('Clock')) },
       },
     },
     '/jet/openapi.json': {
@@ -170,15 +119,8 @@ export const OPENAPI_DOCUMENT = {
         summary: 'Running sessions, MS-TSGU and relay',
         security: scoped('gateway.sessions.read'),
         responses: {
-          '200': {
-            description: 'Running sessions',
-            content: {
-              'application/json': { schema: { type: 'array', items: { $ref: '#/components/schemas/SessionInfo' } } },
-            },
-          },
-          '401': UNAUTHORIZED,
-          '403': FORBIDDEN,
-          '429': TOO_MANY,
+          '200': json('Running sessions', { type: 'array', items: schemaRef('SessionInfo') }),
+          ...SCOPE_REFUSALS,
         },
       },
     },
@@ -189,15 +131,10 @@ export const OPENAPI_DOCUMENT = {
         security: scoped('gateway.session.terminate'),
         parameters: [{ name: 'id', in: 'path', required: true, schema: { type: 'string', format: 'uuid' } }],
         responses: {
-          '200': {
-            description: 'The ids of the sessions ended',
-            content: { 'application/json': { schema: { $ref: '#/components/schemas/Terminated' } } },
-          },
+          '200': json('The ids of the sessions ended', schemaRef('Terminated')),
           '400': error('The id is not a UUID'),
-          '401': UNAUTHORIZED,
-          '403': FORBIDDEN,
           '404': error('No running session has this id'),
-          '429': TOO_MANY,
+          ...SCOPE_REFUSALS,
         },
       },
     },
@@ -207,13 +144,8 @@ export const OPENAPI_DOCUMENT = {
         summary: 'Gateway id, host name, version and listeners (no secrets)',
         security: scoped('gateway.diagnostics.read'),
         responses: {
-          '200': {
-            description: 'Configuration',
-            content: { 'application/json': { schema: { $ref: '#/components/schemas/Configuration' } } },
-          },
-          '401': UNAUTHORIZED,
-          '403': FORBIDDEN,
-          '429': TOO_MANY,
+          '200': json('Configuration', schemaRef('Configuration')),
+          ...SCOPE_REFUSALS,
         },
       },
     },
@@ -224,9 +156,7 @@ export const OPENAPI_DOCUMENT = {
         security: scoped('gateway.diagnostics.read'),
         responses: {
           '200': { description: 'Log lines, oldest first', content: { 'text/plain': { schema: { type: 'string' } } } },
-          '401': UNAUTHORIZED,
-          '403': FORBIDDEN,
-          '429': TOO_MANY,
+          ...SCOPE_REFUSALS,
         },
       },
     },
@@ -236,13 +166,8 @@ export const OPENAPI_DOCUMENT = {
         summary: 'Which revocation list is in force',
         security: scoped('gateway.jrl.read'),
         responses: {
-          '200': {
-            description: 'The current list',
-            content: { 'application/json': { schema: { $ref: '#/components/schemas/JrlInfo' } } },
-          },
-          '401': UNAUTHORIZED,
-          '403': FORBIDDEN,
-          '429': TOO_MANY,
+          '200': json('The current list', schemaRef('JrlInfo')),
+          ...SCOPE_REFUSALS,
         },
       },
       post: {
@@ -256,10 +181,7 @@ export const OPENAPI_DOCUMENT = {
           content: { 'application/jwt': { schema: { type: 'string' } }, 'text/plain': { schema: { type: 'string' } } },
         },
         responses: {
-          '200': {
-            description: 'The list now in force',
-            content: { 'application/json': { schema: { $ref: '#/components/schemas/JrlInfo' } } },
-          },
+          '200': json('The list now in force', schemaRef('JrlInfo')),
           '400': error('A token both in the header and in the body'),
           '401': UNAUTHORIZED,
           '408': error('The body did not arrive in time'),
@@ -276,13 +198,8 @@ export const OPENAPI_DOCUMENT = {
         summary: 'Same as GET /jet/jrl (Devolutions Gateway’s newer path)',
         security: scoped('gateway.jrl.read'),
         responses: {
-          '200': {
-            description: 'The current list',
-            content: { 'application/json': { schema: { $ref: '#/components/schemas/JrlInfo' } } },
-          },
-          '401': UNAUTHORIZED,
-          '403': FORBIDDEN,
-          '429': TOO_MANY,
+          '200': json('The current list', schemaRef('JrlInfo')),
+          ...SCOPE_REFUSALS,
         },
       },
     },
