@@ -4,12 +4,12 @@
  * or its targets (`RelayRefusal`). All are `RelayError`s.
  */
 
-/** Base class of every relay failure. */
-export class RelayError extends Error {
+/** Base class of every relay failure; a subclass narrows `failure` to its step's words. */
+export class RelayError<Failure extends string = string> extends Error {
   override readonly name: string = 'RelayError';
   constructor(
     /** A stable word for the audit log (`bad-version`, `timeout`, `not-allowed-host`…). */
-    readonly failure: string,
+    readonly failure: Failure,
     message: string,
   ) {
     super(message);
@@ -19,27 +19,15 @@ export class RelayError extends Error {
 export type PcbFailure = 'no-pcb' | 'bad-size' | 'too-large' | 'bad-version' | 'bad-length';
 
 /** The bytes before RDP are not a preconnection PDU we accept. */
-export class PcbError extends RelayError {
+export class PcbError extends RelayError<PcbFailure> {
   override readonly name = 'PcbError';
-  constructor(
-    override readonly failure: PcbFailure,
-    message: string,
-  ) {
-    super(failure, message);
-  }
 }
 
 export type DialFailure = 'resolve-failed' | 'timeout' | 'refused' | 'unreachable' | 'error';
 
 /** A target could not be reached over TCP. */
-export class DialError extends RelayError {
+export class DialError extends RelayError<DialFailure> {
   override readonly name = 'DialError';
-  constructor(
-    override readonly failure: DialFailure,
-    message: string,
-  ) {
-    super(failure, message);
-  }
 }
 
 /** A refusal: which step refused and why, in the stable words the audit log uses. */
