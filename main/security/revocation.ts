@@ -1,9 +1,9 @@
-import { readFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { z } from 'zod';
 import { withStoreLock } from '../certs/store-lock.ts';
 import type { Logger } from '../logging/logger.ts';
 import { writeFileAtomic } from '../util/fs-atomic.ts';
+import { readJsonFile } from '../util/json-file.ts';
 import { watchFile, type StopWatching } from '../util/watch-file.ts';
 import { JrlClaimsSchema, MAX_JRL_VALUES, NIL_UUID, type JrlClaims, type RevocationSubject } from './tokens.ts';
 
@@ -224,22 +224,35 @@ export class RevocationList {
   /** Follows edits of both files by another process (`homegate revoke` while `serve` runs). */
   watch(): void {
     if (this.#stopWatching.length > 0) return;
+    const follow = (path: string, what: string, reload: () => Promise<void>): StopWatching =>
+      watchFile(
+        path,
+        () => {
+          this.#queue = this.#queue.then(reload).catch(() => undefined);
+        },
+        { onError: (error) => this.#logger.warn(`cannot watch the ${what}`, { error }) },
+      );
     this.#stopWatching = [
-      watchFile(
-        this.#path,
-        () => {
-          this.#queue = this.#queue.then(() => this.#reloadFromDisk()).catch(() => undefined);
-        },
-        { onError: (error) => this.#logger.warn('cannot watch the revocation list', { error }) },
-      ),
-      watchFile(
-        this.#localPath,
-        () => {
-          this.#queue = this.#queue.then(() => this.#reloadLocalFromDisk()).catch(() => undefined);
-        },
-        { onError: (error) => this.#logger.warn('cannot watch the local revocation set', { error }) },
-      ),
+      follow(this.#path, 'revocation list', () => this.#reloadFromDisk()),
+      follow(this.#localPath, 'local revocation set', () => this.#reloadLocalFromDisk()),
     ];
+  }
+
+  /**
+   * Reads a file another process changed. One that cannot be used is logged and answers undefined, as a missing
+   * one does, so what is in force stays: failing open would un-revoke tokens.
+   */
+  async #readChanged<T>(
+    read: (path: string) => Promise<T | undefined>,
+    path: string,
+    problem: string,
+  ): Promise<T | undefined> {
+    try {
+      return await read(path);
+    } catch (error) {
+      this.#logger.error(problem, { path, error });
+      return undefined;
+    }
   }
 
   close(): void {
@@ -248,33 +261,22 @@ export class RevocationList {
   }
 
   async #reloadLocalFromDisk(): Promise<void> {
-    let loaded: readonly string[] | undefined;
-    try {
-      loaded = await readLocalFile(this.#localPath);
-    } catch (error) {
-      this.#logger.error('local revocation set changed but cannot be used; keeping the current set', {
-        path: this.#localPath,
-        error,
-      });
-      return;
-    }
+    const loaded = await this.#readChanged(
+      readLocalFile,
+      this.#localPath,
+      'local revocation set changed but cannot be used; keeping the current set',
+    );
     if (loaded === undefined || sameMembers(loaded, this.#local)) return;
     this.#apply(this.#current, loaded, { source: 'file' });
     this.#logger.info('local revocation set reloaded', { path: this.#localPath, values: loaded.length });
   }
 
   async #reloadFromDisk(): Promise<void> {
-    let loaded: JrlClaims | undefined;
-    try {
-      loaded = await readJrlFile(this.#path);
-    } catch (error) {
-      // Keep the list in force: failing open would un-revoke tokens.
-      this.#logger.error('revocation list file changed but cannot be used; keeping the current list', {
-        path: this.#path,
-        error,
-      });
-      return;
-    }
+    const loaded = await this.#readChanged(
+      readJrlFile,
+      this.#path,
+      'revocation list file changed but cannot be used; keeping the current list',
+    );
     if (!loaded || loaded.iat === this.#current.iat) return;
     if (loaded.iat < this.#current.iat) {
       this.#logger.warn('revocation list file is older than the list in force; ignored', {
@@ -305,53 +307,22 @@ export class RevocationList {
 }
 
 /** Reads and validates a saved list; undefined when the file does not exist. */
-export async function readJrlFile(path: string): Promise<JrlClaims | undefined> {
-  let text: string;
-  try {
-    const bytes = await readFile(path);
-    if (bytes.length > MAX_JRL_FILE_BYTES) throw new JrlFileError(path, `larger than ${MAX_JRL_FILE_BYTES} bytes`);
-    text = bytes.toString('utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    if (error instanceof JrlFileError) throw error;
-    throw new JrlFileError(path, (error as Error).message);
-  }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch {
-    throw new JrlFileError(path, 'not valid JSON');
-  }
-  const parsed = JrlClaimsSchema.safeParse(value);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new JrlFileError(path, `${issue?.path.join('.') ?? ''} ${issue?.message ?? 'invalid'}`.trim());
-  }
-  return parsed.data;
+export function readJrlFile(path: string): Promise<JrlClaims | undefined> {
+  return readJsonFile(path, {
+    schema: JrlClaimsSchema,
+    maxBytes: MAX_JRL_FILE_BYTES,
+    fail: (problem) => new JrlFileError(path, problem),
+  });
 }
 
 /** Reads and validates the local set; undefined when the file does not exist. Lower-cased, without repeats. */
 async function readLocalFile(path: string): Promise<readonly string[] | undefined> {
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(path);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new JrlFileError(path, (error as Error).message);
-  }
-  if (bytes.length > MAX_JRL_FILE_BYTES) throw new JrlFileError(path, `larger than ${MAX_JRL_FILE_BYTES} bytes`);
-  let value: unknown;
-  try {
-    value = JSON.parse(bytes.toString('utf8'));
-  } catch {
-    throw new JrlFileError(path, 'not valid JSON');
-  }
-  const parsed = LocalRevocationsSchema.safeParse(value);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new JrlFileError(path, `${issue?.path.join('.') ?? ''} ${issue?.message ?? 'invalid'}`.trim());
-  }
-  return [...new Set(parsed.data.jti.map((jti) => jti.toLowerCase()))];
+  const set = await readJsonFile(path, {
+    schema: LocalRevocationsSchema,
+    maxBytes: MAX_JRL_FILE_BYTES,
+    fail: (problem) => new JrlFileError(path, problem),
+  });
+  return set && [...new Set(set.jti.map((jti) => jti.toLowerCase()))];
 }
 
 function writeLocalFile(path: string, jti: readonly string[]): Promise<void> {

@@ -3,9 +3,9 @@
  * data directory. The password itself is never stored, logged or accepted on a command line.
  */
 import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
-import { readFile } from 'node:fs/promises';
 import { z } from 'zod';
 import { writeFileAtomic } from '../util/fs-atomic.ts';
+import { readJsonFile } from '../util/json-file.ts';
 
 export const ADMIN_PASSWORD_FILE_NAME = 'admin-password.json';
 export const MIN_ADMIN_PASSWORD_CHARS = 12;
@@ -124,27 +124,13 @@ export async function verifyAdminPassword(record: AdminPasswordRecord, password:
 }
 
 /** The stored record; undefined when no password was set yet. */
-export async function readAdminPassword(path: string): Promise<AdminPasswordRecord | undefined> {
-  let bytes: Buffer;
-  try {
-    bytes = await readFile(path);
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
-    throw new AdminPasswordFileError(path, (error as Error).message);
-  }
-  if (bytes.length > MAX_PASSWORD_FILE_BYTES) throw new AdminPasswordFileError(path, 'it is too large');
-  let value: unknown;
-  try {
-    value = JSON.parse(bytes.toString('utf8'));
-  } catch {
-    throw new AdminPasswordFileError(path, 'not valid JSON');
-  }
-  const parsed = PasswordRecordSchema.safeParse(value);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0];
-    throw new AdminPasswordFileError(path, `${issue?.path.join('.') ?? ''} ${issue?.message ?? 'invalid'}`.trim());
-  }
-  return parsed.data;
+export function readAdminPassword(path: string): Promise<AdminPasswordRecord | undefined> {
+  return readJsonFile(path, {
+    schema: PasswordRecordSchema,
+    maxBytes: MAX_PASSWORD_FILE_BYTES,
+    tooLarge: 'it is too large',
+    fail: (problem) => new AdminPasswordFileError(path, problem),
+  });
 }
 
 /** Checks the policy, hashes and saves (atomically, 0600); a running web admin then ends every session. */
