@@ -1,3 +1,4 @@
+import type { SessionEndReason } from '../../../shared/model/sessions.ts';
 import {
   decodePaaCookie,
   type ChannelCreate,
@@ -37,21 +38,8 @@ export interface TunnelChecks<Grant> {
   openChannel(grant: Grant, request: ChannelRequest): Promise<void>;
 }
 
-export type TunnelEndReason =
-  | 'refused'
-  | 'timeout'
-  | 'protocol-error'
-  | 'client-closed'
-  | 'transport-error'
-  | 'target-closed'
-  | 'target-error'
-  | 'admin-disconnect'
-  | 'shutdown'
-  | 'idle-timeout'
-  | 'lifetime'
-  | 'token-expired'
-  /** The token was put on the revocation list (JRL) while the tunnel was open. */
-  | 'revoked';
+/** Why a tunnel ended: as a session does, or refused or timed out before it was one. */
+export type TunnelEndReason = SessionEndReason | 'refused' | 'timeout';
 
 /**
  * How long an open channel may live, and what the client is told. Every duration is in milliseconds; 0 (or absent)
