@@ -151,25 +151,33 @@ function certificateCheck(certificate: CertificateSummary | undefined): DoctorCh
   };
 }
 
-async function nameChecks(
+/** One check per item, one after the other; `none` alone when there is no item. */
+async function checkEach<T>(
+  items: readonly T[],
+  none: DoctorCheck | undefined,
+  check: (item: T) => Promise<DoctorCheck>,
+): Promise<DoctorCheck[]> {
+  if (items.length === 0 && none) return [none];
+  const checks: DoctorCheck[] = [];
+  for (const item of items) checks.push(await check(item));
+  return checks;
+}
+
+const NO_PUBLIC_NAME: DoctorCheck = {
+  area: 'names',
+  status: 'warn',
+  message: 'no public name: exported files work only inside the home network',
+  fix: 'Set the name clients use from outside (a DNS or dynamic-DNS name) in Settings, and forward its port to this machine.',
+};
+
+function nameChecks(
   publicNames: readonly string[],
   certificate: CertificateSummary | undefined,
 ): Promise<DoctorCheck[]> {
-  if (publicNames.length === 0) {
-    return [
-      {
-        area: 'names',
-        status: 'warn',
-        message: 'no public name: exported files work only inside the home network',
-        fix: 'Set the name clients use from outside (a DNS or dynamic-DNS name) in Settings, and forward its port to this machine.',
-      },
-    ];
-  }
-  const checks: DoctorCheck[] = [];
-  for (const name of publicNames) {
+  return checkEach(publicNames, NO_PUBLIC_NAME, async (name) => {
     const carried = certificate ? certificateCarries(name, certificate) : false;
     const resolved = isIP(name) === 0 ? await resolve(name) : name;
-    checks.push({
+    return {
       area: 'names',
       status: !carried ? 'fail' : resolved === undefined ? 'warn' : 'ok',
       message: `${name}: ${carried ? 'in the certificate' : 'not in the certificate'}, ${
@@ -182,45 +190,38 @@ async function nameChecks(
         : resolved === undefined
           ? { fix: 'Check the DNS record (or your dynamic-DNS client) for this name.' }
           : {}),
-    });
-  }
-  return checks;
+    };
+  });
 }
 
-async function listenerChecks(settings: Settings): Promise<DoctorCheck[]> {
+function listenerChecks(settings: Settings): Promise<DoctorCheck[]> {
   const listeners: { readonly what: string; readonly host: string; readonly port: number }[] = [
     { what: 'gateway (HTTPS)', ...settings.listen },
     ...(settings.relay.listen ? [{ what: 'TCP relay', ...settings.relay.listen }] : []),
   ];
-  const checks: DoctorCheck[] = [];
-  for (const listener of listeners) {
+  return checkEach(listeners, undefined, async (listener) => {
     const probeHost = ['0.0.0.0', '::', ''].includes(listener.host) ? '127.0.0.1' : listener.host;
     const answer = await probe(probeHost, listener.port);
-    checks.push({
+    return {
       area: 'listeners',
       status: answer === undefined ? 'ok' : 'warn',
       message: `${listener.what} on ${listener.host}:${listener.port}: ${answer === undefined ? 'answers' : `nothing answers (${answer})`}`,
       ...(answer === undefined ? {} : { fix: 'Start the gateway (the app, or `homegate serve`).' }),
-    });
-  }
-  return checks;
+    };
+  });
 }
 
-async function hostChecks(hosts: readonly Host[]): Promise<DoctorCheck[]> {
-  if (hosts.length === 0) {
-    return [
-      {
-        area: 'hosts',
-        status: 'warn',
-        message: 'no allowed PC yet',
-        fix: 'Allow a PC (Hosts in the app, or `homegate hosts add`).',
-      },
-    ];
-  }
-  const checks: DoctorCheck[] = [];
-  for (const host of hosts) {
+const NO_HOST: DoctorCheck = {
+  area: 'hosts',
+  status: 'warn',
+  message: 'no allowed PC yet',
+  fix: 'Allow a PC (Hosts in the app, or `homegate hosts add`).',
+};
+
+function hostChecks(hosts: readonly Host[]): Promise<DoctorCheck[]> {
+  return checkEach(hosts, NO_HOST, async (host) => {
     const answer = await probe(host.address, host.port);
-    checks.push({
+    return {
       area: 'hosts',
       status: answer === undefined ? 'ok' : 'warn',
       message: `${host.name} (${host.address}:${host.port}): ${answer === undefined ? 'answers' : `does not answer (${answer})`}${
@@ -233,9 +234,8 @@ async function hostChecks(hosts: readonly Host[]): Promise<DoctorCheck[]> {
               ? 'It may be asleep: the gateway wakes it on the next connection. Otherwise turn on Remote Desktop there.'
               : 'Turn the PC on and enable Remote Desktop; add its MAC address so the gateway can wake it.',
           }),
-    });
-  }
-  return checks;
+    };
+  });
 }
 
 async function resolve(name: string): Promise<string | undefined> {
