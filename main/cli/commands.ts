@@ -19,7 +19,7 @@ import { exportRdpFile } from '../rdpfile/rdp-export.ts';
 import type { RdpClientOptions } from '../rdpfile/rdp-file.ts';
 import type { RdpSigner } from '../rdpfile/rdp-sign.ts';
 import { IssuedTokenRegistry } from '../security/issued-tokens.ts';
-import { issuePaaToken, type PaaClaims } from '../security/tokens.ts';
+import { issuePaaToken, type PaaClaims, type SignedToken, type TokenSigner } from '../security/tokens.ts';
 import { CA_CERT_FILE, describeServedCertificate, loadOrCreateCertificates } from '../certs/certificate-store.ts';
 import { dataPaths } from '../config/data-dir.ts';
 import { openContext, startGateway, type HomegateContext } from '../service.ts';
@@ -206,10 +206,20 @@ export async function hostsRemoveCommand(env: CommandEnv, flags: Flags): Promise
 export const CLI_TOKEN_LABEL = 'command line';
 
 /**
- * Remembers a token minted on the command line in the issued-token list (metadata only), so the UI lists it under
- * Access and it can be revoked there like the UI's own; a running gateway reads the file again when it lists.
+ * Issues a PAA token for one host, valid for `ttlSeconds` or the settings' default. It is remembered in the
+ * issued-token list (metadata only) under `label`, so the UI lists it under Access and it can be revoked there like
+ * the UI's own; a running gateway reads the file again when it lists.
  */
-async function recordCliToken(env: CommandEnv, claims: PaaClaims, host: string, label: string): Promise<void> {
+async function issueCliPaaToken(
+  env: CommandEnv,
+  signingKey: TokenSigner,
+  settings: Settings,
+  grant: { readonly host: string; readonly ttlSeconds: number | undefined; readonly label: string },
+): Promise<SignedToken<PaaClaims>> {
+  const { host, label } = grant;
+  const ttlSeconds = grant.ttlSeconds ?? settings.tokens.paaTtlSeconds;
+  const issued = await issuePaaToken(signingKey, { gatewayId: settings.gatewayId, hosts: [host], ttlSeconds });
+  const { claims } = issued;
   const registry = await IssuedTokenRegistry.open(dataPaths(env.dataDir).issuedTokens, env.logger);
   await registry.record({
     jti: claims.jti,
@@ -220,6 +230,7 @@ async function recordCliToken(env: CommandEnv, claims: PaaClaims, host: string, 
     issuedAt: new Date(claims.iat * 1000),
     expiresAt: new Date(claims.exp * 1000),
   });
+  return issued;
 }
 
 function parseLabel(flags: Flags): string {
@@ -238,12 +249,7 @@ export async function tokenPaaCommand(env: CommandEnv, flags: Flags): Promise<vo
   await withContext(env, async ({ settings, signingKey }) => {
     const current = settings.get();
     const host = findHost(current, hostName);
-    const { token, claims } = await issuePaaToken(signingKey, {
-      gatewayId: current.gatewayId,
-      hosts: [host.name],
-      ttlSeconds: ttlSeconds ?? current.tokens.paaTtlSeconds,
-    });
-    await recordCliToken(env, claims, host.name, label);
+    const { token } = await issueCliPaaToken(env, signingKey, current, { host: host.name, ttlSeconds, label });
     env.io.out(`${token}\n`);
   });
 }
@@ -257,20 +263,14 @@ export async function rdpCommand(env: CommandEnv, flags: Flags): Promise<void> {
   }
   const hostName = requireString(flags, 'host');
   const out = requireString(flags, 'out');
-  const ttl = parseTtl(flags);
+  const ttlSeconds = parseTtl(flags);
+  const label = `${CLI_TOKEN_LABEL}: ${basename(out).replace(/\p{Cc}/gu, '')}`.slice(0, 64);
   const client = rdpClientOptions(flags);
   await withContext(env, async ({ settings, signingKey }) => {
     const current = settings.get();
     const host = findHost(current, hostName);
     const gatewayAddress = resolveGatewayAddress(flags, current);
-    const ttlSeconds = ttl ?? current.tokens.paaTtlSeconds;
-    const { token, claims } = await issuePaaToken(signingKey, {
-      gatewayId: current.gatewayId,
-      hosts: [host.name],
-      ttlSeconds,
-    });
-    const fileLabel = `${CLI_TOKEN_LABEL}: ${basename(out).replace(/\p{Cc}/gu, '')}`.slice(0, 64);
-    await recordCliToken(env, claims, host.name, fileLabel);
+    const { token, claims } = await issueCliPaaToken(env, signingKey, current, { host: host.name, ttlSeconds, label });
     const signer = await rdpSigner(env, flags, current);
     const file = exportRdpFile({
       connection: { mode: 'gateway', targetName: host.name, targetPort: host.port, gatewayAddress, accessToken: token },

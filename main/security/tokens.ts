@@ -209,7 +209,7 @@ async function sign(signer: TokenSigner, kind: TokenKind, claims: object): Promi
 }
 
 /** A signed token and the claims it carries. */
-export interface IssuedToken<T> {
+export interface SignedToken<T> {
   token: string;
   claims: T;
 }
@@ -219,7 +219,7 @@ async function issue<T extends { jti: string }>(
   signer: TokenSigner,
   rules: KindRules<T>,
   claims: object,
-): Promise<IssuedToken<T>> {
+): Promise<SignedToken<T>> {
   const checked = rules.schema.parse(claims);
   return { token: await sign(signer, rules.kind, checked), claims: checked };
 }
@@ -245,7 +245,7 @@ export interface IssuePaaOptions extends IssueLifetimeOptions {
   device?: string;
 }
 
-export async function issuePaaToken(signer: TokenSigner, options: IssuePaaOptions): Promise<IssuedToken<PaaClaims>> {
+export async function issuePaaToken(signer: TokenSigner, options: IssuePaaOptions): Promise<SignedToken<PaaClaims>> {
   return issue(signer, PAA_RULES, {
     ...lifetimeClaims(options),
     hosts: [...options.hosts],
@@ -264,7 +264,7 @@ export interface IssueAssociationOptions extends IssueLifetimeOptions {
 export async function issueAssociationToken(
   signer: TokenSigner,
   options: IssueAssociationOptions,
-): Promise<IssuedToken<AssociationClaims>> {
+): Promise<SignedToken<AssociationClaims>> {
   const [first, ...alternates] = options.targets;
   if (first === undefined) throw new TypeError('an ASSOCIATION token needs at least one target');
   const claims = AssociationClaimsSchema.parse({
@@ -286,7 +286,7 @@ export interface IssueScopeOptions extends IssueLifetimeOptions {
 export async function issueScopeToken(
   signer: TokenSigner,
   options: IssueScopeOptions,
-): Promise<IssuedToken<ScopeClaims>> {
+): Promise<SignedToken<ScopeClaims>> {
   return issue(signer, SCOPE_RULES, { ...lifetimeClaims(options), scope: options.scope });
 }
 
@@ -298,7 +298,7 @@ export interface IssueJrlOptions {
   now?: Date;
 }
 
-export async function issueJrlToken(signer: TokenSigner, options: IssueJrlOptions): Promise<IssuedToken<JrlClaims>> {
+export async function issueJrlToken(signer: TokenSigner, options: IssueJrlOptions): Promise<SignedToken<JrlClaims>> {
   return issue(signer, JRL_RULES, {
     jti: randomUUID(),
     iat: options.iat ?? nowSeconds(options.now),
