@@ -90,11 +90,16 @@ export async function boot(): Promise<BootedApp | undefined> {
     disposers.push(tray.dispose);
     disposers.push(setupNotifications(service, state, windows.show, logger));
     disposers.push(
-      watchContractEvents(service, (name, payload) => {
-        const window = windows.current();
-        if (window) sendEvent(window.webContents, name, payload);
-        if (name === 'status.changed') tray.refresh();
-      }),
+      watchContractEvents(
+        service,
+        (name, payload) => {
+          const window = windows.current();
+          if (window) sendEvent(window.webContents, name, payload);
+          if (name === 'status.changed') tray.refresh();
+        },
+        // The session list only for a window; a new window's page loads it when it starts.
+        { listening: () => windows.current() !== undefined },
+      ),
     );
     setupQuit(disposers);
     // Started at login: the app lives in the tray until the user opens it.
