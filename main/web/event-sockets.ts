@@ -1,12 +1,14 @@
 /**
  * The web admin's event stream: WebSockets at /admin/api/events (`ws` with `noServer`), one way, bounded in number,
- * pinged, closed when their session ends and dropped when they stop reading.
+ * pinged, closed when their session ends and dropped when they stop reading. The events are watched only while a
+ * socket is open: with no browser watching, the gateway builds no session list.
  */
 import type { IncomingMessage } from 'node:http';
 import type { Socket } from 'node:net';
 import { WebSocketServer, type WebSocket } from 'ws';
 import type { EventName, EventPayload } from '../../shared/ipc/contract.ts';
 import type { EventMessage } from '../../shared/web/protocol.ts';
+import type { EmitEvent } from '../ipc/events.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { AdminSession, AdminSessionTable } from './admin-sessions.ts';
 
@@ -27,13 +29,22 @@ export class EventSockets {
   readonly #wss = new WebSocketServer({ noServer: true, maxPayload: 1024, perMessageDeflate: false });
   readonly #sockets = new Map<WebSocket, EventSocket>();
   readonly #checkMs: number;
+  readonly #watch: (emit: EmitEvent) => () => void;
+  #stopWatching: (() => void) | undefined;
   // Runs only while a socket is open: with no browser connected the gateway has nothing to ping (idle cost).
   #checker: NodeJS.Timeout | undefined;
   #closed = false;
 
-  constructor(sessions: AdminSessionTable, logger: Logger, checkMs = EVENT_SOCKET_CHECK_MS) {
+  /** `watch` subscribes to the events to broadcast (answering a disposer): called when the first socket opens. */
+  constructor(
+    sessions: AdminSessionTable,
+    logger: Logger,
+    watch: (emit: EmitEvent) => () => void,
+    checkMs = EVENT_SOCKET_CHECK_MS,
+  ) {
     this.#sessions = sessions;
     this.#logger = logger;
+    this.#watch = watch;
     this.#checkMs = checkMs;
   }
 
@@ -60,12 +71,13 @@ export class EventSockets {
       ws.on('error', () => undefined);
       ws.on('close', () => {
         this.#sockets.delete(ws);
-        if (this.#sockets.size === 0) this.#stopChecking();
+        if (this.#sockets.size === 0) this.#stop();
       });
       if (!this.#checker) {
         this.#checker = setInterval(() => this.#check(), this.#checkMs);
         this.#checker.unref();
       }
+      this.#stopWatching ??= this.#watch((event, payload) => this.broadcast(event, payload));
     });
   }
 
@@ -94,14 +106,16 @@ export class EventSockets {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.#stopChecking();
+    this.#stop();
     this.closeSession(undefined, 'the gateway is stopping', 1001);
     this.#wss.close();
   }
 
-  #stopChecking(): void {
+  #stop(): void {
     clearInterval(this.#checker);
     this.#checker = undefined;
+    this.#stopWatching?.();
+    this.#stopWatching = undefined;
   }
 
   #check(): void {

@@ -43,7 +43,7 @@ export const WEB_ADMIN_CSP = RENDERER_CSP_HEADER;
 
 export interface WebAdminDeps {
   readonly handlers: CallHandlers;
-  /** Subscribes to the contract's events; answers a disposer. */
+  /** Subscribes to the contract's events; answers a disposer. Called only while an events socket is open. */
   readonly watchEvents: (emit: EmitEvent) => () => void;
   /** Where the password hash lives (followed, so `homegate admin set-password` ends every session). */
   readonly passwordFile: string;
@@ -71,7 +71,7 @@ export interface WebAdmin {
 export function createWebAdmin(deps: WebAdminDeps): WebAdmin {
   const { logger } = deps;
   const sessions = deps.sessions ?? new AdminSessionTable();
-  const events = new EventSockets(sessions, logger, deps.eventSocketCheckMs);
+  const events = new EventSockets(sessions, logger, deps.watchEvents, deps.eventSocketCheckMs);
   const guard = createAdminGuard({ sessions, clientAddress: deps.clientAddress, logger });
   const endSession = (key: string): void => {
     sessions.delete(key);
@@ -91,7 +91,6 @@ export function createWebAdmin(deps: WebAdminDeps): WebAdmin {
   });
   const api = createAdminApi({ ...deps, guard, login, endSession });
   const connect = createConnectRoute({ handlers: deps.handlers, logger });
-  const stopEvents = deps.watchEvents((event, payload) => events.broadcast(event, payload));
   let closed = false;
 
   async function route(request: IncomingMessage, response: ServerResponse): Promise<void> {
@@ -146,7 +145,6 @@ export function createWebAdmin(deps: WebAdminDeps): WebAdmin {
     close() {
       if (closed) return;
       closed = true;
-      stopEvents();
       password.close();
       events.close();
     },

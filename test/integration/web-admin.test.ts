@@ -16,6 +16,7 @@ import { LOGIN_FREE_FAILURES } from '../../main/web/login-throttle.ts';
 import type { SessionInfo } from '../../shared/model/sessions.ts';
 import { CSRF_HEADER, type EventMessage } from '../../shared/web/protocol.ts';
 import { startTestGateway, type TestGateway } from '../helpers/gateway.ts';
+import type { SessionHandle } from '../../main/sessions/registry.ts';
 import { TargetServer } from '../helpers/targets.ts';
 import { openTunnel } from '../helpers/tsgu-client.ts';
 
@@ -321,6 +322,59 @@ describe('web admin over HTTPS', { timeout: 120_000 }, () => {
       assert.equal(await refusedWith(connect({ origin: 'https://evil.example', cookie: auth.cookie })), 403);
       assert.equal(await refusedWith(connect({ cookie: auth.cookie })), 403);
       assert.equal((await send('GET', '/admin/api/events', { headers: { cookie: auth.cookie } })).status, 426);
+    });
+
+    it('builds no session list while no events socket is open; a socket opened later hears every session', async () => {
+      const registry = gateway.service.sessions;
+      const list = registry.list.bind(registry);
+      let listsBuilt = 0;
+      registry.list = () => {
+        listsBuilt += 1;
+        return list();
+      };
+      const open = (clientName: string): SessionHandle =>
+        registry.open({
+          transport: 'websocket',
+          clientAddress: '127.0.0.1',
+          clientName,
+          tokenId: `jti-${clientName}`,
+          host: 'desktop',
+          target: '192.0.2.10:3389',
+          terminate: () => undefined,
+        });
+      const handles = Array.from({ length: 20 }, (_, index) => open(`UNWATCHED${index}`));
+      let socket: WebSocket | undefined;
+      try {
+        for (let turn = 0; turn < 3; turn++) await new Promise((resolve) => setImmediate(resolve));
+        handles.pop()?.end('client-closed');
+        assert.equal(listsBuilt, 0, 'no list is built with no events socket open');
+
+        const auth = await loggedIn();
+        socket = connect({ origin, cookie: auth.cookie });
+        const opened = socket;
+        await new Promise<void>((resolve, reject) => {
+          opened.once('open', () => resolve());
+          opened.once('error', reject);
+        });
+        const seen = new Promise<SessionInfo[]>((resolve) => {
+          opened.on('message', (data: Buffer) => {
+            const message = JSON.parse(data.toString('utf8')) as EventMessage;
+            if (message.event === 'sessions.changed') resolve(message.payload as SessionInfo[]);
+          });
+        });
+        handles.push(open('WATCHED'));
+        const sessions = await Promise.race([
+          seen,
+          new Promise<never>((_resolve, reject) => setTimeout(() => reject(new Error('no event within 5 s')), 5_000)),
+        ]);
+        const expected = [...Array.from({ length: 19 }, (_, index) => `UNWATCHED${index}`), 'WATCHED'];
+        assert.deepEqual(sessions.map((session) => session.clientName).sort(), expected.sort());
+        assert.equal(listsBuilt, 1);
+      } finally {
+        registry.list = list;
+        socket?.terminate();
+        for (const handle of handles) handle.end('client-closed');
+      }
     });
 
     it('pushes sessions.changed when a tunnel opens', async () => {

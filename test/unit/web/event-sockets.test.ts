@@ -5,6 +5,7 @@ import type { AddressInfo, Socket } from 'node:net';
 import { after, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { WebSocket } from 'ws';
+import type { EmitEvent } from '../../../main/ipc/events.ts';
 import { createLogger } from '../../../main/logging/logger.ts';
 import { AdminSessionTable, type AdminSession } from '../../../main/web/admin-sessions.ts';
 import { EventSockets } from '../../../main/web/event-sockets.ts';
@@ -13,7 +14,18 @@ const CHECK_MS = 20;
 
 describe('EventSockets: the check runs while a socket is open', () => {
   const sessions = new AdminSessionTable();
-  const events = new EventSockets(sessions, createLogger({ write: () => undefined }), CHECK_MS);
+  // The events are watched while a socket is open: what the watcher heard, and how it sends.
+  const watching: string[] = [];
+  let emit: EmitEvent | undefined;
+  const watch = (to: EmitEvent): (() => void) => {
+    watching.push('start');
+    emit = to;
+    return () => {
+      watching.push('stop');
+      emit = undefined;
+    };
+  };
+  const events = new EventSockets(sessions, createLogger({ write: () => undefined }), watch, CHECK_MS);
   // Which admin session the next upgrade belongs to (the route's checks are not under test here).
   let nextSession: AdminSession | undefined;
   let server: Server;
@@ -53,6 +65,25 @@ describe('EventSockets: the check runs while a socket is open', () => {
       for (let wait = 0; wait < 200 && events.size > 0; wait++) await sleep(5);
       assert.equal(events.size, 0);
     }
+  });
+
+  it('watches the events from the first socket opened to the last one closed, and sends them to every socket', async () => {
+    watching.length = 0;
+    const first = await open();
+    const second = await open();
+    assert.deepEqual(watching, ['start']);
+    const heard = Promise.all([first.ws, second.ws].map((ws) => once(ws, 'message')));
+    emit?.('sessions.changed', []);
+    for (const [data] of (await heard) as [Buffer][]) {
+      assert.deepEqual(JSON.parse(data.toString('utf8')), { event: 'sessions.changed', payload: [] });
+    }
+    first.ws.close();
+    for (let wait = 0; wait < 200 && events.size > 1; wait++) await sleep(5);
+    assert.deepEqual(watching, ['start'], 'one socket is still open');
+    second.ws.close();
+    for (let wait = 0; wait < 200 && events.size > 0; wait++) await sleep(5);
+    assert.deepEqual(watching, ['start', 'stop']);
+    assert.equal(emit, undefined);
   });
 
   it('drops a socket that stops answering pings', async () => {
