@@ -182,8 +182,12 @@ export class SessionRegistry {
     this.#events.clear();
   }
 
-  /** The first count since the last flush: the flush one interval from now announces it (with any that follow). */
+  /**
+   * The first count since the last flush: the flush one interval from now announces it (with any that follow).
+   * With no `update` listener there is nothing to announce; a listener that comes later hears the next count.
+   */
   #markDirty(session: LiveSession): void {
+    if (!this.#events.listens('update')) return;
     session.dirty = true;
     if (this.#timer || this.#closed) return;
     this.#timer = setTimeout(() => this.#flushUpdates(), this.#updateIntervalMs);
@@ -192,10 +196,11 @@ export class SessionRegistry {
 
   #flushUpdates(): void {
     this.#timer = undefined;
+    const announce = this.#events.listens('update');
     for (const session of this.#sessions.values()) {
       if (!session.dirty) continue;
       session.dirty = false;
-      this.#events.emit('update', this.#info(session));
+      if (announce) this.#events.emit('update', this.#info(session));
     }
   }
 

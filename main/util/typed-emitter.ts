@@ -14,6 +14,11 @@ export class TypedEmitter<Events extends Record<string, unknown>> {
     return () => set.delete(listener);
   }
 
+  /** Whether `event` has a listener now (so that a payload costly to build can be skipped). */
+  listens(event: keyof Events): boolean {
+    return (this.#listeners.get(event)?.size ?? 0) > 0;
+  }
+
   emit<K extends keyof Events>(event: K, payload: Events[K]): void {
     const set = this.#listeners.get(event) as Set<(payload: Events[K]) => void> | undefined;
     if (!set) return;

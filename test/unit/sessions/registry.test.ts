@@ -148,6 +148,24 @@ describe('SessionRegistry', () => {
     assert.equal(events.update[1]?.bytesToClient, 21);
   });
 
+  it("counts with no 'update' listener, and a listener that comes later hears the totals at the next count", async () => {
+    const handle = registry.open(start());
+    handle.countToTarget(100);
+    handle.countToClient(200);
+    await sleep(UPDATE_INTERVAL_MS * 3);
+    assert.equal(registry.get(handle.id)?.bytesToTarget, 100, 'the counters run without a listener');
+
+    const updates: SessionInfo[] = [];
+    const stop = registry.on('update', (info) => updates.push(info));
+    handle.countToClient(1);
+    for (let wait = 0; wait < 100 && updates.length === 0; wait++) await sleep(UPDATE_INTERVAL_MS);
+    stop();
+    assert.deepEqual(
+      updates.map((info) => [info.bytesToTarget, info.bytesToClient]),
+      [[100, 201]],
+    );
+  });
+
   it("spaces 'update' events at least an interval apart under continuous traffic", async () => {
     const events = collect(registry);
     const times: number[] = [];
