@@ -26,3 +26,26 @@ export type SliceCreator<Slice> = (
   get: StoreApi<HomegateState>['getState'],
   api: HomegateApi,
 ) => Slice;
+
+/** The keys of the store that say where a piece of data stands. */
+type LoadKey = { [K in keyof HomegateState]: HomegateState[K] extends Loadable ? K : never }[keyof HomegateState];
+
+/**
+ * A slice's load action. It shows loading only until the first success (a refresh keeps what is shown, still
+ * ready), then stores what `fetch` answers and marks it ready, or keeps the failure for the view to show.
+ */
+export function loader(
+  set: StoreApi<HomegateState>['setState'],
+  get: StoreApi<HomegateState>['getState'],
+  key: LoadKey,
+  fetch: () => Promise<Partial<HomegateState>>,
+): () => Promise<void> {
+  return async () => {
+    if (get()[key].phase !== 'ready') set({ [key]: LOADING });
+    try {
+      set({ ...(await fetch()), [key]: READY });
+    } catch (error) {
+      set({ [key]: failed(error) });
+    }
+  };
+}

@@ -1,6 +1,6 @@
 import type { CallInput } from '../../../../shared/ipc/contract.ts';
 import type { CertificateInfo, ExportedFile } from '../../../../shared/model/ui.ts';
-import { failed, IDLE, LOADING, READY, type Loadable, type SliceCreator } from '../slice.ts';
+import { IDLE, loader, READY, type Loadable, type SliceCreator } from '../slice.ts';
 
 export type CertificateImport = CallInput<'certs.import'>;
 
@@ -19,14 +19,9 @@ export interface CertificatesSlice {
 export const createCertificatesSlice: SliceCreator<CertificatesSlice> = (set, get, api) => ({
   certificate: undefined,
   certificateLoad: IDLE,
-  async loadCertificate() {
-    if (get().certificateLoad.phase !== 'ready') set({ certificateLoad: LOADING });
-    try {
-      set({ certificate: await api['certs.info'](undefined), certificateLoad: READY });
-    } catch (error) {
-      set({ certificateLoad: failed(error) });
-    }
-  },
+  loadCertificate: loader(set, get, 'certificateLoad', async () => ({
+    certificate: await api['certs.info'](undefined),
+  })),
   async regenerateCertificate() {
     const certificate = await api['certs.regenerate'](undefined);
     set({ certificate, certificateLoad: READY });

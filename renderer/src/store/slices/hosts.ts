@@ -2,7 +2,7 @@ import type { HostReachability, WakeResult } from '../../../../shared/model/doct
 import type { Host } from '../../../../shared/model/hosts.ts';
 import type { HostProbe } from '../../../../shared/model/ui.ts';
 import { errorMessage } from '../../api/errors.ts';
-import { failed, IDLE, LOADING, READY, type Loadable, type SliceCreator } from '../slice.ts';
+import { IDLE, loader, type Loadable, type SliceCreator } from '../slice.ts';
 
 /** The last reachability test of one host. */
 export type ProbeState =
@@ -45,15 +45,9 @@ export const createHostsSlice: SliceCreator<HostsSlice> = (set, get, api) => ({
   hostsLoad: IDLE,
   probes: {},
   reachability: {},
-  async loadHosts() {
-    if (get().hostsLoad.phase !== 'ready') set({ hostsLoad: LOADING });
-    try {
-      const hosts = await api['hosts.list'](undefined);
-      set({ hosts: [...hosts].sort(byName), hostsLoad: READY });
-    } catch (error) {
-      set({ hostsLoad: failed(error) });
-    }
-  },
+  loadHosts: loader(set, get, 'hostsLoad', async () => ({
+    hosts: [...(await api['hosts.list'](undefined))].sort(byName),
+  })),
   async addHost(host) {
     const added = await api['hosts.add'](host);
     set({ hosts: [...get().hosts.filter((h) => h.name !== added.name), added].sort(byName) });

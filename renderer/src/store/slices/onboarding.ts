@@ -1,6 +1,6 @@
 import type { CallOutput } from '../../../../shared/ipc/contract.ts';
 import type { LocalRdpServer, OnboardingStep } from '../../../../shared/model/onboarding.ts';
-import { failed, IDLE, LOADING, READY, type Loadable, type SliceCreator } from '../slice.ts';
+import { IDLE, loader, READY, type Loadable, type SliceCreator } from '../slice.ts';
 
 export type OnboardingProgress = CallOutput<'onboarding.get'>;
 
@@ -26,14 +26,9 @@ export const createOnboardingSlice: SliceCreator<OnboardingSlice> = (set, get, a
     onboarding: undefined,
     onboardingLoad: IDLE,
     localRdp: undefined,
-    async loadOnboarding() {
-      if (get().onboardingLoad.phase !== 'ready') set({ onboardingLoad: LOADING });
-      try {
-        set({ onboarding: await api['onboarding.get'](undefined), onboardingLoad: READY });
-      } catch (error) {
-        set({ onboardingLoad: failed(error) });
-      }
-    },
+    loadOnboarding: loader(set, get, 'onboardingLoad', async () => ({
+      onboarding: await api['onboarding.get'](undefined),
+    })),
     async markStep(step, done) {
       const steps = current().completedSteps.filter((other) => other !== step);
       await save({ ...current(), completedSteps: done ? [...steps, step] : steps });

@@ -1,5 +1,5 @@
 import type { SessionInfo } from '../../../../shared/model/sessions.ts';
-import { failed, IDLE, LOADING, READY, type Loadable, type SliceCreator } from '../slice.ts';
+import { IDLE, loader, READY, type Loadable, type SliceCreator } from '../slice.ts';
 
 export interface SessionsSlice {
   /** Live sessions only, newest first. */
@@ -22,14 +22,9 @@ export function liveSessions(sessions: readonly SessionInfo[]): readonly Session
 export const createSessionsSlice: SliceCreator<SessionsSlice> = (set, get, api) => ({
   sessions: [],
   sessionsLoad: IDLE,
-  async loadSessions() {
-    if (get().sessionsLoad.phase !== 'ready') set({ sessionsLoad: LOADING });
-    try {
-      get().setSessions(await api['sessions.list'](undefined));
-    } catch (error) {
-      set({ sessionsLoad: failed(error) });
-    }
-  },
+  loadSessions: loader(set, get, 'sessionsLoad', async () => ({
+    sessions: liveSessions(await api['sessions.list'](undefined)),
+  })),
   setSessions(sessions) {
     set({ sessions: liveSessions(sessions), sessionsLoad: READY });
   },

@@ -1,5 +1,5 @@
 import type { EditableSettings } from '../../../../shared/ipc/contract.ts';
-import { failed, IDLE, LOADING, READY, type Loadable, type SliceCreator } from '../slice.ts';
+import { IDLE, loader, READY, type Loadable, type SliceCreator } from '../slice.ts';
 
 export interface SettingsSlice {
   readonly settings: EditableSettings | undefined;
@@ -11,14 +11,7 @@ export interface SettingsSlice {
 export const createSettingsSlice: SliceCreator<SettingsSlice> = (set, get, api) => ({
   settings: undefined,
   settingsLoad: IDLE,
-  async loadSettings() {
-    if (get().settingsLoad.phase !== 'ready') set({ settingsLoad: LOADING });
-    try {
-      set({ settings: await api['settings.get'](undefined), settingsLoad: READY });
-    } catch (error) {
-      set({ settingsLoad: failed(error) });
-    }
-  },
+  loadSettings: loader(set, get, 'settingsLoad', async () => ({ settings: await api['settings.get'](undefined) })),
   async saveSettings(settings) {
     const saved = await api['settings.update'](settings);
     set({ settings: saved, settingsLoad: READY });

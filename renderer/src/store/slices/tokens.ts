@@ -1,6 +1,6 @@
 import type { CallInput, CallOutput } from '../../../../shared/ipc/contract.ts';
 import type { DownloadLink, ExportedFile, IssuedToken } from '../../../../shared/model/ui.ts';
-import { failed, IDLE, LOADING, READY, type Loadable, type SliceCreator } from '../slice.ts';
+import { IDLE, loader, type Loadable, type SliceCreator } from '../slice.ts';
 
 export type TokenRequest = CallInput<'tokens.issue'>;
 export type IssueResult = CallOutput<'tokens.issue'>;
@@ -33,15 +33,9 @@ const newestFirst = (a: IssuedToken, b: IssuedToken): number => b.issuedAt.local
 export const createTokensSlice: SliceCreator<TokensSlice> = (set, get, api) => ({
   tokens: [],
   tokensLoad: IDLE,
-  async loadTokens() {
-    if (get().tokensLoad.phase !== 'ready') set({ tokensLoad: LOADING });
-    try {
-      const tokens = await api['tokens.list'](undefined);
-      set({ tokens: [...tokens].sort(newestFirst), tokensLoad: READY });
-    } catch (error) {
-      set({ tokensLoad: failed(error) });
-    }
-  },
+  loadTokens: loader(set, get, 'tokensLoad', async () => ({
+    tokens: [...(await api['tokens.list'](undefined))].sort(newestFirst),
+  })),
   async issueToken(request) {
     const result = await api['tokens.issue'](request);
     set({ tokens: [result.issued, ...get().tokens.filter((t) => t.jti !== result.issued.jti)].sort(newestFirst) });
