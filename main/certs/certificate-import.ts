@@ -298,7 +298,7 @@ function pairAndOrder(
   let leaf: X509Certificate | undefined;
   let key: KeyObject | undefined;
   for (const candidate of keys) {
-    leaf = certificates.find((cert) => keyMatches(candidate, cert));
+    leaf = certificates.find((cert) => keyMatchesCertificate(candidate, cert));
     if (leaf) {
       key = candidate;
       break;
@@ -363,12 +363,16 @@ function checkKeyType(key: KeyObject): void {
   throw new ImportUnsupportedKeyError(`a ${type ?? 'unknown'} key`);
 }
 
-/** Proof of possession: a fresh nonce signed with the key verifies with the certificate's public key. */
-function keyMatches(key: KeyObject, cert: X509Certificate): boolean {
+/**
+ * Proves possession rather than comparing encodings: a fresh nonce signed with the private key must verify
+ * with the certificate's public key. This also catches a PKCS#8 file whose embedded public key is wrong.
+ */
+export function keyMatchesCertificate(key: KeyObject, cert: X509Certificate): boolean {
   const nonce = randomBytes(32);
   try {
     return verify('sha256', nonce, cert.publicKey, sign('sha256', nonce, key));
   } catch {
+    // Different key types (an RSA certificate with an EC key) throw instead of returning false.
     return false;
   }
 }

@@ -1,4 +1,4 @@
-import { createPrivateKey, randomBytes, sign, verify, X509Certificate, type KeyObject } from 'node:crypto';
+import { createPrivateKey, X509Certificate, type KeyObject } from 'node:crypto';
 import { rm, stat } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +9,7 @@ import {
   describeIssuer,
   describeSubject,
   IMPORTED_EXPIRY_WARNING_DAYS,
+  keyMatchesCertificate,
   openStoredImport,
   subjectAltNamesOf,
   type PreparedCertificate,
@@ -619,20 +620,6 @@ function parseKey(file: string, data: Buffer, remedy: string): { key: KeyObject;
     );
   }
   return { key, keyPem: exportPkcs8Pem(key) };
-}
-
-/**
- * Proves possession rather than comparing encodings: a fresh nonce signed with the private key must verify
- * with the certificate's public key. This also catches a PKCS#8 file whose embedded public key is wrong.
- */
-function keyMatchesCertificate(key: KeyObject, cert: X509Certificate): boolean {
-  const nonce = randomBytes(32);
-  try {
-    return verify('sha256', nonce, cert.publicKey, sign('sha256', nonce, key));
-  } catch {
-    // Different key types (an RSA certificate with an EC key) throw instead of returning false.
-    return false;
-  }
 }
 
 function caCommonName(now: Date): string {
