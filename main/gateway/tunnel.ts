@@ -246,10 +246,14 @@ class Tunnel<Grant extends TunnelGrant> {
       target.cork();
       setImmediate(this.#uncorkTarget);
     }
-    // Paused above the transport's own high-water mark rather than at write()'s false: a corked write
-    // reports false for anything above the socket's 16 KiB mark, and pausing every tick costs more than it saves.
     target.write(data);
-    if (target.writableLength > SEND_HIGH_WATER_BYTES) this.#transport.pause();
+    // Past the transport's own high-water mark the turn's corked bytes go out now, and the client is paused only
+    // for what the target did not take: counting corked bytes paused (and resumed) it every busy turn.
+    if (target.writableLength > SEND_HIGH_WATER_BYTES) {
+      target.uncork();
+      target.cork();
+      if (target.writableLength > SEND_HIGH_WATER_BYTES) this.#transport.pause();
+    }
   }
 
   #closing(): void {
