@@ -15,6 +15,7 @@ import {
 import { MAX_PAA_TTL_SECONDS, type Settings } from '../config/schema.ts';
 import { SettingsStore } from '../config/settings-store.ts';
 import type { Logger } from '../logging/logger.ts';
+import { localAddressFor } from '../net/ip-address.ts';
 import { exportRdpFile } from '../rdpfile/rdp-export.ts';
 import type { RdpClientOptions } from '../rdpfile/rdp-file.ts';
 import type { RdpSigner } from '../rdpfile/rdp-sign.ts';
@@ -335,8 +336,9 @@ function resolveGatewayAddress(flags: Flags, settings: Settings): string {
 const HEALTH_TIMEOUT_MS = 5_000;
 
 /**
- * Asks a running gateway whether it is healthy (a container's HEALTHCHECK). It connects to the configured (or
- * given) port on loopback and trusts only this data directory's own CA, so it checks the real TLS listener.
+ * Asks a running gateway whether it is healthy (a container's HEALTHCHECK). It connects to the configured listen
+ * address (loopback for a wildcard: `0.0.0.0` → 127.0.0.1, `::` → ::1) on the configured (or given) port and
+ * trusts only this data directory's own CA, so it checks the real TLS listener.
  */
 export async function healthCommand(env: CommandEnv, flags: Flags): Promise<void> {
   const portFlag = flags.port;
@@ -348,14 +350,16 @@ export async function healthCommand(env: CommandEnv, flags: Flags): Promise<void
     const ca = await readFile(join(dataPaths(dataDir).tls, CA_CERT_FILE), 'utf8').catch(() => {
       throw new CliError('no gateway certificate in this data directory yet (has `homegate serve` run?)');
     });
-    const target = port ?? settings.get().listen.port;
+    const { listen } = settings.get();
+    const target = port ?? listen.port;
+    const address = localAddressFor(listen.host);
     // An imported certificate neither chains to our CA nor names localhost: pin its fingerprint instead.
     const served = await describeServedCertificate(dataPaths(dataDir).tls, { publicNames: [] });
     const pinned = served?.source === 'imported' ? served.fingerprintSha256 : undefined;
     const body = await new Promise<string>((resolve, reject) => {
       const request = httpsGet(
         {
-          host: '127.0.0.1',
+          host: address,
           port: target,
           path: '/jet/health',
           ...(pinned === undefined ? { ca } : { rejectUnauthorized: false }),
@@ -381,7 +385,9 @@ export async function healthCommand(env: CommandEnv, flags: Flags): Promise<void
       request.on('timeout', () => request.destroy(new CliError(`no answer within ${HEALTH_TIMEOUT_MS} ms`)));
       request.on('error', (error) =>
         reject(
-          error instanceof CliError ? error : new CliError(`gateway unreachable on port ${target}: ${error.message}`),
+          error instanceof CliError
+            ? error
+            : new CliError(`gateway unreachable at ${formatHostAndPort(address, target)}: ${error.message}`),
         ),
       );
     });

@@ -8,6 +8,7 @@ import { certificateCarries } from '../doctor/doctor.ts';
 import { describeSetAsideCopy, findSetAsideCopies, MAX_SET_ASIDE_LISTED } from '../doctor/set-aside-files.ts';
 import { dataPaths } from '../config/data-dir.ts';
 import { groupAttempts, type ConnectionAttempt } from '../../shared/model/doctor.ts';
+import { localAddressFor } from '../net/ip-address.ts';
 import type { Host } from '../../shared/model/hosts.ts';
 import type { CommandEnv } from './commands.ts';
 
@@ -200,8 +201,7 @@ function listenerChecks(settings: Settings): Promise<DoctorCheck[]> {
     ...(settings.relay.listen ? [{ what: 'TCP relay', ...settings.relay.listen }] : []),
   ];
   return checkEach(listeners, undefined, async (listener) => {
-    const probeHost = ['0.0.0.0', '::', ''].includes(listener.host) ? '127.0.0.1' : listener.host;
-    const answer = await probe(probeHost, listener.port);
+    const answer = await probe(localAddressFor(listener.host), listener.port);
     return {
       area: 'listeners',
       status: answer === undefined ? 'ok' : 'warn',

@@ -31,6 +31,16 @@ function hex(high: string, low: string): string {
   return ((Number(high) << 8) | Number(low)).toString(16);
 }
 
+/**
+ * Where to reach, from this machine, a listener bound to `host`: the loopback address of its family for a wildcard
+ * (`0.0.0.0` or an empty host → 127.0.0.1, `::` → ::1), else `host` itself.
+ */
+export function localAddressFor(host: string): string {
+  if (host === '' || host === '0.0.0.0') return '127.0.0.1';
+  if (isIP(host) === 6 && normalizeIpAddress(host) === '::') return '::1';
+  return host;
+}
+
 /** `ADDRESS` or `ADDRESS/PREFIX` (CIDR), IPv4 or IPv6, without a zone: what the trusted-proxy setting accepts. */
 export function isIpRange(text: string): boolean {
   const [address = '', prefix, ...rest] = text.split('/');

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 
-import { compileTrustedProxies, isIpRange, normalizeIpAddress } from '../../../main/net/ip-address.ts';
+import { compileTrustedProxies, isIpRange, localAddressFor, normalizeIpAddress } from '../../../main/net/ip-address.ts';
 
 describe('normalizeIpAddress', () => {
   const canonical: [string, string][] = [
@@ -110,5 +110,17 @@ describe('IP ranges', () => {
   it('an empty list includes nothing, and garbage is never included', () => {
     assert.equal(compileTrustedProxies([])('127.0.0.1'), false);
     assert.equal(compileTrustedProxies(['0.0.0.0/0'])('not-an-ip'), false);
+  });
+});
+
+describe('localAddressFor', () => {
+  it('a wildcard is reached on the loopback of its family; any other address as it is', () => {
+    assert.equal(localAddressFor('0.0.0.0'), '127.0.0.1');
+    assert.equal(localAddressFor(''), '127.0.0.1');
+    assert.equal(localAddressFor('::'), '::1');
+    assert.equal(localAddressFor('0:0::0'), '::1');
+    assert.equal(localAddressFor('::1'), '::1');
+    assert.equal(localAddressFor('192.168.1.20'), '192.168.1.20');
+    assert.equal(localAddressFor('fd00::2'), 'fd00::2');
   });
 });
