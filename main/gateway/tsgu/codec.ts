@@ -670,6 +670,39 @@ function encodeHandshakeResponse(p: HandshakeResponse): Buffer {
     .finish();
 }
 
+/** An optional field of a response: written, and its bit set in fieldsPresent, only when its value is given. */
+type OptionalField =
+  | { readonly bit: number; readonly name: string; readonly kind: 'u16' | 'u32'; readonly value: number | undefined }
+  | { readonly bit: number; readonly name: string; readonly kind: 'blob'; readonly value: Buffer | undefined };
+
+const optionalFieldBytes = (field: OptionalField): number =>
+  field.kind === 'blob' ? blobBytes(field.value) : field.value === undefined ? 0 : field.kind === 'u32' ? 4 : 2;
+
+/**
+ * A response with optional fields: `fixedLength` bytes (header included) of which `writeFixed` writes all before
+ * fieldsPresent, then u16 fieldsPresent | u16 reserved, then the given optional fields in wire order.
+ */
+function encodeWithOptionalFields(
+  packetType: number,
+  fixedLength: number,
+  writeFixed: (w: PacketWriter) => PacketWriter,
+  fields: readonly OptionalField[],
+): Buffer {
+  const fieldsPresent = fields.reduce((bits, field) => (field.value === undefined ? bits : bits | field.bit), 0);
+  const packetLength = fields.reduce((length, field) => length + optionalFieldBytes(field), fixedLength);
+  const w = writeFixed(new PacketWriter(packetType, packetLength))
+    .u16(fieldsPresent, 'fieldsPresent')
+    .u16(0, 'reserved');
+  for (const field of fields) {
+    if (field.kind === 'blob') {
+      if (field.value !== undefined) w.blob(field.value, field.name);
+    } else if (field.value !== undefined) {
+      w[field.kind](field.value, field.name);
+    }
+  }
+  return w.finish();
+}
+
 // HTTP_TUNNEL_RESPONSE: header | u16 serverVersion | u32 statusCode | u16 fieldsPresent | u16 reserved
 //   | [u32 tunnelId] | [u32 capsFlags] | [u16 cbLen + consentMessage]
 function encodeTunnelResponse(p: TunnelResponse): Buffer {
@@ -677,59 +710,36 @@ function encodeTunnelResponse(p: TunnelResponse): Buffer {
     p.consentMessage === undefined
       ? undefined
       : encodeUtf16z(p.consentMessage, 'consentMessage', PacketType.TUNNEL_RESPONSE);
-  const fieldsPresent =
-    (p.tunnelId !== undefined ? TunnelResponseField.TUNNEL_ID : 0) |
-    (p.capsFlags !== undefined ? TunnelResponseField.CAPS : 0) |
-    (consent !== undefined ? TunnelResponseField.CONSENT_MSG : 0);
-  const packetLength =
-    18 + (p.tunnelId !== undefined ? 4 : 0) + (p.capsFlags !== undefined ? 4 : 0) + blobBytes(consent);
-  const w = new PacketWriter(PacketType.TUNNEL_RESPONSE, packetLength)
-    .u16(p.serverVersion, 'serverVersion')
-    .u32(p.statusCode, 'statusCode')
-    .u16(fieldsPresent, 'fieldsPresent')
-    .u16(0, 'reserved');
-  if (p.tunnelId !== undefined) w.u32(p.tunnelId, 'tunnelId');
-  if (p.capsFlags !== undefined) w.u32(p.capsFlags, 'capsFlags');
-  if (consent !== undefined) w.blob(consent, 'consentMessage');
-  return w.finish();
+  return encodeWithOptionalFields(
+    PacketType.TUNNEL_RESPONSE,
+    18,
+    (w) => w.u16(p.serverVersion, 'serverVersion').u32(p.statusCode, 'statusCode'),
+    [
+      { bit: TunnelResponseField.TUNNEL_ID, name: 'tunnelId', kind: 'u32', value: p.tunnelId },
+      { bit: TunnelResponseField.CAPS, name: 'capsFlags', kind: 'u32', value: p.capsFlags },
+      { bit: TunnelResponseField.CONSENT_MSG, name: 'consentMessage', kind: 'blob', value: consent },
+    ],
+  );
 }
 
 // HTTP_TUNNEL_AUTH_RESPONSE: header | u32 errorCode | u16 fieldsPresent | u16 reserved
 //   | [u32 redirFlags] | [u32 idleTimeout] | [u16 cbLen + sohResponse]
 function encodeTunnelAuthResponse(p: TunnelAuthResponse): Buffer {
-  const fieldsPresent =
-    (p.redirFlags !== undefined ? TunnelAuthResponseField.REDIR_FLAGS : 0) |
-    (p.idleTimeoutMinutes !== undefined ? TunnelAuthResponseField.IDLE_TIMEOUT : 0) |
-    (p.sohResponse !== undefined ? TunnelAuthResponseField.SOH_RESPONSE : 0);
-  const packetLength =
-    16 + (p.redirFlags !== undefined ? 4 : 0) + (p.idleTimeoutMinutes !== undefined ? 4 : 0) + blobBytes(p.sohResponse);
-  const w = new PacketWriter(PacketType.TUNNEL_AUTH_RESPONSE, packetLength)
-    .u32(p.errorCode, 'errorCode')
-    .u16(fieldsPresent, 'fieldsPresent')
-    .u16(0, 'reserved');
-  if (p.redirFlags !== undefined) w.u32(p.redirFlags, 'redirFlags');
-  if (p.idleTimeoutMinutes !== undefined) w.u32(p.idleTimeoutMinutes, 'idleTimeout');
-  if (p.sohResponse !== undefined) w.blob(p.sohResponse, 'sohResponse');
-  return w.finish();
+  return encodeWithOptionalFields(PacketType.TUNNEL_AUTH_RESPONSE, 16, (w) => w.u32(p.errorCode, 'errorCode'), [
+    { bit: TunnelAuthResponseField.REDIR_FLAGS, name: 'redirFlags', kind: 'u32', value: p.redirFlags },
+    { bit: TunnelAuthResponseField.IDLE_TIMEOUT, name: 'idleTimeout', kind: 'u32', value: p.idleTimeoutMinutes },
+    { bit: TunnelAuthResponseField.SOH_RESPONSE, name: 'sohResponse', kind: 'blob', value: p.sohResponse },
+  ]);
 }
 
 // HTTP_CHANNEL_RESPONSE: header | u32 errorCode | u16 fieldsPresent | u16 reserved
 //   | [u32 channelId] | [u16 udpPort] | [u16 cbLen + authnCookie]  (wire order ≠ bit order)
 function encodeChannelResponse(p: ChannelResponse): Buffer {
-  const fieldsPresent =
-    (p.channelId !== undefined ? ChannelResponseField.CHANNEL_ID : 0) |
-    (p.udpPort !== undefined ? ChannelResponseField.UDP_PORT : 0) |
-    (p.authnCookie !== undefined ? ChannelResponseField.AUTHN_COOKIE : 0);
-  const packetLength =
-    16 + (p.channelId !== undefined ? 4 : 0) + (p.udpPort !== undefined ? 2 : 0) + blobBytes(p.authnCookie);
-  const w = new PacketWriter(PacketType.CHANNEL_RESPONSE, packetLength)
-    .u32(p.errorCode, 'errorCode')
-    .u16(fieldsPresent, 'fieldsPresent')
-    .u16(0, 'reserved');
-  if (p.channelId !== undefined) w.u32(p.channelId, 'channelId');
-  if (p.udpPort !== undefined) w.u16(p.udpPort, 'udpPort');
-  if (p.authnCookie !== undefined) w.blob(p.authnCookie, 'authnCookie');
-  return w.finish();
+  return encodeWithOptionalFields(PacketType.CHANNEL_RESPONSE, 16, (w) => w.u32(p.errorCode, 'errorCode'), [
+    { bit: ChannelResponseField.CHANNEL_ID, name: 'channelId', kind: 'u32', value: p.channelId },
+    { bit: ChannelResponseField.UDP_PORT, name: 'udpPort', kind: 'u16', value: p.udpPort },
+    { bit: ChannelResponseField.AUTHN_COOKIE, name: 'authnCookie', kind: 'blob', value: p.authnCookie },
+  ]);
 }
 
 // HTTP_SERVICE_MESSAGE: header | u16 cbMessageLen + message (with one NUL)
