@@ -260,6 +260,45 @@ function useSettingsDraft(settings: EditableSettings) {
 
 type SettingsDraft = ReturnType<typeof useSettingsDraft>;
 
+/** The number fields of "Tokens and sessions": which draft entry each edits and which error is about it. */
+const LIMITS = [
+  {
+    key: 'paaTtlMinutes',
+    error: 'paaTtlSeconds',
+    label: 'Default token lifetime',
+    decimals: true,
+    hint: 'For new tokens and .rdp files, unless chosen otherwise.',
+  },
+  {
+    key: 'idleTimeoutMinutes',
+    error: 'idleTimeoutMinutes',
+    label: 'Idle timeout',
+    decimals: false,
+    hint: 'End a session after this long with no traffic; 0 never does.',
+  },
+  {
+    key: 'maxSessionMinutes',
+    error: 'maxSessionMinutes',
+    label: 'Longest session',
+    decimals: false,
+    hint: 'End any session after this long; 0 means no limit.',
+  },
+] as const;
+
+/** The messages clients are shown, each with its draft entry (its error has the same name). */
+const MESSAGES = [
+  {
+    key: 'consentMessage',
+    label: 'Consent message',
+    hint: 'Shown before connecting; the user must accept it. Leave empty for none.',
+  },
+  {
+    key: 'serviceMessage',
+    label: 'Service message',
+    hint: 'Shown after connecting by clients that display gateway messages.',
+  },
+] as const;
+
 function LimitsSection(props: { form: SettingsDraft }) {
   const { draft, errors, set } = props.form;
   return (
@@ -268,31 +307,18 @@ function LimitsSection(props: { form: SettingsDraft }) {
         Tokens and sessions
       </h2>
       <div className="form-grid form-grid-3">
-        <NumberField
-          label="Default token lifetime"
-          unit="min"
-          decimals
-          value={draft.paaTtlMinutes}
-          error={errors.paaTtlSeconds}
-          hint="For new tokens and .rdp files, unless chosen otherwise."
-          onChange={(value) => set('paaTtlMinutes', value)}
-        />
-        <NumberField
-          label="Idle timeout"
-          unit="min"
-          value={draft.idleTimeoutMinutes}
-          error={errors.idleTimeoutMinutes}
-          hint="End a session after this long with no traffic; 0 never does."
-          onChange={(value) => set('idleTimeoutMinutes', value)}
-        />
-        <NumberField
-          label="Longest session"
-          unit="min"
-          value={draft.maxSessionMinutes}
-          error={errors.maxSessionMinutes}
-          hint="End any session after this long; 0 means no limit."
-          onChange={(value) => set('maxSessionMinutes', value)}
-        />
+        {LIMITS.map((limit) => (
+          <NumberField
+            key={limit.key}
+            label={limit.label}
+            unit="min"
+            decimals={limit.decimals}
+            value={draft[limit.key]}
+            error={errors[limit.error]}
+            hint={limit.hint}
+            onChange={(value) => set(limit.key, value)}
+          />
+        ))}
       </div>
     </section>
   );
@@ -306,20 +332,16 @@ function MessagesSection(props: { form: SettingsDraft }) {
         Messages to clients
       </h2>
       <div className="form-grid">
-        <MessageField
-          label="Consent message"
-          hint="Shown before connecting; the user must accept it. Leave empty for none."
-          value={draft.consentMessage}
-          error={errors.consentMessage}
-          onChange={(value) => set('consentMessage', value)}
-        />
-        <MessageField
-          label="Service message"
-          hint="Shown after connecting by clients that display gateway messages."
-          value={draft.serviceMessage}
-          error={errors.serviceMessage}
-          onChange={(value) => set('serviceMessage', value)}
-        />
+        {MESSAGES.map((message) => (
+          <MessageField
+            key={message.key}
+            label={message.label}
+            hint={message.hint}
+            value={draft[message.key]}
+            error={errors[message.key]}
+            onChange={(value) => set(message.key, value)}
+          />
+        ))}
       </div>
     </section>
   );

@@ -3,6 +3,17 @@ import { CheckField, Field, TextField } from '../../components/Field.tsx';
 import { ScreenChoice } from './ScreenChoice.tsx';
 import type { ExportFormState } from './useExportForm.ts';
 
+/** The on-or-off options: the screens, and what the client shares with the host. */
+const SHARING = [
+  { key: 'multiMonitor', label: 'Use all monitors', hint: 'Spans the session across every screen of the client.' },
+  { key: 'clipboard', label: 'Share the clipboard', hint: 'Copy and paste between the client and the host.' },
+  {
+    key: 'drives',
+    label: 'Share local drives',
+    hint: "The host can read and write the client's drives. Leave off unless you need it.",
+  },
+] as const;
+
 /** The client options the file carries: screen, sound, shared devices, and a user name for the sign-in prompt. */
 export function DisplayCard({ form }: { form: ExportFormState }) {
   const { options, setOption } = form;
@@ -29,24 +40,15 @@ export function DisplayCard({ form }: { form: ExportFormState }) {
         </Field>
       </div>
       <div className="check-list">
-        <CheckField
-          label="Use all monitors"
-          hint="Spans the session across every screen of the client."
-          checked={options.multiMonitor}
-          onChange={(checked) => setOption('multiMonitor', checked)}
-        />
-        <CheckField
-          label="Share the clipboard"
-          hint="Copy and paste between the client and the host."
-          checked={options.clipboard}
-          onChange={(checked) => setOption('clipboard', checked)}
-        />
-        <CheckField
-          label="Share local drives"
-          hint="The host can read and write the client's drives. Leave off unless you need it."
-          checked={options.drives}
-          onChange={(checked) => setOption('drives', checked)}
-        />
+        {SHARING.map((option) => (
+          <CheckField
+            key={option.key}
+            label={option.label}
+            hint={option.hint}
+            checked={options[option.key]}
+            onChange={(checked) => setOption(option.key, checked)}
+          />
+        ))}
       </div>
       <TextField
         label="User name"
