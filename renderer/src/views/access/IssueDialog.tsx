@@ -1,8 +1,7 @@
 import { useState } from 'react';
 import { Dialog } from '../../components/Dialog.tsx';
 import { FormError } from '../../components/FormError.tsx';
-import { EmptyState } from '../../components/States.tsx';
-import { useHomegate } from '../../store/context.tsx';
+import { AddHostFirst } from '../AddHostFirst.tsx';
 import { IssueFields, KindChoice } from './IssueFields.tsx';
 import { NewToken, NotCopiedWarning } from './NewToken.tsx';
 import { useIssueForm } from './useIssueForm.ts';
@@ -43,23 +42,6 @@ function IssuedFooter(props: { closing: ReturnType<typeof useCloseAfterCopy>; on
   );
 }
 
-function AddHostFirst() {
-  const openAddHost = useHomegate((state) => state.openAddHost);
-  return (
-    <EmptyState
-      icon="hosts"
-      title="Add a host first"
-      action={
-        <button type="button" className="btn btn-primary" onClick={openAddHost}>
-          Go to Hosts
-        </button>
-      }
-    >
-      A token names the host it opens.
-    </EmptyState>
-  );
-}
-
 /**
  * Issuing in a dialog: the choice with its trade-off, then the token itself, shown once, in the same place. Every
  * branch renders the one Dialog, so it stays mounted from form to token and focus goes back to the opener after.
@@ -93,7 +75,7 @@ export function IssueDialog(props: { onClose: () => void }) {
           </button>
         }
       >
-        <AddHostFirst />
+        <AddHostFirst>A token names the host it opens.</AddHostFirst>
       </Dialog>
     );
   }

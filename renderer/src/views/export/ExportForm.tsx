@@ -1,32 +1,20 @@
 import { Form } from '../../components/Form.tsx';
 import { FormError } from '../../components/FormError.tsx';
-import { EmptyState } from '../../components/States.tsx';
 import { HomeOnlyWarning } from '../../components/HomeOnlyWarning.tsx';
 import { Icon } from '../../components/Icon.tsx';
 import { formatTime } from '../../format.ts';
-import { useHomegate } from '../../store/context.tsx';
+import { AddHostFirst } from '../AddHostFirst.tsx';
 import { ConnectionCard } from './ConnectionCard.tsx';
 import { DisplayCard } from './DisplayCard.tsx';
 import { useExportForm } from './useExportForm.ts';
 
 /** The Export form: connection and client options, then the download, with what the file is good for. */
 export function ExportForm(props: { onExported?: () => void }) {
-  const openAddHost = useHomegate((state) => state.openAddHost);
   const form = useExportForm(props.onExported);
   if (form.hosts.length === 0) {
     return (
       <section className="card">
-        <EmptyState
-          icon="hosts"
-          title="Add a host first"
-          action={
-            <button type="button" className="btn btn-primary" onClick={openAddHost}>
-              Go to Hosts
-            </button>
-          }
-        >
-          An .rdp file opens one of the hosts the gateway allows.
-        </EmptyState>
+        <AddHostFirst>An .rdp file opens one of the hosts the gateway allows.</AddHostFirst>
       </section>
     );
   }
