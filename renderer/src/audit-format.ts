@@ -11,6 +11,7 @@ export const AUDIT_EVENT_LABELS: Readonly<Record<string, string>> = {
   'tunnel.connect': 'Connected',
   'tunnel.end': 'Disconnected',
   'tunnel.refused': 'Refused',
+  'connection.dropped': 'Dropped',
   'session.disconnected': 'Ended by admin',
   'admin.login': 'Signed in',
   'admin.login-refused': 'Wrong password',
@@ -27,6 +28,7 @@ export const AUDIT_EVENT_LABELS: Readonly<Record<string, string>> = {
   'certificate.imported': 'Certificate imported',
   'settings.updated': 'Settings changed',
   'jrl.updated': 'Revocation list',
+  'audit.resumed': 'Audit log resumed',
   'download-link.issued': 'Download link made',
   'download-link.used': 'Download link used',
   'download-link.refused': 'Download link refused',
@@ -48,6 +50,13 @@ const END_REASONS: Readonly<Record<string, string>> = {
   lifetime: 'it reached the longest session allowed',
   'token-expired': 'its token expired',
   revoked: 'its token was revoked',
+};
+
+const DROP_REASONS: Readonly<Record<string, string>> = {
+  'tls-handshake-timeout': 'it did not finish the TLS handshake in time',
+  'no-request': 'it sent no request',
+  'slow-head': 'its request did not arrive in time',
+  'no-partner': 'the other half of its legacy HTTP pair never came',
 };
 
 const DOWNLOAD_REFUSALS: Readonly<Record<string, string>> = {
@@ -91,12 +100,28 @@ export function formatLength(milliseconds: number): string {
   return formatSeconds(Math.max(0, Math.round(milliseconds / 1000)));
 }
 
+/** Who and what a line names, as the sentences say them. */
+interface Named {
+  readonly host: string | undefined;
+  readonly client: string | undefined;
+  readonly token: string | undefined;
+  readonly withToken: string;
+}
+
 /** One sentence: what happened, to which host, from which client or device. */
 export function describeAudit(entry: AuditEntry, tokens: ReadonlyMap<string, IssuedToken>): string {
-  const host = text(entry.host);
-  const client = text(entry.clientName) ?? text(entry.client);
   const token = tokenName(entry.tokenId, tokens);
-  const withToken = token ? ` with ${token}` : '';
+  const named: Named = {
+    host: text(entry.host),
+    client: text(entry.clientName) ?? text(entry.client),
+    token,
+    withToken: token ? ` with ${token}` : '',
+  };
+  return describeConnection(entry, named) ?? describeAdminAction(entry, named);
+}
+
+/** What clients did: tunnels, connections closed early, download links; undefined for anything else. */
+function describeConnection(entry: AuditEntry, { host, client, withToken }: Named): string | undefined {
   switch (entry.event) {
     case 'tunnel.connect':
       return `${client ?? 'A client'} connected to ${host ?? 'a host'}${withToken}.`;
@@ -116,6 +141,24 @@ export function describeAudit(entry: AuditEntry, tokens: ReadonlyMap<string, Iss
       const detail = text(entry.detail) ?? text(entry.reason);
       return `Refused ${client ?? 'a client'}${host ? ` on its way to ${host}` : ''}${withToken}${detail ? `: ${detail}` : ''}.`;
     }
+    case 'connection.dropped': {
+      const reason = DROP_REASONS[text(entry.reason) ?? ''] ?? text(entry.reason);
+      return `Closed a connection from ${client ?? 'a client'} before it asked for anything${reason ? `: ${reason}` : ''}.`;
+    }
+    case 'download-link.issued':
+      return `Made a one-time download link of ${host ?? 'a host'}.rdp for “${text(entry.device) ?? 'a device'}”${actorText(entry)}.`;
+    case 'download-link.used':
+      return `${client ?? 'A device'} downloaded ${host ?? 'a host'}.rdp with a one-time link.`;
+    case 'download-link.refused':
+      return `Refused a download link${host ? ` of ${host}.rdp` : ''} to ${client ?? 'a client'}: ${DOWNLOAD_REFUSALS[text(entry.reason) ?? ''] ?? 'it does not work'}.`;
+    default:
+      return undefined;
+  }
+}
+
+/** What administrators and the gateway itself did, and anything unknown as its name. */
+function describeAdminAction(entry: AuditEntry, { host, token, withToken }: Named): string {
+  switch (entry.event) {
     case 'session.disconnected':
       return `Disconnected a session on ${host ?? 'a host'}${withToken}${actorText(entry)}.`;
     case 'admin.login':
@@ -157,15 +200,17 @@ export function describeAudit(entry: AuditEntry, tokens: ReadonlyMap<string, Iss
       const changed = Array.isArray(entry.changed) ? entry.changed.filter((item) => typeof item === 'string') : [];
       return `Changed the settings${changed.length > 0 ? ` (${changed.join(', ')})` : ''}${actorText(entry)}.`;
     }
-    case 'download-link.issued':
-      return `Made a one-time download link of ${host ?? 'a host'}.rdp for “${text(entry.device) ?? 'a device'}”${actorText(entry)}.`;
-    case 'download-link.used':
-      return `${client ?? 'A device'} downloaded ${host ?? 'a host'}.rdp with a one-time link.`;
-    case 'download-link.refused':
-      return `Refused a download link${host ? ` of ${host}.rdp` : ''} to ${client ?? 'a client'}: ${DOWNLOAD_REFUSALS[text(entry.reason) ?? ''] ?? 'it does not work'}.`;
     case 'jrl.updated': {
       const ended = Array.isArray(entry.endedSessions) ? entry.endedSessions.length : 0;
       return `The revocation list changed${ended > 0 ? `; ${ended === 1 ? '1 session' : `${ended} sessions`} ended` : ''}.`;
+    }
+    case 'audit.resumed': {
+      const lost = count(entry.dropped) ?? 0;
+      const since = text(entry.since);
+      return (
+        `The audit log could be written again${since ? ` after failing since ${since}` : ''}` +
+        `${text(entry.error) ? ` (${text(entry.error)})` : ''}; ${lost === 1 ? '1 line was' : `${lost} lines were`} lost.`
+      );
     }
     default:
       return `${entry.event}${host ? ` on ${host}` : ''}.`;

@@ -8,7 +8,36 @@ import {
   describeAudit,
   rawLine,
 } from '../../renderer/src/audit-format.ts';
+import type { AuditEvent } from '../../main/sessions/audit-log.ts';
 import type { IssuedToken } from '../../shared/model/ui.ts';
+
+/** Every event the gateway writes; the type check fails here when it gains one this list does not name. */
+const EVERY_EVENT: Readonly<Record<AuditEvent['event'], true>> = {
+  'tunnel.connect': true,
+  'tunnel.refused': true,
+  'tunnel.end': true,
+  'connection.dropped': true,
+  'jrl.updated': true,
+  'audit.resumed': true,
+  'download-link.issued': true,
+  'download-link.used': true,
+  'download-link.refused': true,
+  'admin.login': true,
+  'admin.login-refused': true,
+  'admin.logout': true,
+  'gateway.paused': true,
+  'gateway.resumed': true,
+  'session.disconnected': true,
+  'host.added': true,
+  'host.updated': true,
+  'host.removed': true,
+  'host.woken': true,
+  'token.issued': true,
+  'token.revoked': true,
+  'certificate.regenerated': true,
+  'certificate.imported': true,
+  'settings.updated': true,
+};
 
 const TOKEN: IssuedToken = {
   jti: 'ABCDEF12-0000-4000-8000-000000000001',
@@ -107,6 +136,30 @@ describe('the audit log in words', () => {
     assert.equal(
       describeAudit({ time: 't', event: 'download-link.refused', reason: 'unknown', client: '192.0.2.9' }, tokens),
       'Refused a download link to 192.0.2.9: no such link.',
+    );
+  });
+
+  it('has a name and a sentence of its own for every event the gateway writes', () => {
+    for (const event of Object.keys(EVERY_EVENT)) {
+      assert.notEqual(auditEventLabel(event), event, `${event} has a name`);
+      assert.doesNotMatch(describeAudit({ time: '2030-01-01T10:00:00.000Z', event }, tokens), /^[a-z-]+\.[a-z-]+/);
+    }
+  });
+
+  it('says why a connection was closed before it asked for anything, and how much a failing log lost', () => {
+    const dropped = { time: '2030-01-01T10:00:00.000Z', event: 'connection.dropped', client: '192.0.2.9' };
+    assert.equal(
+      describeAudit({ ...dropped, reason: 'no-partner', transport: 'legacy-http' }, tokens),
+      'Closed a connection from 192.0.2.9 before it asked for anything: the other half of its legacy HTTP pair never came.',
+    );
+    assert.equal(
+      describeAudit({ ...dropped, reason: 'tls-handshake-timeout' }, tokens),
+      'Closed a connection from 192.0.2.9 before it asked for anything: it did not finish the TLS handshake in time.',
+    );
+    const resumed = { time: '2030-01-01T10:05:00.000Z', event: 'audit.resumed', since: '2030-01-01T10:00:00.000Z' };
+    assert.equal(
+      describeAudit({ ...resumed, error: 'ENOSPC', dropped: 3 }, tokens),
+      'The audit log could be written again after failing since 2030-01-01T10:00:00.000Z (ENOSPC); 3 lines were lost.',
     );
   });
 
