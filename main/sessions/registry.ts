@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { AssociationInfo, SessionEndReason, SessionInfo, TransportKind } from '../../shared/model/sessions.ts';
+import type { SessionEndReason, SessionInfo } from '../../shared/model/sessions.ts';
 import type { Logger } from '../logging/logger.ts';
 import { TypedEmitter } from '../util/typed-emitter.ts';
 import type { AuditSink } from './audit-log.ts';
@@ -7,19 +7,13 @@ import type { AuditSink } from './audit-log.ts';
 /** How often live sessions with new traffic are announced; per-packet events would swamp the UI. */
 export const SESSION_UPDATE_INTERVAL_MS = 1000;
 
-export interface SessionStart {
-  readonly transport: TransportKind;
-  readonly clientAddress: string;
-  readonly clientName: string | undefined;
-  readonly tokenId: string;
-  readonly host: string;
-  readonly target: string;
+/** What a session is when it starts: who, through which transport, to which host (as `SessionInfo` says them). */
+export interface SessionStart extends Pick<
+  SessionInfo,
+  'transport' | 'clientAddress' | 'clientName' | 'tokenId' | 'host' | 'target' | 'association' | 'woken'
+> {
   /** Gateway sessions: the client's validated `RDG-Correlation-Id`, for the audit log. */
   readonly correlationId?: string;
-  /** Relay sessions: what the ASSOCIATION token said. */
-  readonly association?: AssociationInfo;
-  /** The host answered only after a Wake-on-LAN packet. */
-  readonly woken?: boolean;
   /**
    * The verified token's claims, kept (not published) so that a new revocation list can find live sessions by any
    * claim it lists; sessions without them are matched by `jti` (their tokenId).
