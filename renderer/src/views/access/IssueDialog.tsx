@@ -1,4 +1,5 @@
 import { useState } from 'react';
+import { flushSync } from 'react-dom';
 import { Dialog } from '../../components/Dialog.tsx';
 import { FormError } from '../../components/FormError.tsx';
 import { AddHostFirst } from '../AddHostFirst.tsx';
@@ -15,8 +16,10 @@ function useCloseAfterCopy(onClose: () => void) {
     onCopied: () => setCopied(true),
     close: (): void => (copied ? onClose() : setConfirmingClose(true)),
     backToToken: (): void => {
-      setConfirmingClose(false);
-      setTimeout(() => document.getElementById('new-token-copy')?.focus(), 0);
+      // The warning goes and focus moves to the token in one task; left to a timer, focus rested for a moment
+      // wherever the browser put it when this button went (Done).
+      flushSync(() => setConfirmingClose(false));
+      document.getElementById('new-token-copy')?.focus();
     },
   };
 }
