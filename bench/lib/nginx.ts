@@ -2,15 +2,15 @@
  * nginx as a stream relay, the yardstick for Homegate's relay cost: TLS termination → TCP (for the MS-TSGU
  * carriers, which terminate TLS too) and plain TCP → TCP (for Homegate's TCP relay, which carries RDP's own TLS
  * untouched). Its own temporary prefix, `daemon off`, one worker (Homegate is one Node thread), loopback ports, and
- * a certificate made here with openssl of the gateway's key type (a TLS handshake signs with it: RSA 2048 costs
- * several times what ECDSA P-256 does). TLS 1.3 suites in Homegate's order, so both negotiate the same cipher.
+ * a certificate of the gateway's key type with TLS 1.3 suites in Homegate's order (`certificate.ts`).
  */
 import { execFileSync, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { connect, createServer } from 'node:net';
 import { join } from 'node:path';
 import type { CertificateKeyType } from '../../main/certs/local-ca.ts';
+import { makeCertificate, TLS13_SUITES } from './certificate.ts';
 import { spawnChild, stopChild } from './children.ts';
 
 const NGINX_CANDIDATES = ['/usr/sbin/nginx', '/usr/local/sbin/nginx', '/usr/bin/nginx'];
@@ -52,13 +52,6 @@ async function freePort(): Promise<number> {
   return typeof address === 'object' && address ? address.port : 0;
 }
 
-/** `openssl req -newkey` arguments for each of Homegate's key types. */
-const NEW_KEY_ARGUMENTS: Readonly<Record<CertificateKeyType, readonly string[]>> = {
-  'rsa-2048': ['rsa:2048'],
-  'rsa-3072': ['rsa:3072'],
-  'ecdsa-p256': ['ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1'],
-};
-
 export class NginxRelay {
   readonly child: ChildProcess;
   /** TLS termination → TCP. */
@@ -80,29 +73,7 @@ export class NginxRelay {
     targetPort: number,
     keyType: CertificateKeyType,
   ): Promise<NginxRelay> {
-    const cert = join(prefix, 'cert.pem');
-    const key = join(prefix, 'key.pem');
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        ...NEW_KEY_ARGUMENTS[keyType],
-        '-nodes',
-        '-keyout',
-        key,
-        '-out',
-        cert,
-        '-days',
-        '2',
-        '-subj',
-        '/CN=localhost',
-        '-addext',
-        'subjectAltName=DNS:localhost',
-      ],
-      { stdio: 'ignore', timeout: 20_000 },
-    );
+    const { certFile: cert, keyFile: key, certPem } = await makeCertificate(prefix, keyType);
     const port = await freePort();
     const tcpPort = await freePort();
     const conf = join(prefix, 'nginx.conf');
@@ -122,7 +93,7 @@ export class NginxRelay {
         `    ssl_certificate_key ${key};`,
         '    ssl_protocols TLSv1.2 TLSv1.3;',
         '    ssl_prefer_server_ciphers on;',
-        '    ssl_conf_command Ciphersuites TLS_AES_128_GCM_SHA256:TLS_AES_256_GCM_SHA384:TLS_CHACHA20_POLY1305_SHA256;',
+        `    ssl_conf_command Ciphersuites ${TLS13_SUITES};`,
         `    proxy_pass 127.0.0.1:${targetPort};`,
         '    tcp_nodelay on;',
         '  }',
@@ -140,7 +111,7 @@ export class NginxRelay {
     });
     await waitForListen(port, child);
     await waitForListen(tcpPort, child);
-    return new NginxRelay(child, port, tcpPort, await readFile(cert, 'utf8'));
+    return new NginxRelay(child, port, tcpPort, certPem);
   }
 
   /** The worker processes (children of the master), for their CPU time. */
