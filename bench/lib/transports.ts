@@ -100,14 +100,33 @@ class SocketStream extends QueuedStream {
   }
 }
 
-function ticketFrom(socket: TLSSocket, timeoutMs: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no TLS session ticket within ${timeoutMs} ms`)), timeoutMs);
-    socket.once('session', (ticket: Buffer) => {
-      clearTimeout(timer);
-      resolve(ticket);
-    });
-  });
+/**
+ * Keeps the newest TLS session ticket the socket receives in `sessions` under `id`, and returns a wait (bounded)
+ * for the first one: Node's TLS server sends tickets after a full handshake only, nginx after every one.
+ */
+function keepTickets(socket: TLSSocket, sessions: Map<string, Buffer>, id: string, timeoutMs: number) {
+  let arrived = false;
+  let wake = (): void => undefined;
+  // Node emits 'session' from inside OpenSSL's read of the ticket, and a promise continuation would run there too:
+  // a write from it re-enters the TLS socket (against Node's own TLS server the next record came out corrupt, "bad
+  // record mac"). Waking the waiter on the next turn keeps the caller's writes out of that read.
+  socket.once('session', () =>
+    setImmediate(() => {
+      arrived = true;
+      wake();
+    }),
+  );
+  socket.on('session', (ticket: Buffer) => sessions.set(id, ticket));
+  return (): Promise<void> =>
+    arrived
+      ? Promise.resolve()
+      : new Promise((resolve, reject) => {
+          const timer = setTimeout(() => reject(new Error(`no TLS session ticket within ${timeoutMs} ms`)), timeoutMs);
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
+        });
 }
 
 function connected<T extends Socket>(socket: T, event: 'connect' | 'secureConnect', timeoutMs: number): Promise<T> {
@@ -125,6 +144,35 @@ function connected<T extends Socket>(socket: T, event: 'connect' | 'secureConnec
       reject(error);
     });
   });
+}
+
+/**
+ * A TLS connection to a relay whose every payload byte goes to the target (nginx). With
+ * `context.tlsSessions` it offers the row's last session and keeps the newest ticket.
+ */
+async function openTlsRelay(id: string, port: number, ca: string, context: TransportContext): Promise<BenchStream> {
+  const session = context.tlsSessions?.get(id);
+  const tls = tlsConnect({
+    host: '127.0.0.1',
+    port,
+    ...from(context),
+    servername: 'localhost',
+    ca,
+    secureContext: context.clientTls.get(id),
+    ...(session ? { session } : {}),
+  });
+  // TLS 1.3 tickets arrive after the handshake: after a full one, wait (bounded) for a ticket before going on, so
+  // that the next connection has one to offer; after a resumed one, the next offers the newest ticket kept so far.
+  const firstTicket = context.tlsSessions ? keepTickets(tls, context.tlsSessions, id, context.timeoutMs) : undefined;
+  const socket = await connected(tls, 'secureConnect', context.timeoutMs);
+  socket.setNoDelay(true);
+  try {
+    if (firstTicket && !socket.isSessionReused()) await firstTicket();
+  } catch (error) {
+    socket.destroy();
+    throw error;
+  }
+  return new SocketStream(socket, context.timeoutMs, socket);
 }
 
 const missing = (relativePath: string): string | undefined =>
@@ -152,24 +200,9 @@ export const TRANSPORTS: readonly Transport[] = [
     label: 'nginx TLS stream relay',
     homegate: false,
     unavailable: (context) => (context.nginx ? undefined : 'nginx with the stream module is not available'),
-    async open(context) {
+    open(context) {
       const nginx = context.nginx as NginxRelay;
-      const session = context.tlsSessions?.get('nginx');
-      const tls = tlsConnect({
-        host: '127.0.0.1',
-        port: nginx.port,
-        ...from(context),
-        servername: 'localhost',
-        ca: nginx.certPem,
-        secureContext: context.clientTls.get('nginx'),
-        ...(session ? { session } : {}),
-      });
-      // TLS 1.3 tickets arrive after the handshake: when resuming, wait (bounded) for one before going on.
-      const ticket = context.tlsSessions ? ticketFrom(tls, context.timeoutMs) : undefined;
-      const socket = await connected(tls, 'secureConnect', context.timeoutMs);
-      socket.setNoDelay(true);
-      if (ticket) context.tlsSessions?.set('nginx', await ticket);
-      return new SocketStream(socket, context.timeoutMs, socket);
+      return openTlsRelay('nginx', nginx.port, nginx.certPem, context);
     },
   },
   {
