@@ -1,5 +1,6 @@
 /**
- * `npm run bench`: Homegate's data path against direct TCP and nginx's TLS stream relay, on loopback.
+ * `npm run bench`: Homegate's data path against direct TCP, nginx's TLS stream relay and a bare Node TLS relay, on
+ * loopback.
  *
  *   npm run bench                 full run (~10 minutes)
  *   npm run bench -- --quick      smaller samples (under two minutes)
@@ -8,10 +9,11 @@
  *   --direction=upload|download   (throughput of one direction only, to profile one path)
  *   --gateway-bundle=FILE         run another build of the CLI bundle as the gateway (before/after comparisons)
  *   --gateway-node-options='--max-semi-space-size=32'   extra Node/V8 options for the gateway process only
- *   --key-type=ecdsa-p256         the gateway's certificate key type (default Homegate's); nginx's is the same
+ *   --key-type=ecdsa-p256         the gateway's certificate key type (default Homegate's); the relays' are the same
  *
- * The gateway is `homegate serve` from the built bundle in its own process; the target (sink/source/echo) is a
- * third process; this process only generates load. Results: a table on stdout and bench/results/latest.json.
+ * The gateway is `homegate serve` from the built bundle in its own process; the target (sink/source/echo), nginx
+ * and the bare Node relay each have theirs; this process only generates load. Results: a table on stdout and
+ * bench/results/latest.json.
  */
 import { type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
@@ -23,9 +25,14 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { armDeadline, killAllChildren, onInterrupt, spawnChild, stopChild } from './lib/children.ts';
 import { procCpuMeter, type CpuMeter } from './lib/cpu.ts';
-import { CERTIFICATE_KEY_TYPES, DEFAULT_CERTIFICATE_KEY_TYPE } from '../main/certs/local-ca.ts';
+import {
+  CERTIFICATE_KEY_TYPES,
+  DEFAULT_CERTIFICATE_KEY_TYPE,
+  type CertificateKeyType,
+} from '../main/certs/local-ca.ts';
 import { GatewayProcess, TokenMinter, allowTarget, setKeyType, setLimits } from './lib/gateway.ts';
 import { NginxRelay, findNginx, type NginxInfo } from './lib/nginx.ts';
+import { NodeRelay } from './lib/node-relay.ts';
 import { summariseProfile, type ProfileSummary } from './lib/profile.ts';
 import { round } from './lib/stats.ts';
 import { TRANSPORTS, type Transport, type TransportContext } from './lib/transports.ts';
@@ -145,6 +152,13 @@ async function startTarget(): Promise<{ child: ChildProcess; port: number }> {
   return { child, port };
 }
 
+/** The bare Node TLS relay in its own folder (its certificate), in front of the target. */
+async function startNodeRelay(work: string, targetPort: number, keyType: CertificateKeyType): Promise<NodeRelay> {
+  const dir = join(work, 'node-relay');
+  await mkdir(dir, { recursive: true });
+  return NodeRelay.start(dir, targetPort, keyType);
+}
+
 function tokenPool(tokens: string[]): () => string {
   let next = 0;
   return () => {
@@ -234,6 +248,8 @@ async function main(): Promise<void> {
       nginx = await NginxRelay.start(nginxInfo, prefix, target.port, keyType);
       results.environment.nginx = nginxInfo.version;
     }
+    const nodeRelay =
+      !wanted || wanted.includes('node-tls') ? await startNodeRelay(work, target.port, keyType) : undefined;
 
     const startGateway = (): Promise<GatewayProcess> =>
       GatewayProcess.start({
@@ -267,10 +283,12 @@ async function main(): Promise<void> {
     // per connection with the system store) would; building one per connection would load the load generator.
     const clientTls = new Map([['homegate-websocket', createSecureContext({ ca: gateway.caPem })]]);
     if (nginx) clientTls.set('nginx', createSecureContext({ ca: nginx.certPem }));
+    if (nodeRelay) clientTls.set('node-tls', createSecureContext({ ca: nodeRelay.certPem }));
     let context: TransportContext = {
       targetPort: target.port,
       gateway,
       nginx,
+      nodeRelay,
       timeoutMs: config.timeoutMs,
       nextToken: await mintPools(2 * perTransport, perTransport),
       clientTls,
@@ -299,6 +317,10 @@ async function main(): Promise<void> {
       if ((transport.id === 'nginx' || transport.id === 'nginx-tcp') && nginx) {
         const relay = nginx;
         return () => procCpuMeter(relay.workerPids());
+      }
+      if (transport.id === 'node-tls' && nodeRelay) {
+        const relay = nodeRelay;
+        return () => relay.cpuMeter();
       }
       return undefined;
     };
@@ -355,7 +377,7 @@ async function main(): Promise<void> {
     }
     if (phases.has('rdp')) {
       log('bench: RDP-like load (the rows take turns, round by round)');
-      const rows = transports.filter((t) => ['direct', 'nginx', 'homegate-websocket'].includes(t.id));
+      const rows = transports.filter((t) => ['direct', 'nginx', 'node-tls', 'homegate-websocket'].includes(t.id));
       results.rdp.push(...(await measureRdp(rows, context, config.rdp, relayCpu)));
       for (const row of results.rdp) log(`  ${row.label}: relay CPU ${row.relayCpuPercent ?? '—'} %`);
     }
@@ -409,6 +431,7 @@ async function main(): Promise<void> {
     }
     await gateway.stop();
     if (nginx) await nginx.stop();
+    if (nodeRelay) await nodeRelay.stop();
     await stopChild(target.child);
 
     if (values['cpu-prof']) {

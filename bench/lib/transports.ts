@@ -1,7 +1,7 @@
 /**
- * The transports the bench compares, as a list: baselines (direct TCP, nginx's TLS stream relay) and every
- * Homegate carrier. Each opens a `BenchStream` — tunnel payload in and out — so every phase runs unchanged over
- * each row. A carrier whose code is not in the tree yet is listed with the reason it is skipped.
+ * The transports the bench compares, as a list: baselines (direct TCP, nginx's TLS stream relay, a bare Node TLS
+ * relay) and every Homegate carrier. Each opens a `BenchStream` — tunnel payload in and out — so every phase runs
+ * unchanged over each row. A carrier whose code is not in the tree yet is listed with the reason it is skipped.
  */
 import { existsSync } from 'node:fs';
 import { connect as netConnect, type Socket } from 'node:net';
@@ -17,6 +17,7 @@ import { TARGET_HOST_NAME, type GatewayProcess } from './gateway.ts';
 import { LeanLegacyStream, LeanWebSocketStream } from './lean-streams.ts';
 import { QueuedStream, describeTls } from './queued-stream.ts';
 import type { NginxRelay } from './nginx.ts';
+import type { NodeRelay } from './node-relay.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -39,6 +40,8 @@ export interface TransportContext {
   readonly targetPort: number;
   readonly gateway?: GatewayProcess;
   readonly nginx?: NginxRelay;
+  /** The bare Node TLS relay: the least a Node relay costs, beside nginx. */
+  readonly nodeRelay?: NodeRelay;
   readonly timeoutMs: number;
   /** A fresh token for the next Homegate tunnel: PAA for MS-TSGU, ASSOCIATION for the relay. */
   readonly nextToken: (kind: TokenKind) => string;
@@ -147,7 +150,7 @@ function connected<T extends Socket>(socket: T, event: 'connect' | 'secureConnec
 }
 
 /**
- * A TLS connection to a relay whose every payload byte goes to the target (nginx). With
+ * A TLS connection to a relay whose every payload byte goes to the target (nginx, the bare Node relay). With
  * `context.tlsSessions` it offers the row's last session and keeps the newest ticket.
  */
 async function openTlsRelay(id: string, port: number, ca: string, context: TransportContext): Promise<BenchStream> {
@@ -203,6 +206,17 @@ export const TRANSPORTS: readonly Transport[] = [
     open(context) {
       const nginx = context.nginx as NginxRelay;
       return openTlsRelay('nginx', nginx.port, nginx.certPem, context);
+    },
+  },
+  {
+    id: 'node-tls',
+    resumable: true,
+    label: 'bare Node TLS relay (pipe)',
+    homegate: false,
+    unavailable: (context) => (context.nodeRelay ? undefined : 'the bare Node relay is not running'),
+    open(context) {
+      const relay = context.nodeRelay as NodeRelay;
+      return openTlsRelay('node-tls', relay.port, relay.certPem, context);
     },
   },
   {
