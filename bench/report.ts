@@ -1,9 +1,12 @@
 /** Turns the raw figures into the headline numbers (with their targets) and the printed table. */
 import type { BenchResults } from './main.ts';
-import { round } from './lib/stats.ts';
+import { median, round } from './lib/stats.ts';
+import type { DirectionResult } from './phases/throughput.ts';
 import { TRANSPORTS } from './lib/transports.ts';
 
 const HOMEGATE_ROW = 'homegate-websocket';
+/** The least a Node relay does (`bench/node-relay.ts`): what of Homegate's cost is Node's TLS and streams. */
+const BARE_NODE_ROW = 'node-tls';
 
 export const TARGETS = {
   throughputRatioVsNginx: 1,
@@ -23,6 +26,13 @@ const SMALL_PACKET = 16 * 1024;
 
 const ratio = (a: number | undefined, b: number | undefined): number | null =>
   a === undefined || b === undefined || b === 0 ? null : round(a / b, 3);
+/** The median of the per-round ratios of two rows that took turns (their runs pair up round by round). */
+const perRoundRatio = (ours: DirectionResult | null | undefined, theirs: DirectionResult | null | undefined) => {
+  const a = ours?.runsMbPerSecond;
+  const b = theirs?.runsMbPerSecond;
+  if (!a?.length || a.length !== b?.length) return null;
+  return round(median(a.map((rate, i) => rate / b[i])), 3);
+};
 const minOf = (...values: (number | null)[]): number | null => {
   const known = values.filter((value): value is number => value !== null);
   return known.length === values.length && known.length > 0 ? Math.min(...known) : null;
@@ -35,12 +45,14 @@ export function buildReport(results: BenchResults) {
   const tp = (id: string, size = SMALL_PACKET) =>
     results.throughput.find((row) => row.transport === id && row.packetBytes === size);
   const sizes = [...new Set(results.throughput.map((row) => row.packetBytes))];
-  // Per packet size: the median of the per-round ratios against nginx, and CPU per GiB against nginx's.
+  // Per packet size: the median of the per-round ratios against nginx, and CPU per GiB against nginx's; the same
+  // against the bare Node relay beside them.
   const bySize = sizes.map((size) => {
     const ours = tp(HOMEGATE_ROW, size);
     const theirs = tp('nginx', size);
-    const cpu = (d: 'upload' | 'download') =>
-      ratio(ours?.[d]?.relayCpuMsPerGiB ?? undefined, theirs?.[d]?.relayCpuMsPerGiB ?? undefined);
+    const node = tp(BARE_NODE_ROW, size);
+    const cpu = (d: 'upload' | 'download', base = theirs) =>
+      ratio(ours?.[d]?.relayCpuMsPerGiB ?? undefined, base?.[d]?.relayCpuMsPerGiB ?? undefined);
     return {
       packet_bytes: size,
       ratio_vs_nginx: {
@@ -48,6 +60,11 @@ export function buildReport(results: BenchResults) {
         download: ours?.download?.vsBaseline?.median ?? null,
       },
       cpu_per_gib_vs_nginx: { upload: cpu('upload'), download: cpu('download') },
+      ratio_vs_bare_node: {
+        upload: perRoundRatio(ours?.upload, node?.upload),
+        download: perRoundRatio(ours?.download, node?.download),
+      },
+      cpu_per_gib_vs_bare_node: { upload: cpu('upload', node), download: cpu('download', node) },
     };
   });
   const warmRatio = minOf(...bySize.flatMap((s) => [s.ratio_vs_nginx.upload, s.ratio_vs_nginx.download]));
@@ -65,10 +82,14 @@ export function buildReport(results: BenchResults) {
   const rdpRow = (id: string) => results.rdp.find((row) => row.transport === id);
   const rdpOurs = rdpRow(HOMEGATE_ROW);
   const rdpDirect = rdpRow('direct');
+  const rdpCpuVs = (id: string) =>
+    ratio(rdpOurs?.relayCpuPercent ?? undefined, rdpRow(id)?.relayCpuPercent ?? undefined);
   const rdp = {
     gateway_cpu_percent: rdpOurs?.relayCpuPercent ?? null,
     nginx_cpu_percent: rdpRow('nginx')?.relayCpuPercent ?? null,
-    cpu_vs_nginx: ratio(rdpOurs?.relayCpuPercent ?? undefined, rdpRow('nginx')?.relayCpuPercent ?? undefined),
+    cpu_vs_nginx: rdpCpuVs('nginx'),
+    bare_node_cpu_percent: rdpRow(BARE_NODE_ROW)?.relayCpuPercent ?? null,
+    cpu_vs_bare_node: rdpCpuVs(BARE_NODE_ROW),
     p50_added_ms: rdpOurs && rdpDirect ? round(rdpOurs.roundTrip.p50Ms - rdpDirect.roundTrip.p50Ms, 4) : null,
     p99_added_ms: rdpOurs && rdpDirect ? round(rdpOurs.roundTrip.p99Ms - rdpDirect.roundTrip.p99Ms, 4) : null,
     rows: results.rdp,
@@ -117,6 +138,8 @@ export function buildReport(results: BenchResults) {
     }),
   );
 
+  const handshakeCpu = (id: string) =>
+    results.setup.find((row) => row.transport === id && !row.tlsResumption)?.relayCpuMsPerTunnel ?? null;
   const setupRow = results.setup.find((row) => row.transport === HOMEGATE_ROW && !row.tlsResumption);
   const resumedRow = results.setup.find((row) => row.transport === HOMEGATE_ROW && row.tlsResumption);
   const concurrency = results.concurrency;
@@ -147,6 +170,7 @@ export function buildReport(results: BenchResults) {
       p99_added_ms: added('direct', 'p99Ms'),
       p50_added_ms: added('direct', 'p50Ms'),
       p99_added_vs_nginx_ms: added('nginx', 'p99Ms'),
+      p99_added_vs_bare_node_ms: added(BARE_NODE_ROW, 'p99Ms'),
       note: 'round trip of one packet to the echo target and back (two passes through the relay)',
       rows: results.latency,
     },
@@ -155,8 +179,8 @@ export function buildReport(results: BenchResults) {
       tunnels_per_second_tls_resumed: resumedRow?.tunnelsPerSecond ?? null,
       /** What one core could set up if the gateway had it alone: 1000 / the gateway's CPU ms per tunnel. */
       gateway_cpu_ms_per_tunnel: setupRow?.relayCpuMsPerTunnel ?? null,
-      nginx_cpu_ms_per_handshake:
-        results.setup.find((row) => row.transport === 'nginx' && !row.tlsResumption)?.relayCpuMsPerTunnel ?? null,
+      nginx_cpu_ms_per_handshake: handshakeCpu('nginx'),
+      bare_node_cpu_ms_per_handshake: handshakeCpu(BARE_NODE_ROW),
       gateway_capacity_per_core_per_second: setupRow?.relayCpuMsPerTunnel
         ? round(1000 / setupRow.relayCpuMsPerTunnel, 0)
         : null,
@@ -256,6 +280,13 @@ export function printReport(report: Report): string {
         `  Homegate / nginx: ${fmt(size.ratio_vs_nginx.upload)} up, ${fmt(size.ratio_vs_nginx.download)} down ` +
           `(per-round median); CPU per GiB ${fmt(size.cpu_per_gib_vs_nginx.upload)} / ${fmt(size.cpu_per_gib_vs_nginx.download)} × nginx's`,
       );
+      if (report.throughput.rows.some((r) => r.transport === BARE_NODE_ROW)) {
+        lines.push(
+          `  Homegate / bare Node: ${fmt(size.ratio_vs_bare_node.upload)} up, ${fmt(size.ratio_vs_bare_node.download)} down ` +
+            `(per-round median); CPU per GiB ${fmt(size.cpu_per_gib_vs_bare_node.upload)} / ` +
+            `${fmt(size.cpu_per_gib_vs_bare_node.download)} × bare Node's`,
+        );
+      }
     }
     const bound = report.throughput.load_generator_bound;
     lines.push(
@@ -295,7 +326,8 @@ export function printReport(report: Report): string {
     }
     lines.push(
       `  added by Homegate: p50 ${fmt(report.latency.p50_added_ms, 3)} ms, p99 ${fmt(report.latency.p99_added_ms, 3)} ms ` +
-        `vs direct; p99 ${fmt(report.latency.p99_added_vs_nginx_ms, 3)} ms vs nginx`,
+        `vs direct; p99 ${fmt(report.latency.p99_added_vs_nginx_ms, 3)} ms vs nginx, ` +
+        `${fmt(report.latency.p99_added_vs_bare_node_ms, 3)} ms vs bare Node`,
     );
     for (const row of report.latency.rows) {
       if (!row.gatewayGc || !row.gatewayEventLoopDelay) continue;
@@ -325,7 +357,8 @@ export function printReport(report: Report): string {
       );
     }
     lines.push(
-      `  gateway CPU ${fmt(report.rdp_like.cpu_vs_nginx)} × nginx's; interactive round trip added over direct: ` +
+      `  gateway CPU ${fmt(report.rdp_like.cpu_vs_nginx)} × nginx's, ${fmt(report.rdp_like.cpu_vs_bare_node)} × bare Node's; ` +
+        'interactive round trip added over direct: ' +
         `p50 ${fmt(report.rdp_like.p50_added_ms, 3)} ms, p99 ${fmt(report.rdp_like.p99_added_ms, 3)} ms`,
     );
   }
@@ -364,7 +397,8 @@ export function printReport(report: Report): string {
     lines.push(
       `  the gateway's CPU per WebSocket tunnel (${fmt(report.setup.gateway_cpu_ms_per_tunnel, 2)} ms) allows ` +
         `${fmt(report.setup.gateway_capacity_per_core_per_second, 0)} setups/s on a core of its own; ` +
-        `nginx's CPU per TLS handshake: ${fmt(report.setup.nginx_cpu_ms_per_handshake, 2)} ms`,
+        `CPU per TLS handshake: nginx's ${fmt(report.setup.nginx_cpu_ms_per_handshake, 2)} ms, ` +
+        `bare Node's ${fmt(report.setup.bare_node_cpu_ms_per_handshake, 2)} ms`,
     );
   }
 
