@@ -63,7 +63,7 @@ export interface BenchConfig {
   readonly rdp: RdpOptions;
   readonly idle: IdleOptions;
   readonly latency: { packetBytes: number; count: number; warmup: number };
-  readonly setup: { count: number; concurrency: number };
+  readonly setup: { count: number; warmup: number; concurrency: number };
   readonly concurrency: {
     levels: number[];
     openConcurrency: number;
@@ -86,7 +86,7 @@ const QUICK: BenchConfig = {
   rdp: { ...RDP_LIKE, seconds: 4, rounds: 1 },
   idle: { seconds: 5, tunnels: 10, settleSeconds: 5 },
   latency: { packetBytes: 64, count: 2_000, warmup: 200 },
-  setup: { count: 500, concurrency: 16 },
+  setup: { count: 500, warmup: 100, concurrency: 16 },
   concurrency: {
     levels: [100, 1_000],
     openConcurrency: 16,
@@ -106,7 +106,7 @@ const FULL: BenchConfig = {
   rdp: { ...RDP_LIKE, seconds: 10, rounds: 3 },
   idle: { seconds: 60, tunnels: 10, settleSeconds: 30 },
   latency: { packetBytes: 64, count: 20_000, warmup: 2_000 },
-  setup: { count: 3_000, concurrency: 16 },
+  setup: { count: 3_000, warmup: 500, concurrency: 16 },
   concurrency: {
     levels: [1_000, 5_000],
     openConcurrency: 16,
@@ -271,7 +271,7 @@ async function main(): Promise<void> {
       config.throughput.packetSizes.length +
       (phases.has('rdp') ? (config.rdp.tunnels + 1) * config.rdp.rounds : 0) +
       (phases.has('idle') ? config.idle.tunnels : 0) +
-      (phases.has('setup') ? 2 * config.setup.count : 0);
+      (phases.has('setup') ? 2 * (config.setup.count + config.setup.warmup) : 0);
     const mintPools = async (paa: number, association: number): Promise<TransportContext['nextToken']> => {
       const pools = {
         paa: tokenPool(await minter.mint(paa)),

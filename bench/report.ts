@@ -379,7 +379,7 @@ export function printReport(report: Report): string {
 
   if (report.setup.rows.length) {
     const s = config.setup;
-    lines.push('', `Setup, ${s.count} connections, ${s.concurrency} at a time (opened, then dropped)`);
+    lines.push('', `Setup, ${s.count} connections after ${s.warmup} not counted, ${s.concurrency} at a time (opened, then dropped)`);
     lines.push(
       `  ${pad('transport', 30)}${lpad('per s', 9)}${lpad('p50 ms', 9)}${lpad('p99 ms', 9)}${lpad('errors', 8)}   CPU ms each: relay / load generator`,
     );

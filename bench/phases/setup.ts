@@ -1,7 +1,9 @@
 /**
  * Setup rate: `count` tunnels opened by `concurrency` workers, each timed from the TCP connect to the open channel
  * (TLS handshake, upgrade, MS-TSGU handshake, tunnel create with token check, tunnel auth, channel create with the
- * dial to the target), then dropped. Tunnels per second is count / wall time.
+ * dial to the target), then dropped. Tunnels per second is count / wall time. `warmup` tunnels are opened the same
+ * way first and not counted: the relay's setup path (TLS socket, HTTP, session code) is compiled by then, so the
+ * figures are its steady state, as the throughput rows' are after their warm-up.
  *
  * Each worker connects from its own loopback address (127.0.1.1, 127.0.1.2, …): the workers stand for that many
  * clients. From one address they would meet the gateway's per-address caps on connections that have not proven
@@ -14,6 +16,8 @@ import type { Transport, TransportContext } from '../lib/transports.ts';
 
 export interface SetupOptions {
   readonly count: number;
+  /** Tunnels opened and dropped before the measured ones (errors among them are counted). */
+  readonly warmup: number;
   readonly concurrency: number;
   readonly relayCpu?: () => CpuMeter;
   /** Offer the previous connection's TLS session (a returning client): resumption skips the certificate. */
@@ -49,30 +53,36 @@ export async function measureSetup(
   const times: number[] = [];
   let errors = 0;
   let firstError: string | undefined;
-  let next = 0;
   let resumed = 0;
   const sessions = options.resumeTls ? new Map<string, Buffer>() : undefined;
   const run: TransportContext = sessions ? { ...context, tlsSessions: sessions } : context;
+  const openAll = async (count: number, timed: boolean): Promise<void> => {
+    let next = 0;
+    const worker = async (index: number): Promise<void> => {
+      const client: TransportContext = { ...run, localAddress: clientAddress(index) };
+      while (next < count) {
+        next++;
+        const begun = process.hrtime.bigint();
+        try {
+          const stream = await transport.open(client);
+          if (timed) {
+            times.push(elapsedMs(begun));
+            if (stream.tls?.resumed) resumed++;
+          }
+          stream.destroy();
+        } catch (error) {
+          errors++;
+          firstError ??= (error as Error).message;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: options.concurrency }, (_, index) => worker(index)));
+  };
+  await openAll(options.warmup, false);
   const relay = options.relayCpu?.();
   const self = selfCpuMeter();
   const start = process.hrtime.bigint();
-  const worker = async (index: number): Promise<void> => {
-    const client: TransportContext = { ...run, localAddress: clientAddress(index) };
-    while (next < options.count) {
-      next++;
-      const begun = process.hrtime.bigint();
-      try {
-        const stream = await transport.open(client);
-        times.push(elapsedMs(begun));
-        if (stream.tls?.resumed) resumed++;
-        stream.destroy();
-      } catch (error) {
-        errors++;
-        firstError ??= (error as Error).message;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: options.concurrency }, (_, index) => worker(index)));
+  await openAll(options.count, true);
   const wallMs = elapsedMs(start);
   return {
     transport: transport.id,
