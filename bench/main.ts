@@ -12,8 +12,9 @@
  *   --key-type=ecdsa-p256         the gateway's certificate key type (default Homegate's); the relays' are the same
  *
  * The gateway is `homegate serve` from the built bundle in its own process; the target (sink/source/echo), nginx
- * and the bare Node relay each have theirs; this process only generates load. Results: a table on stdout and
- * bench/results/latest.json.
+ * and the bare Node relay each have theirs; a second target (the probe target) answers the RDP-like phase's
+ * interactive echo, which runs in a child of its own (bench/rdp-probe.ts); this process only generates load.
+ * Results: a table on stdout and bench/results/latest.json.
  */
 import { type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
@@ -30,7 +31,14 @@ import {
   DEFAULT_CERTIFICATE_KEY_TYPE,
   type CertificateKeyType,
 } from '../main/certs/local-ca.ts';
-import { GatewayProcess, TokenMinter, allowTarget, setKeyType, setLimits } from './lib/gateway.ts';
+import {
+  GatewayProcess,
+  PROBE_TARGET_HOST_NAME,
+  TokenMinter,
+  allowTarget,
+  setKeyType,
+  setLimits,
+} from './lib/gateway.ts';
 import { NginxRelay, findNginx, type NginxInfo } from './lib/nginx.ts';
 import { NodeRelay } from './lib/node-relay.ts';
 import { summariseProfile, type ProfileSummary } from './lib/profile.ts';
@@ -153,10 +161,14 @@ async function startTarget(): Promise<{ child: ChildProcess; port: number }> {
 }
 
 /** The bare Node TLS relay in its own folder (its certificate), in front of the target. */
-async function startNodeRelay(work: string, targetPort: number, keyType: CertificateKeyType): Promise<NodeRelay> {
+async function startNodeRelay(
+  work: string,
+  targets: { readonly port: number; readonly probePort: number },
+  keyType: CertificateKeyType,
+): Promise<NodeRelay> {
   const dir = join(work, 'node-relay');
   await mkdir(dir, { recursive: true });
-  return NodeRelay.start(dir, targetPort, keyType);
+  return NodeRelay.start(dir, targets, keyType);
 }
 
 function tokenPool(tokens: string[]): () => string {
@@ -235,6 +247,9 @@ async function main(): Promise<void> {
   try {
     const target = await startTarget();
     allowTarget(dataDir, target.port);
+    // The RDP-like phase's interactive echo has a target process of its own (no paced sender in its loop).
+    const probeTarget = await startTarget();
+    allowTarget(dataDir, probeTarget.port, PROBE_TARGET_HOST_NAME);
     // Before the first start, which makes the certificate: the gateway's and nginx's are of one key type.
     await setKeyType(dataDir, keyType);
     const nginxInfo: NginxInfo | string = findNginx();
@@ -245,11 +260,13 @@ async function main(): Promise<void> {
     } else {
       const prefix = join(work, 'nginx');
       await mkdir(prefix, { recursive: true });
-      nginx = await NginxRelay.start(nginxInfo, prefix, target.port, keyType);
+      nginx = await NginxRelay.start(nginxInfo, prefix, { port: target.port, probePort: probeTarget.port }, keyType);
       results.environment.nginx = nginxInfo.version;
     }
     const nodeRelay =
-      !wanted || wanted.includes('node-tls') ? await startNodeRelay(work, target.port, keyType) : undefined;
+      !wanted || wanted.includes('node-tls')
+        ? await startNodeRelay(work, { port: target.port, probePort: probeTarget.port }, keyType)
+        : undefined;
 
     const startGateway = (): Promise<GatewayProcess> =>
       GatewayProcess.start({
@@ -269,7 +286,7 @@ async function main(): Promise<void> {
     const perTransport =
       4 +
       config.throughput.packetSizes.length +
-      (phases.has('rdp') ? (config.rdp.tunnels + 1) * config.rdp.rounds : 0) +
+      (phases.has('rdp') ? config.rdp.tunnels * config.rdp.rounds : 0) +
       (phases.has('idle') ? config.idle.tunnels : 0) +
       (phases.has('setup') ? 2 * (config.setup.count + config.setup.warmup) : 0);
     const mintPools = async (paa: number, association: number): Promise<TransportContext['nextToken']> => {
@@ -378,7 +395,13 @@ async function main(): Promise<void> {
     if (phases.has('rdp')) {
       log('bench: RDP-like load (the rows take turns, round by round)');
       const rows = transports.filter((t) => ['direct', 'nginx', 'node-tls', 'homegate-websocket'].includes(t.id));
-      results.rdp.push(...(await measureRdp(rows, context, config.rdp, relayCpu)));
+      const probe = {
+        port: probeTarget.port,
+        dataDir,
+        ...(nginx ? { nginx: { ...nginx.probe, certPem: nginx.certPem } } : {}),
+        ...(nodeRelay ? { nodeRelay: { port: nodeRelay.probePort, certPem: nodeRelay.certPem } } : {}),
+      };
+      results.rdp.push(...(await measureRdp(rows, context, config.rdp, relayCpu, probe)));
       for (const row of results.rdp) log(`  ${row.label}: relay CPU ${row.relayCpuPercent ?? '—'} %`);
     }
     if (phases.has('setup')) {
@@ -433,6 +456,7 @@ async function main(): Promise<void> {
     if (nginx) await nginx.stop();
     if (nodeRelay) await nodeRelay.stop();
     await stopChild(target.child);
+    await stopChild(probeTarget.child);
 
     if (values['cpu-prof']) {
       for (const file of (await readdir(profileDir)).filter((name) => name.endsWith('.cpuprofile')).sort()) {

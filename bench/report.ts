@@ -82,6 +82,7 @@ export function buildReport(results: BenchResults) {
   const rdpRow = (id: string) => results.rdp.find((row) => row.transport === id);
   const rdpOurs = rdpRow(HOMEGATE_ROW);
   const rdpDirect = rdpRow('direct');
+  const rdpNginx = rdpRow('nginx');
   const rdpCpuVs = (id: string) =>
     ratio(rdpOurs?.relayCpuPercent ?? undefined, rdpRow(id)?.relayCpuPercent ?? undefined);
   const rdp = {
@@ -92,6 +93,7 @@ export function buildReport(results: BenchResults) {
     cpu_vs_bare_node: rdpCpuVs(BARE_NODE_ROW),
     p50_added_ms: rdpOurs && rdpDirect ? round(rdpOurs.roundTrip.p50Ms - rdpDirect.roundTrip.p50Ms, 4) : null,
     p99_added_ms: rdpOurs && rdpDirect ? round(rdpOurs.roundTrip.p99Ms - rdpDirect.roundTrip.p99Ms, 4) : null,
+    p99_added_vs_nginx_ms: rdpOurs && rdpNginx ? round(rdpOurs.roundTrip.p99Ms - rdpNginx.roundTrip.p99Ms, 4) : null,
     rows: results.rdp,
   };
   const idleWith = results.idle?.[results.idle.length - 1];
@@ -343,23 +345,26 @@ export function printReport(report: Report): string {
     lines.push(
       '',
       `RDP-like load: ${r.tunnels} tunnels × ${(r.downBytesPerSecond * 8) / 1e6} Mbit/s down, ${(r.upBytesPerSecond * 8) / 1e6} up, ` +
-        `200–1,500-byte writes paced every 10 ms; a 64-byte echo every ${r.probeIntervalMs} ms beside (${r.rounds} × ${r.seconds} s)`,
+        `200–1,500-byte writes paced every 10 ms; a 64-byte echo every ${r.probeIntervalMs} ms beside, from a process ` +
+        `of its own to a target of its own (${r.rounds} × ${r.seconds} s; loop p99: event-loop delay, worst round)`,
     );
     lines.push(
       `  ${pad('transport', 30)}${lpad('relay CPU %', 12)}${lpad('down MB/s', 10)}${lpad('up MB/s', 9)}` +
-        `${lpad('RTT p50', 9)}${lpad('RTT p99', 9)}${lpad('load gen %', 11)}`,
+        `${lpad('RTT p50', 9)}${lpad('RTT p99', 9)}${lpad('load gen %', 11)}${lpad('loop p99: load gen / probe', 28)}`,
     );
     for (const row of report.rdp_like.rows) {
       lines.push(
         `  ${pad(row.label, 30)}${lpad(fmt(row.relayCpuPercent, 1), 12)}${lpad(fmt(row.downMbPerSecond), 10)}` +
           `${lpad(fmt(row.upMbPerSecond), 9)}${lpad(fmt(row.roundTrip.p50Ms, 3), 9)}${lpad(fmt(row.roundTrip.p99Ms, 3), 9)}` +
-          `${lpad(fmt(row.loadGeneratorCpuPercent, 0), 11)}`,
+          `${lpad(fmt(row.loadGeneratorCpuPercent, 0), 11)}` +
+          `${lpad(`${fmt(row.loadGeneratorEventLoopDelayP99Ms, 2)} / ${fmt(row.probeEventLoopDelayP99Ms, 2)}`, 28)}`,
       );
     }
     lines.push(
       `  gateway CPU ${fmt(report.rdp_like.cpu_vs_nginx)} × nginx's, ${fmt(report.rdp_like.cpu_vs_bare_node)} × bare Node's; ` +
         'interactive round trip added over direct: ' +
-        `p50 ${fmt(report.rdp_like.p50_added_ms, 3)} ms, p99 ${fmt(report.rdp_like.p99_added_ms, 3)} ms`,
+        `p50 ${fmt(report.rdp_like.p50_added_ms, 3)} ms, p99 ${fmt(report.rdp_like.p99_added_ms, 3)} ms; ` +
+        `p99 over nginx ${fmt(report.rdp_like.p99_added_vs_nginx_ms, 3)} ms`,
     );
   }
 
@@ -379,7 +384,10 @@ export function printReport(report: Report): string {
 
   if (report.setup.rows.length) {
     const s = config.setup;
-    lines.push('', `Setup, ${s.count} connections after ${s.warmup} not counted, ${s.concurrency} at a time (opened, then dropped)`);
+    lines.push(
+      '',
+      `Setup, ${s.count} connections after ${s.warmup} not counted, ${s.concurrency} at a time (opened, then dropped)`,
+    );
     lines.push(
       `  ${pad('transport', 30)}${lpad('per s', 9)}${lpad('p50 ms', 9)}${lpad('p99 ms', 9)}${lpad('errors', 8)}   CPU ms each: relay / load generator`,
     );

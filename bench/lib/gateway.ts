@@ -20,6 +20,8 @@ const PROBE = pathToFileURL(join(ROOT, 'bench/gateway-probe.mjs')).href;
 const START_TIMEOUT_MS = 20_000;
 const PROBE_TIMEOUT_MS = 10_000;
 export const TARGET_HOST_NAME = 'bench-target';
+/** The RDP-like phase's interactive echo: a target process of its own, so no paced sender shares its loop. */
+export const PROBE_TARGET_HOST_NAME = 'bench-probe-target';
 
 export interface ProbeSample {
   readonly memory: NodeJS.MemoryUsage;
@@ -49,11 +51,11 @@ export interface GatewayStartOptions {
   readonly bundle?: string;
 }
 
-/** Allows the target through the CLI, as a user would (`homegate hosts add`). Idempotent per data directory. */
-export function allowTarget(dataDir: string, port: number): void {
+/** Allows a target through the CLI, as a user would (`homegate hosts add`). Idempotent per data directory. */
+export function allowTarget(dataDir: string, port: number, name = TARGET_HOST_NAME): void {
   const result = spawnSync(
     process.execPath,
-    [CLI, 'hosts', 'add', '--data-dir', dataDir, '--name', TARGET_HOST_NAME, '--address', `127.0.0.1:${port}`],
+    [CLI, 'hosts', 'add', '--data-dir', dataDir, '--name', name, '--address', `127.0.0.1:${port}`],
     { encoding: 'utf8', timeout: 20_000 },
   );
   if (result.status !== 0) throw new Error(`homegate hosts add failed: ${result.stderr || result.error?.message}`);
@@ -163,13 +165,13 @@ export class TokenMinter {
     return new TokenMinter(key, settings.gatewayId);
   }
 
-  /** `count` ASSOCIATION tokens for the relay to reach the target at `port`, minted before timing. */
-  async mintAssociation(count: number, port: number): Promise<string[]> {
+  /** `count` ASSOCIATION tokens for the relay to reach the target `name` at `port`, minted before timing. */
+  async mintAssociation(count: number, port: number, name = TARGET_HOST_NAME): Promise<string[]> {
     const tokens: string[] = [];
     for (let i = 0; i < count; i++) {
       const { token } = await issueAssociationToken(this.#key, {
         gatewayId: this.#gatewayId,
-        targets: [`tcp://${TARGET_HOST_NAME}:${port}`],
+        targets: [`tcp://${name}:${port}`],
         ttlSeconds: 3600,
       });
       tokens.push(token);
@@ -177,13 +179,13 @@ export class TokenMinter {
     return tokens;
   }
 
-  /** `count` fresh PAA tokens (one per tunnel: they are single-use), minted before timing. */
-  async mint(count: number): Promise<string[]> {
+  /** `count` fresh PAA tokens for `hosts` (one per tunnel: they are single-use), minted before timing. */
+  async mint(count: number, hosts: readonly string[] = [TARGET_HOST_NAME]): Promise<string[]> {
     const tokens: string[] = [];
     for (let i = 0; i < count; i++) {
       const { token } = await issuePaaToken(this.#key, {
         gatewayId: this.#gatewayId,
-        hosts: [TARGET_HOST_NAME],
+        hosts,
         ttlSeconds: 3600,
       });
       tokens.push(token);

@@ -58,24 +58,42 @@ export class NginxRelay {
   readonly port: number;
   /** Plain TCP → TCP. */
   readonly tcpPort: number;
+  /** The same two, relaying to the probe target (the RDP-like phase's interactive echo). */
+  readonly probe: { readonly port: number; readonly tcpPort: number };
   readonly certPem: string;
 
-  private constructor(child: ChildProcess, port: number, tcpPort: number, certPem: string) {
+  private constructor(child: ChildProcess, ports: readonly number[], certPem: string) {
     this.child = child;
-    this.port = port;
-    this.tcpPort = tcpPort;
+    [this.port, this.tcpPort] = ports;
+    this.probe = { port: ports[2], tcpPort: ports[3] };
     this.certPem = certPem;
   }
 
   static async start(
     info: NginxInfo,
     prefix: string,
-    targetPort: number,
+    targets: { readonly port: number; readonly probePort: number },
     keyType: CertificateKeyType,
   ): Promise<NginxRelay> {
     const { certFile: cert, keyFile: key, certPem } = await makeCertificate(prefix, keyType);
-    const port = await freePort();
-    const tcpPort = await freePort();
+    // TLS and TCP to the target, then the same two to the probe target: one server block each, alike.
+    const ports = [await freePort(), await freePort(), await freePort(), await freePort()];
+    const upstreams = [targets.port, targets.port, targets.probePort, targets.probePort];
+    const tls = [
+      `    ssl_certificate ${cert};`,
+      `    ssl_certificate_key ${key};`,
+      '    ssl_protocols TLSv1.2 TLSv1.3;',
+      '    ssl_prefer_server_ciphers on;',
+      `    ssl_conf_command Ciphersuites ${TLS13_SUITES};`,
+    ];
+    const servers = ports.flatMap((port, i) => [
+      '  server {',
+      `    listen 127.0.0.1:${port}${i % 2 === 0 ? ' ssl' : ''};`,
+      ...(i % 2 === 0 ? tls : []),
+      `    proxy_pass 127.0.0.1:${upstreams[i]};`,
+      '    tcp_nodelay on;',
+      '  }',
+    ]);
     const conf = join(prefix, 'nginx.conf');
     await writeFile(
       conf,
@@ -87,21 +105,7 @@ export class NginxRelay {
         `error_log ${join(prefix, 'error.log')} warn;`,
         'events { worker_connections 8192; }',
         'stream {',
-        '  server {',
-        `    listen 127.0.0.1:${port} ssl;`,
-        `    ssl_certificate ${cert};`,
-        `    ssl_certificate_key ${key};`,
-        '    ssl_protocols TLSv1.2 TLSv1.3;',
-        '    ssl_prefer_server_ciphers on;',
-        `    ssl_conf_command Ciphersuites ${TLS13_SUITES};`,
-        `    proxy_pass 127.0.0.1:${targetPort};`,
-        '    tcp_nodelay on;',
-        '  }',
-        '  server {',
-        `    listen 127.0.0.1:${tcpPort};`,
-        `    proxy_pass 127.0.0.1:${targetPort};`,
-        '    tcp_nodelay on;',
-        '  }',
+        ...servers,
         '}',
         '',
       ].join('\n'),
@@ -109,9 +113,8 @@ export class NginxRelay {
     const child = spawnChild(info.binary, ['-p', prefix, '-c', conf, '-e', join(prefix, 'error.log')], {
       stdio: 'ignore',
     });
-    await waitForListen(port, child);
-    await waitForListen(tcpPort, child);
-    return new NginxRelay(child, port, tcpPort, certPem);
+    for (const port of ports) await waitForListen(port, child);
+    return new NginxRelay(child, ports, certPem);
   }
 
   /** The worker processes (children of the master), for their CPU time. */

@@ -17,13 +17,16 @@ const CPU_TIMEOUT_MS = 10_000;
 export class NodeRelay {
   readonly child: ChildProcess;
   readonly port: number;
+  /** The same relay's listener in front of the probe target (the RDP-like phase's interactive echo). */
+  readonly probePort: number;
   readonly certPem: string;
   #nextId = 1;
   readonly #pending = new Map<number, (cpuMs: number) => void>();
 
-  private constructor(child: ChildProcess, port: number, certPem: string) {
+  private constructor(child: ChildProcess, ports: { port: number; probePort: number }, certPem: string) {
     this.child = child;
-    this.port = port;
+    this.port = ports.port;
+    this.probePort = ports.probePort;
     this.certPem = certPem;
     child.on('message', (message: { id?: number; cpuMs?: number }) => {
       if (message.id === undefined || message.cpuMs === undefined) return;
@@ -32,26 +35,33 @@ export class NodeRelay {
     });
   }
 
-  /** Makes the certificate in `dir` and starts the relay in front of the target at `targetPort`. */
-  static async start(dir: string, targetPort: number, keyType: CertificateKeyType): Promise<NodeRelay> {
+  /** Makes the certificate in `dir` and starts the relay in front of the target and of the probe target. */
+  static async start(
+    dir: string,
+    targets: { readonly port: number; readonly probePort: number },
+    keyType: CertificateKeyType,
+  ): Promise<NodeRelay> {
     const { certFile, keyFile, certPem } = await makeCertificate(dir, keyType);
     const child = spawnChild(
       process.execPath,
-      ['--import', 'tsx', join(ROOT, 'bench/node-relay.ts'), String(targetPort), certFile, keyFile],
+      [
+        ...['--import', 'tsx', join(ROOT, 'bench/node-relay.ts')],
+        ...[String(targets.port), String(targets.probePort), certFile, keyFile],
+      ],
       { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit', 'ipc'] },
     );
-    const port = await new Promise<number>((resolve, reject) => {
+    const ports = await new Promise<{ port: number; probePort: number }>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error('the Node relay did not start within 20 s')), START_TIMEOUT_MS);
-      child.once('message', (message: { port: number }) => {
+      child.once('message', (message: { port: number; probePort: number }) => {
         clearTimeout(timer);
-        resolve(message.port);
+        resolve(message);
       });
       child.once('exit', (code) => {
         clearTimeout(timer);
         reject(new Error(`the Node relay exited (status ${code}) before it was ready`));
       });
     });
-    return new NodeRelay(child, port, certPem);
+    return new NodeRelay(child, ports, certPem);
   }
 
   /** A stopwatch of the relay's CPU time (`process.cpuUsage`, every thread), read over IPC. */

@@ -36,12 +36,19 @@ export interface BenchStream {
   readonly tls: { readonly protocol: string; readonly cipher: string; readonly resumed: boolean } | undefined;
 }
 
+/** What a client needs of a relay: plain data, so that a child process (the RDP-like probe) can open streams too. */
+export type GatewayEndpoint = Pick<GatewayProcess, 'port' | 'relayPort' | 'caPem'>;
+export type NginxEndpoint = Pick<NginxRelay, 'port' | 'tcpPort' | 'certPem'>;
+export type NodeRelayEndpoint = Pick<NodeRelay, 'port' | 'certPem'>;
+
 export interface TransportContext {
   readonly targetPort: number;
-  readonly gateway?: GatewayProcess;
-  readonly nginx?: NginxRelay;
+  /** The allowed host's name the gateway is asked for (`TARGET_HOST_NAME` unless set). */
+  readonly targetName?: string;
+  readonly gateway?: GatewayEndpoint;
+  readonly nginx?: NginxEndpoint;
   /** The bare Node TLS relay: the least a Node relay costs, beside nginx. */
-  readonly nodeRelay?: NodeRelay;
+  readonly nodeRelay?: NodeRelayEndpoint;
   readonly timeoutMs: number;
   /** A fresh token for the next Homegate tunnel: PAA for MS-TSGU, ASSOCIATION for the relay. */
   readonly nextToken: (kind: TokenKind) => string;
@@ -204,7 +211,7 @@ export const TRANSPORTS: readonly Transport[] = [
     homegate: false,
     unavailable: (context) => (context.nginx ? undefined : 'nginx with the stream module is not available'),
     open(context) {
-      const nginx = context.nginx as NginxRelay;
+      const nginx = context.nginx as NginxEndpoint;
       return openTlsRelay('nginx', nginx.port, nginx.certPem, context);
     },
   },
@@ -215,7 +222,7 @@ export const TRANSPORTS: readonly Transport[] = [
     homegate: false,
     unavailable: (context) => (context.nodeRelay ? undefined : 'the bare Node relay is not running'),
     open(context) {
-      const relay = context.nodeRelay as NodeRelay;
+      const relay = context.nodeRelay as NodeRelayEndpoint;
       return openTlsRelay('node-tls', relay.port, relay.certPem, context);
     },
   },
@@ -227,7 +234,7 @@ export const TRANSPORTS: readonly Transport[] = [
     baseline: 'nginx',
     unavailable: (context) => (context.gateway ? undefined : 'no gateway running'),
     async open(context) {
-      const gateway = context.gateway as GatewayProcess;
+      const gateway = context.gateway as GatewayEndpoint;
       const session = context.tlsSessions?.get('homegate-websocket');
       const secureContext = context.clientTls.get('homegate-websocket');
       const client = await openTunnel(
@@ -242,7 +249,7 @@ export const TRANSPORTS: readonly Transport[] = [
           ...(session ? { session } : {}),
         },
         context.nextToken('paa'),
-        { name: TARGET_HOST_NAME, port: context.targetPort },
+        { name: context.targetName ?? TARGET_HOST_NAME, port: context.targetPort },
       );
       // By now (four round trips after the handshake) the server's session ticket has arrived.
       const ticket = context.tlsSessions ? client.socket.getSession() : undefined;
@@ -259,7 +266,7 @@ export const TRANSPORTS: readonly Transport[] = [
     unavailable: (context) =>
       missing('main/gateway/transport/legacy-http.ts') ?? (context.gateway ? undefined : 'no gateway running'),
     async open(context) {
-      const gateway = context.gateway as GatewayProcess;
+      const gateway = context.gateway as GatewayEndpoint;
       const client = await openLegacyTunnel(
         {
           host: '127.0.0.1',
@@ -270,7 +277,7 @@ export const TRANSPORTS: readonly Transport[] = [
           timeoutMs: context.timeoutMs,
         },
         context.nextToken('paa'),
-        { name: TARGET_HOST_NAME, port: context.targetPort },
+        { name: context.targetName ?? TARGET_HOST_NAME, port: context.targetPort },
       );
       return new LeanLegacyStream(client, context.timeoutMs);
     },
@@ -282,7 +289,7 @@ export const TRANSPORTS: readonly Transport[] = [
     homegate: false,
     unavailable: (context) => (context.nginx ? undefined : 'nginx with the stream module is not available'),
     async open(context) {
-      const nginx = context.nginx as NginxRelay;
+      const nginx = context.nginx as NginxEndpoint;
       const socket = await connected(
         netConnect({ host: '127.0.0.1', port: nginx.tcpPort, noDelay: true, ...from(context) }),
         'connect',
@@ -301,7 +308,7 @@ export const TRANSPORTS: readonly Transport[] = [
       missing('main/relay/listener.ts') ??
       (context.gateway?.relayPort === undefined ? 'the gateway has no relay listener' : undefined),
     async open(context) {
-      const gateway = context.gateway as GatewayProcess;
+      const gateway = context.gateway as GatewayEndpoint;
       const socket = await connected(
         netConnect({ host: '127.0.0.1', port: gateway.relayPort as number, noDelay: true, ...from(context) }),
         'connect',

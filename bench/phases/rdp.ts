@@ -3,19 +3,37 @@
  * `upBytesPerSecond` to it in writes of 200–1,500 bytes, paced by elapsed time every 10 ms, while one more
  * (interactive) tunnel times a 64-byte echo every `probeIntervalMs`. The rows take turns round by round; per row the
  * relay's CPU % over the window, the throughput actually delivered and the interactive round trips.
+ *
+ * The interactive tunnel is the one figure that must be the relay's, so it shares a loop with nothing: it runs in a
+ * child process (bench/rdp-probe.ts) against a target process of its own (the probe target), while the paced load
+ * stays here, against the main target. The probe moves rather than the load because it is one stream and one
+ * loop, where the load is ten streams, their counters and this process's CPU figure. Each process's own event-loop
+ * delay over the window is reported beside the rows, to show neither harness loop set the round trips.
  */
+import { type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
 import { Command, rdpPacketBytes } from '../target-server.ts';
+import type { ProbeContext, ProbeReply, ProbeRequest } from '../rdp-probe.ts';
+import { spawnChild, stopChild } from '../lib/children.ts';
 import { selfCpuMeter, type CpuMeter } from '../lib/cpu.ts';
-import { distribution, elapsedMs, median, round, sleep, type Distribution } from '../lib/stats.ts';
+import { distribution, median, round, type Distribution } from '../lib/stats.ts';
 import {
   commandHeader,
-  readExactly,
-  startEcho,
   type BenchStream,
+  type NginxEndpoint,
+  type NodeRelayEndpoint,
   type Transport,
   type TransportContext,
 } from '../lib/transports.ts';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const PROBE_START_TIMEOUT_MS = 30_000;
+const PROBE_PAYLOAD_BYTES = 64;
+/** The load generator's loop-delay histogram, as the concurrency phase's: lag is the value minus the resolution. */
+const OWN_DELAY_RESOLUTION_MS = 5;
 
 export interface RdpOptions {
   readonly tunnels: number;
@@ -37,6 +55,19 @@ export interface RdpRow {
   readonly upMbPerSecond: number;
   /** The interactive tunnel's 64-byte round trips, every round pooled. */
   readonly roundTrip: Distribution;
+  /** Event-loop delay p99 (ms, the worst round) of the load generator (the paced load) and of the probe process. */
+  readonly loadGeneratorEventLoopDelayP99Ms: number;
+  readonly probeEventLoopDelayP99Ms: number;
+}
+
+/** The probe target (a second target process) and what leads to it besides the gateway. */
+export interface ProbeTarget {
+  readonly port: number;
+  /** nginx's server blocks and the bare Node relay's listener that relay to the probe target. */
+  readonly nginx?: NginxEndpoint;
+  readonly nodeRelay?: NodeRelayEndpoint;
+  /** The gateway's data directory: the probe mints its tokens with its key. */
+  readonly dataDir: string;
 }
 
 interface Window {
@@ -46,6 +77,92 @@ interface Window {
   down: number;
   up: number;
   samples: number[];
+  ownDelayP99Ms: number;
+  probeDelayP99Ms: number;
+}
+
+/** The probe child (bench/rdp-probe.ts): one request at a time, each answered once. */
+class ProbeProcess {
+  readonly #child: ChildProcess;
+  readonly #timeoutMs: number;
+
+  private constructor(child: ChildProcess, timeoutMs: number) {
+    this.#child = child;
+    this.#timeoutMs = timeoutMs;
+  }
+
+  static async start(timeoutMs: number): Promise<ProbeProcess> {
+    const child = spawnChild(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/rdp-probe.ts')], {
+      cwd: ROOT,
+      stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+    });
+    const probe = new ProbeProcess(child, timeoutMs);
+    try {
+      await probe.#next(PROBE_START_TIMEOUT_MS);
+    } catch (error) {
+      await probe.stop();
+      throw error;
+    }
+    return probe;
+  }
+
+  async open(transport: Transport, context: ProbeContext): Promise<void> {
+    await this.#ask({ type: 'open', transport: transport.id, context }, 2 * this.#timeoutMs);
+  }
+
+  /** Times the echo for `seconds` (the stream is closed after it); the samples and the probe's loop delay p99. */
+  async run(seconds: number, intervalMs: number): Promise<{ samples: number[]; eventLoopDelayP99Ms: number }> {
+    const reply = await this.#ask(
+      { type: 'run', seconds, intervalMs, payloadBytes: PROBE_PAYLOAD_BYTES },
+      seconds * 1000 + 2 * this.#timeoutMs,
+    );
+    if (reply.type !== 'done') throw new Error(`the RDP-like probe answered "${reply.type}" to run`);
+    return reply;
+  }
+
+  stop(): Promise<void> {
+    return stopChild(this.#child);
+  }
+
+  #ask(request: ProbeRequest, timeoutMs: number): Promise<ProbeReply> {
+    const reply = this.#next(timeoutMs);
+    this.#child.send(request);
+    return reply;
+  }
+
+  #next(timeoutMs: number): Promise<ProbeReply> {
+    return new Promise((resolve, reject) => {
+      const finish = (error: Error | undefined, reply?: ProbeReply): void => {
+        clearTimeout(timer);
+        this.#child.off('message', onMessage);
+        this.#child.off('exit', onExit);
+        if (error) reject(error);
+        else resolve(reply as ProbeReply);
+      };
+      const onMessage = (reply: ProbeReply): void =>
+        reply.type === 'error' ? finish(new Error(`the RDP-like probe: ${reply.message}`)) : finish(undefined, reply);
+      const onExit = (code: number | null): void => finish(new Error(`the RDP-like probe exited (status ${code})`));
+      const timer = setTimeout(
+        () => finish(new Error(`the RDP-like probe did not answer in ${timeoutMs} ms`)),
+        timeoutMs,
+      );
+      this.#child.on('message', onMessage);
+      this.#child.once('exit', onExit);
+    });
+  }
+}
+
+/** What the probe child needs to open `transport`'s stream to the probe target: plain data only. */
+function probeContext(context: TransportContext, target: ProbeTarget): ProbeContext {
+  const { gateway } = context;
+  return {
+    targetPort: target.port,
+    timeoutMs: context.timeoutMs,
+    dataDir: target.dataDir,
+    ...(gateway ? { gateway: { port: gateway.port, relayPort: gateway.relayPort, caPem: gateway.caPem } } : {}),
+    ...(target.nginx ? { nginx: target.nginx } : {}),
+    ...(target.nodeRelay ? { nodeRelay: target.nodeRelay } : {}),
+  };
 }
 
 async function oneWindow(
@@ -53,17 +170,18 @@ async function oneWindow(
   context: TransportContext,
   options: RdpOptions,
   relayCpu: (() => CpuMeter) | undefined,
+  probe: { readonly process: ProbeProcess; readonly target: ProbeTarget },
 ): Promise<Window> {
   const block = randomBytes(2048);
   const streams: BenchStream[] = [];
-  const probe = await transport.open(context);
+  await probe.process.open(transport, probeContext(context, probe.target));
   let running = true;
   let down = 0;
   let up = 0;
   const readers: Promise<void>[] = [];
   const timers: NodeJS.Timeout[] = [];
+  const ownDelay = monitorEventLoopDelay({ resolution: OWN_DELAY_RESOLUTION_MS });
   try {
-    startEcho(probe);
     for (let i = 0; i < options.tunnels; i++) {
       const stream = await transport.open(context);
       streams.push(stream);
@@ -71,6 +189,7 @@ async function oneWindow(
     }
     const relay = relayCpu?.();
     const self = selfCpuMeter();
+    ownDelay.enable();
     const start = process.hrtime.bigint();
     for (const stream of streams) {
       readers.push(
@@ -91,27 +210,24 @@ async function oneWindow(
         }, 10),
       );
     }
-    const samples: number[] = [];
-    const payload = Buffer.alloc(64);
-    const deadline = Date.now() + options.seconds * 1000;
-    for (let i = 0; Date.now() < deadline; i++) {
-      payload.writeUInt32BE(i, 0);
-      const sent = process.hrtime.bigint();
-      probe.write(payload);
-      const echoed = await readExactly(probe, payload.length, context.timeoutMs);
-      samples.push(elapsedMs(sent));
-      if (!echoed.equals(payload))
-        throw new Error(`${transport.label}: the interactive echo differs from what was sent`);
-      await sleep(options.probeIntervalMs);
-    }
+    const { samples, eventLoopDelayP99Ms } = await probe.process.run(options.seconds, options.probeIntervalMs);
     const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-    const result = { relayMs: relay ? await relay() : undefined, selfMs: await self(), seconds, down, up, samples };
-    return result;
+    ownDelay.disable();
+    return {
+      relayMs: relay ? await relay() : undefined,
+      selfMs: await self(),
+      seconds,
+      down,
+      up,
+      samples,
+      ownDelayP99Ms: Math.max(0, ownDelay.percentile(99) / 1e6 - OWN_DELAY_RESOLUTION_MS),
+      probeDelayP99Ms: eventLoopDelayP99Ms,
+    };
   } finally {
+    ownDelay.disable();
     running = false;
     for (const timer of timers) clearInterval(timer);
     for (const stream of streams) stream.destroy();
-    probe.destroy();
     await Promise.all(readers);
   }
 }
@@ -121,12 +237,18 @@ export async function measureRdp(
   context: TransportContext,
   options: RdpOptions,
   relayCpu: (transport: Transport) => (() => CpuMeter) | undefined,
+  probeTarget: ProbeTarget,
 ): Promise<RdpRow[]> {
   const windows = transports.map((): Window[] => []);
-  for (let round = 0; round < options.rounds; round++) {
-    for (const [i, transport] of transports.entries()) {
-      windows[i].push(await oneWindow(transport, context, options, relayCpu(transport)));
+  const probe = { process: await ProbeProcess.start(context.timeoutMs), target: probeTarget };
+  try {
+    for (let round = 0; round < options.rounds; round++) {
+      for (const [i, transport] of transports.entries()) {
+        windows[i].push(await oneWindow(transport, context, options, relayCpu(transport), probe));
+      }
     }
+  } finally {
+    await probe.process.stop();
   }
   return transports.map((transport, i) => {
     const w = windows[i];
@@ -139,6 +261,8 @@ export async function measureRdp(
       downMbPerSecond: round(median(w.map((x) => x.down / 1e6 / x.seconds)), 2),
       upMbPerSecond: round(median(w.map((x) => x.up / 1e6 / x.seconds)), 2),
       roundTrip: distribution(w.flatMap((x) => x.samples)),
+      loadGeneratorEventLoopDelayP99Ms: round(Math.max(...w.map((x) => x.ownDelayP99Ms)), 2),
+      probeEventLoopDelayP99Ms: round(Math.max(...w.map((x) => x.probeDelayP99Ms)), 2),
     };
   });
 }
