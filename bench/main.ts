@@ -16,7 +16,6 @@
  * interactive echo, which runs in a child of its own (bench/rdp-probe.ts); this process only generates load.
  * Results: a table on stdout and bench/results/latest.json.
  */
-import { type ChildProcess } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -24,7 +23,7 @@ import { join, resolve } from 'node:path';
 import { createSecureContext } from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { armDeadline, killAllChildren, onInterrupt, spawnChild, stopChild } from './lib/children.ts';
+import { armDeadline, killAllChildren, onInterrupt, startTarget, stopChild } from './lib/children.ts';
 import { procCpuMeter, type CpuMeter } from './lib/cpu.ts';
 import {
   CERTIFICATE_KEY_TYPES,
@@ -144,23 +143,7 @@ function log(line: string): void {
   process.stderr.write(`${line}\n`);
 }
 
-async function startTarget(): Promise<{ child: ChildProcess; port: number }> {
-  const child = spawnChild(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/target-server.ts')], {
-    cwd: ROOT,
-    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
-  });
-  const port = await new Promise<number>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('the target did not start within 20 s')), 20_000);
-    child.once('message', (message: { port: number }) => {
-      clearTimeout(timer);
-      resolve(message.port);
-    });
-    child.once('exit', (code) => reject(new Error(`the target exited (status ${code}) before it was ready`)));
-  });
-  return { child, port };
-}
-
-/** The bare Node TLS relay in its own folder (its certificate), in front of the target. */
+/** The bare Node TLS relay in its own folder (its certificate), in front of the target and the probe target. */
 async function startNodeRelay(
   work: string,
   targets: { readonly port: number; readonly probePort: number },

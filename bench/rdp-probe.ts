@@ -22,6 +22,7 @@ import {
   type GatewayEndpoint,
   type NginxEndpoint,
   type NodeRelayEndpoint,
+  type TokenKind,
   type TransportContext,
 } from './lib/transports.ts';
 
@@ -32,7 +33,7 @@ export interface ProbeContext {
   readonly nginx?: NginxEndpoint;
   readonly nodeRelay?: NodeRelayEndpoint;
   readonly timeoutMs: number;
-  /** The gateway's data directory, for its signing key (tokens are single-use: one of each kind per open). */
+  /** The gateway's data directory, for its signing key (Homegate rows: tokens are single-use, minted per open). */
   readonly dataDir: string;
 }
 
@@ -52,18 +53,26 @@ const DELAY_RESOLUTION_MS = 5;
 let minter: TokenMinter | undefined;
 let open: { stream: BenchStream; label: string; timeoutMs: number } | undefined;
 
-async function openProbe(id: string, data: ProbeContext): Promise<void> {
-  const transport = TRANSPORTS.find((candidate) => candidate.id === id);
-  if (!transport) throw new Error(`no transport "${id}"`);
+/** A PAA and an ASSOCIATION token for the probe target (a carrier uses one of them). */
+async function mintOneOfEach(data: ProbeContext): Promise<Record<TokenKind, string>> {
   minter ??= await TokenMinter.open(data.dataDir);
-  const tokens = {
+  return {
     paa: (await minter.mint(1, [PROBE_TARGET_HOST_NAME]))[0],
     association: (await minter.mintAssociation(1, data.targetPort, PROBE_TARGET_HOST_NAME))[0],
   };
+}
+
+async function openProbe(id: string, data: ProbeContext): Promise<void> {
+  const transport = TRANSPORTS.find((candidate) => candidate.id === id);
+  if (!transport) throw new Error(`no transport "${id}"`);
+  const tokens = transport.homegate ? await mintOneOfEach(data) : undefined;
   const context: TransportContext = {
     ...data,
     targetName: PROBE_TARGET_HOST_NAME,
-    nextToken: (kind) => tokens[kind],
+    nextToken: (kind) => {
+      if (!tokens) throw new Error(`${transport.label} asked for a token`);
+      return tokens[kind];
+    },
     // Without a prebuilt context each TLS row builds one from its CA: opening is not timed.
     clientTls: new Map(),
   };

@@ -3,7 +3,10 @@
  * and every group is killed when the bench ends — normally, on an error, on Ctrl-C or at the hard deadline.
  */
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** How long a child gets to exit after SIGTERM before its whole group is killed. */
 const STOP_GRACE_MS = 5_000;
 
@@ -124,4 +127,21 @@ export function waitForLine(
     child.stdout?.on('data', onData);
     child.once('exit', onExit);
   });
+}
+
+/** Starts a target process (bench/target-server.ts) and resolves with its port once it listens. */
+export async function startTarget(): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawnChild(process.execPath, ['--import', 'tsx', join(ROOT, 'bench/target-server.ts')], {
+    cwd: ROOT,
+    stdio: ['ignore', 'ignore', 'inherit', 'ipc'],
+  });
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('the target did not start within 20 s')), 20_000);
+    child.once('message', (message: { port: number }) => {
+      clearTimeout(timer);
+      resolve(message.port);
+    });
+    child.once('exit', (code) => reject(new Error(`the target exited (status ${code}) before it was ready`)));
+  });
+  return { child, port };
 }

@@ -82,7 +82,7 @@ interface Window {
 }
 
 /** The probe child (bench/rdp-probe.ts): one request at a time, each answered once. */
-class ProbeProcess {
+export class ProbeProcess {
   readonly #child: ChildProcess;
   readonly #timeoutMs: number;
 
@@ -106,8 +106,9 @@ class ProbeProcess {
     return probe;
   }
 
-  async open(transport: Transport, context: ProbeContext): Promise<void> {
-    await this.#ask({ type: 'open', transport: transport.id, context }, 2 * this.#timeoutMs);
+  /** Opens the row's stream to the probe target in the child and switches it to echo. */
+  async open(transportId: string, context: ProbeContext): Promise<void> {
+    await this.#ask({ type: 'open', transport: transportId, context }, 2 * this.#timeoutMs);
   }
 
   /** Times the echo for `seconds` (the stream is closed after it); the samples and the probe's loop delay p99. */
@@ -174,7 +175,7 @@ async function oneWindow(
 ): Promise<Window> {
   const block = randomBytes(2048);
   const streams: BenchStream[] = [];
-  await probe.process.open(transport, probeContext(context, probe.target));
+  await probe.process.open(transport.id, probeContext(context, probe.target));
   let running = true;
   let down = 0;
   let up = 0;
