@@ -44,7 +44,7 @@ const layers = [
         group: ['**/tsgu/codec.ts'],
         allowImportNames: ['encodeDataHeader', 'writeDataHeaderAt'],
         message:
-          'a transport writes only the DATA header itself (sendData, docs/architecture.md); packets belong to the tunnel',
+          'a transport writes only the DATA header itself (sendDataWithRoom, docs/architecture.md); packets belong to the tunnel',
       },
       {
         regex: '/tsgu/(session|framer)\\.ts$|(^|/)security/',

@@ -1,8 +1,8 @@
 /**
  * Micro-benchmark of the WebSocket transport alone (the A/B behind bench/README.md's optimisation table): CPU µs
  * per frame of this process for
- *   send:    `send(encodeDataPacket(payload))` — and `sendData(payload)` where the tree has it — into a TLS socket
- *            whose peer (a child process) reads and drops;
+ *   send:    `send(encodeDataPacket(payload))` — and `sendData(payload)` or `sendDataWithRoom(room + payload)` where
+ *            the tree has them — into a TLS socket whose peer (a child process) reads and drops;
  *   receive: masked client frames from a child process, through `WebSocketTransport` to a no-op handler.
  * TLS is in the measured process, as in the gateway. Compare trees (checkouts or copies with main/) side by side:
  *
@@ -25,6 +25,7 @@ interface TransportModule {
     start(handlers: { data(chunk: Buffer): void; drain(): void; closed(): void }): void;
     send(packet: Buffer): boolean;
     sendData?(payload: Buffer): boolean;
+    sendDataWithRoom?(buffer: Buffer): boolean;
     destroy(): void;
   };
 }
@@ -44,6 +45,10 @@ const RECEIVE_CASES = [
   [65_545, 4_000],
 ] as const;
 const TIMEOUT_MS = 60_000;
+/** The room in front of a payload that `sendDataWithRoom` takes (packet-transport.ts's DATA_HEADROOM_BYTES). */
+const HEADROOM_BYTES = 20;
+const SEND_VARIANTS = ['send', 'sendData', 'sendDataWithRoom'] as const;
+type SendVariant = (typeof SEND_VARIANTS)[number];
 
 const { values, positionals } = parseArgs({ options: { rounds: { type: 'string' } }, allowPositionals: true });
 const rounds = Number(values.rounds ?? 3);
@@ -103,7 +108,7 @@ const cpuMicros = (since: NodeJS.CpuUsage): number => {
 async function measureSend(
   ws: TransportModule,
   codec: CodecModule,
-  useSendData: boolean,
+  variant: SendVariant,
   size: number,
   count: number,
 ): Promise<number> {
@@ -113,10 +118,16 @@ async function measureSend(
   const transport = new ws.WebSocketTransport(socket, Buffer.alloc(0), '127.0.0.1');
   transport.start({ data: () => undefined, drain: () => drained?.(), closed: () => undefined });
   const payload = Buffer.alloc(size, 7);
+  // One buffer sent over and over, like `payload`: its headers are rewritten with the same bytes each time.
+  const withRoom = Buffer.alloc(HEADROOM_BYTES + size, 7);
+  const sendOne = (): boolean => {
+    if (variant === 'sendDataWithRoom' && transport.sendDataWithRoom) return transport.sendDataWithRoom(withRoom);
+    if (variant === 'sendData' && transport.sendData) return transport.sendData(payload);
+    return transport.send(codec.encodeDataPacket(payload));
+  };
   const since = process.cpuUsage();
   for (let i = 0; i < count; i++) {
-    const writable =
-      useSendData && transport.sendData ? transport.sendData(payload) : transport.send(codec.encodeDataPacket(payload));
+    const writable = sendOne();
     if (!writable) await within(new Promise<void>((done) => (drained = done)), 'the transport draining');
   }
   if (socket.writableLength > 0) await within(new Promise((done) => socket.once('drain', done)), 'the socket draining');
@@ -170,14 +181,10 @@ const modules = await Promise.all(
 );
 for (let round = 0; round < rounds; round++) {
   for (const { tree, ws, codec } of modules) {
-    const prototype = ws.WebSocketTransport.prototype as { sendData?: unknown };
-    const variants = typeof prototype.sendData === 'function' ? [false, true] : [false];
-    for (const useSendData of variants) {
+    const prototype = ws.WebSocketTransport.prototype as Partial<Record<SendVariant, unknown>>;
+    for (const variant of SEND_VARIANTS.filter((name) => typeof prototype[name] === 'function')) {
       for (const [size, count] of SEND_CASES) {
-        record(
-          `${tree} send${useSendData ? 'Data' : ''} ${size} B`,
-          await measureSend(ws, codec, useSendData, size, count),
-        );
+        record(`${tree} ${variant} ${size} B`, await measureSend(ws, codec, variant, size, count));
       }
     }
     for (const [size, count] of RECEIVE_CASES)

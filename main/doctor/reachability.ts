@@ -93,9 +93,9 @@ function publicEntry(entry: Entry): HostReachability {
 export function watchConnector(connector: Connector, book: ReachabilityBook, wakeEnabled: () => boolean): Connector {
   const wakeFor = (host: Host): WakeOnLanUse => (!wakeEnabled() ? 'off' : host.mac === undefined ? 'no-mac' : 'sent');
   return {
-    async connect(hosts, signal) {
+    async connect(hosts, signal, onread) {
       try {
-        const connected = await connector.connect(hosts, signal);
+        const connected = await connector.connect(hosts, signal, onread);
         for (const failure of connected.failures) {
           if (failure.host !== connected.host) book.note(failure.host.name, false, { error: failure.error.message });
         }

@@ -1,4 +1,4 @@
-import type { Socket } from 'node:net';
+import type { OnReadOpts, Socket } from 'node:net';
 import type { Host } from '../../shared/model/hosts.ts';
 import type { Settings } from '../config/schema.ts';
 import type { TunnelGrant, TunnelPolicy } from './tunnel.ts';
@@ -20,7 +20,7 @@ export interface PaaGrant extends TunnelGrant {
 export interface PaaPolicyDeps {
   readonly settings: () => Settings;
   readonly signingKey: SigningKey;
-  readonly dial?: (host: string, port: number) => Promise<Socket>;
+  readonly dial?: (host: string, port: number, onread: OnReadOpts) => Promise<Socket>;
   /** The shared connector (Wake-on-LAN); preferred over `dial` when given. */
   readonly connector?: Connector;
   /** Keys trusted for PAA tokens; the gateway's own key only when absent. */
@@ -38,7 +38,7 @@ export interface PaaPolicyDeps {
  * the target must be one of them and on the allowlist now (a host removed while a token lives is unreachable).
  */
 export function createPaaPolicy(deps: PaaPolicyDeps): TunnelPolicy<PaaGrant> {
-  const dial = deps.dial ?? ((host, port) => dialTarget(host, port));
+  const dial = deps.dial ?? ((host, port, onread) => dialTarget(host, port, { onread }));
   const { signingKey } = deps;
   const keys: VerificationKeyLookup =
     deps.keys ??
@@ -70,14 +70,14 @@ export function createPaaPolicy(deps: PaaPolicyDeps): TunnelPolicy<PaaGrant> {
         throw new TunnelRefusal(HResult.E_PROXY_RAP_ACCESSDENIED, decision.reason, decision.message);
       return decision.host;
     },
-    async dial(host) {
+    async dial(host, onread) {
       try {
         if (deps.connector) {
-          const connected = await deps.connector.connect([host]);
+          const connected = await deps.connector.connect([host], undefined, onread);
           if (connected.woken) woken.add(connected.socket);
           return connected.socket;
         }
-        return await dial(host.address, host.port);
+        return await dial(host.address, host.port, onread);
       } catch (error) {
         if (!(error instanceof DialError)) throw error;
         throw new TunnelRefusal(HResult.E_PROXY_TS_CONNECTFAILED, error.failure, error.message);

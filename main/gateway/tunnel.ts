@@ -1,12 +1,13 @@
-import type { Socket } from 'node:net';
+import type { OnReadOpts, Socket } from 'node:net';
 import type { Host } from '../../shared/model/hosts.ts';
 import type { SessionEndReason } from '../../shared/model/sessions.ts';
 import type { Logger } from '../logging/logger.ts';
 import type { AuditSink } from '../sessions/audit-log.ts';
 import type { SessionHandle, SessionRegistry } from '../sessions/registry.ts';
+import { TargetReader } from './target-reader.ts';
 import { SEND_HIGH_WATER_BYTES, type PacketTransport } from './transport/packet-transport.ts';
 import { decodeClientPacket, encodeServerPacket } from './tsgu/codec.ts';
-import { HResult, MAX_DATA_PAYLOAD_BYTES } from './tsgu/constants.ts';
+import { HResult } from './tsgu/constants.ts';
 import { TsguError } from './tsgu/errors.ts';
 import { PacketFramer, type PacketSink } from './tsgu/framer.ts';
 import {
@@ -94,8 +95,11 @@ export interface TunnelPolicy<Grant extends TunnelGrant> {
   authenticate(token: string): Promise<Grant>;
   /** Picks the allowed host for a request, or throws `TunnelRefusal`. Nothing is dialled on refusal. */
   authorize(grant: Grant, request: ChannelRequest): Host;
-  /** Opens the TCP connection to the allowed host; throws `TunnelRefusal` when it cannot. */
-  dial(host: Host): Promise<Socket>;
+  /**
+   * Opens the TCP connection to the allowed host with `onread` (the tunnel's reads, target-reader.ts), paused;
+   * throws `TunnelRefusal` when it cannot.
+   */
+  dial(host: Host, onread: OnReadOpts): Promise<Socket>;
   /** Whether a socket `dial` answered reached a host that answered only after a Wake-on-LAN packet. */
   woken?(target: Socket): boolean;
 }
@@ -142,6 +146,7 @@ class Tunnel<Grant extends TunnelGrant> {
   readonly #log: Logger;
   readonly #lifecycle: TunnelLifecycle;
   readonly #framer = new PacketFramer();
+  readonly #reader = new TargetReader();
   readonly #session: TunnelSession<Grant>;
   #target: Socket | undefined;
   #host: Host | undefined;
@@ -193,7 +198,7 @@ class Tunnel<Grant extends TunnelGrant> {
       openChannel: async (grant, request) => {
         this.#requested = `${request.names.join(',')}:${request.port}`;
         this.#host = policy.authorize(grant, request);
-        this.#target = await policy.dial(this.#host);
+        this.#target = await policy.dial(this.#host, this.#reader.onread);
         if (this.#session.state === 'closed') this.#target.destroy();
       },
     };
@@ -289,7 +294,10 @@ class Tunnel<Grant extends TunnelGrant> {
           session.malformed(error);
         }
       },
-      drain: () => this.#target?.resume(),
+      // The target is read only once the session is open (the dial leaves it paused; #openSession resumes it).
+      drain: () => {
+        if (this.#handle) this.#target?.resume();
+      },
       closed: (error) => session.transportClosed(error),
     });
   }
@@ -312,19 +320,17 @@ class Tunnel<Grant extends TunnelGrant> {
       terminate: (reason) => this.terminate(reason),
     });
     this.#log.info('tunnel open', { session: handle.id, host: allowed.name });
-    socket.on('data', (chunk: Buffer) => {
-      handle.countToClient(chunk.length);
+    // One read, one DATA packet; a full transport stops the reads (the callback's false) until its `drain`.
+    this.#reader.start((packet, payloadBytes) => {
+      handle.countToClient(payloadBytes);
       session.dataToClient();
-      let writable = true;
-      for (let offset = 0; offset < chunk.length; offset += MAX_DATA_PAYLOAD_BYTES) {
-        writable = transport.sendData(chunk.subarray(offset, offset + MAX_DATA_PAYLOAD_BYTES));
-      }
-      if (!writable) socket.pause();
+      return transport.sendDataWithRoom(packet);
     });
     socket.on('drain', () => transport.resume());
     socket.on('end', () => session.targetEnded());
     socket.on('error', (error) => session.targetEnded(error));
     socket.on('close', () => session.targetEnded());
+    socket.resume();
     return handle;
   }
 

@@ -1,4 +1,4 @@
-import type { Socket } from 'node:net';
+import type { OnReadOpts, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { formatHostAndPort, type Host } from '../../shared/model/hosts.ts';
 import type { Logger } from '../logging/logger.ts';
@@ -43,8 +43,9 @@ export interface Connector {
   /**
    * Connects to the first of `hosts` that answers, in order. When none does, the ones with a MAC are sent a
    * magic packet and retried, in order, until one answers or the boot wait is over. Throws the last DialError.
+   * With `onread`, every socket is opened with it (dial.ts: it comes back paused).
    */
-  connect(hosts: readonly Host[], signal?: AbortSignal): Promise<Connected>;
+  connect(hosts: readonly Host[], signal?: AbortSignal, onread?: OnReadOpts): Promise<Connected>;
 }
 
 /**
@@ -59,12 +60,12 @@ export function createConnector(deps: ConnectorDeps): Connector {
   const wakeDialTimeoutMs = deps.wakeDialTimeoutMs ?? WAKE_DIAL_TIMEOUT_MS;
 
   return {
-    async connect(hosts, signal) {
+    async connect(hosts, signal, onread) {
       if (hosts.length === 0) throw new DialError('error', 'no host to connect to');
       const failures: { host: Host; error: DialError }[] = [];
       for (const host of hosts) {
         try {
-          const socket = await dial(host.address, host.port, { signal });
+          const socket = await dial(host.address, host.port, { signal, ...(onread ? { onread } : {}) });
           return { socket, host, failures, woken: false };
         } catch (error) {
           if (!(error instanceof DialError)) throw error;
@@ -95,7 +96,7 @@ export function createConnector(deps: ConnectorDeps): Connector {
         for (const host of sleepers) {
           const timeoutMs = Math.max(1, Math.min(wakeDialTimeoutMs, deadline - Date.now()));
           try {
-            const socket = await dial(host.address, host.port, { signal, timeoutMs });
+            const socket = await dial(host.address, host.port, { signal, timeoutMs, ...(onread ? { onread } : {}) });
             deps.logger.info('woken target answered', { host: host.name });
             return { socket, host, failures, woken: true };
           } catch (error) {

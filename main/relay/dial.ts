@@ -1,5 +1,5 @@
 import { lookup } from 'node:dns/promises';
-import { connect, isIP, type Socket } from 'node:net';
+import { connect, isIP, type OnReadOpts, type Socket } from 'node:net';
 import { DialError } from './errors.ts';
 
 /** The dialler's failure, with the relay's other errors in errors.ts. */
@@ -11,6 +11,11 @@ export const DIAL_TIMEOUT_MS = 10_000;
 export interface DialOptions {
   timeoutMs?: number;
   signal?: AbortSignal;
+  /**
+   * Reads into the caller's buffers (`net.connect`'s `onread`) instead of emitting 'data'. The socket then comes
+   * back paused, so nothing is read before its owner is ready: reading starts with `resume()`.
+   */
+  onread?: OnReadOpts;
 }
 
 /**
@@ -31,7 +36,15 @@ export async function dialTarget(host: string, port: number, options: DialOption
   options.signal?.throwIfAborted();
 
   return new Promise<Socket>((resolve, reject) => {
-    const socket = connect({ host: address, port, noDelay: true, keepAlive: true, keepAliveInitialDelay: 30_000 });
+    const socket = connect({
+      host: address,
+      port,
+      noDelay: true,
+      keepAlive: true,
+      keepAliveInitialDelay: 30_000,
+      ...(options.onread ? { onread: options.onread } : {}),
+    });
+    if (options.onread) socket.pause();
     const fail = (error: DialError): void => {
       cleanup();
       socket.destroy();

@@ -11,9 +11,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Socket } from 'node:net';
-import { encodeDataHeader } from '../tsgu/codec.ts';
+import { writeDataHeaderAt } from '../tsgu/codec.ts';
+import { DATA_HEADER_BYTES } from '../tsgu/constants.ts';
 import type { BodyDecoder } from './chunked-decoder.ts';
-import { SendWindow, type PacketTransport, type TransportHandlers } from './packet-transport.ts';
+import { DATA_HEADROOM_BYTES, SendWindow, type PacketTransport, type TransportHandlers } from './packet-transport.ts';
 
 /** FreeRDP reads exactly this many bytes after the OUT channel's 200 before it expects packet headers. */
 export const LEGACY_SEED_BYTES = 10;
@@ -100,13 +101,13 @@ export class LegacyHttpTransport implements PacketTransport {
     return this.#window.check();
   }
 
-  sendData(payload: Buffer): boolean {
+  sendDataWithRoom(buffer: Buffer): boolean {
     const out = this.#out;
     if (this.#closed || !out.writable) return true;
-    out.cork();
-    out.write(encodeDataHeader(payload.length));
-    out.write(payload, this.#window.written);
-    out.uncork();
+    // OUT carries the packets raw (no chunked framing): only the DATA header goes in front.
+    const start = DATA_HEADROOM_BYTES - DATA_HEADER_BYTES;
+    writeDataHeaderAt(buffer, start, buffer.length - DATA_HEADROOM_BYTES);
+    out.write(buffer.subarray(start), this.#window.written);
     return this.#window.check();
   }
 

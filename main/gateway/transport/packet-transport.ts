@@ -22,10 +22,11 @@ export interface PacketTransport {
   /** Sends one complete packet. Returns false when the owner should stop producing until `drain`. */
   send(packet: Buffer): boolean;
   /**
-   * Sends one DATA packet carrying `payload` (1..65535 bytes), as `send(encodeDataPacket(payload))` would, but with
-   * the headers written in front of the payload instead of copying it into a new packet. Same return value.
+   * Sends one DATA packet carrying `buffer[DATA_HEADROOM_BYTES..]` (1..65535 bytes) as one write of one buffer: the
+   * transport writes its headers into the room in front of the payload, so nothing is corked or copied (Node's TLS
+   * socket copies a write of several buffers into one). The transport owns `buffer` from then on. Same return value.
    */
-  sendData(payload: Buffer): boolean;
+  sendDataWithRoom(buffer: Buffer): boolean;
   /** Stops / restarts reading from the client (backpressure from a slow target). */
   pause(): void;
   resume(): void;
@@ -34,6 +35,9 @@ export interface PacketTransport {
   /** Closes at once, dropping anything unsent. */
   destroy(): void;
 }
+
+/** The room `sendDataWithRoom` needs in front of a payload: the longest WebSocket frame header and the DATA header. */
+export const DATA_HEADROOM_BYTES = 20;
 
 /** Above this many unsent bytes a transport asks its owner to stop producing. */
 export const SEND_HIGH_WATER_BYTES = 256 * 1024;

@@ -284,14 +284,20 @@ export function frameHeader(length: number): Buffer {
   return header;
 }
 
-/** The frame header and the HTTP_DATA_PACKET header in front of a DATA payload of `payloadBytes` (1..65535). */
-export function dataFrameHeader(payloadBytes: number): Buffer {
+/**
+ * Writes the frame header and the HTTP_DATA_PACKET header of the DATA payload `buffer[payloadAt..]` (1..65535 bytes)
+ * into the room in front of it, ending where the payload starts, and returns where the frame starts. The room takes
+ * 10 bytes of DATA header and a frame header of 2 (payload up to 115 bytes), 4 (up to 65,525) or 10 bytes.
+ */
+export function writeDataFrameHeadersBefore(buffer: Buffer, payloadAt: number): number {
+  const payloadBytes = buffer.length - payloadAt;
   const packetBytes = DATA_HEADER_BYTES + payloadBytes;
-  const frameBytes = frameHeaderBytes(packetBytes);
-  const header = Buffer.allocUnsafe(frameBytes + DATA_HEADER_BYTES);
-  writeFrameHeader(header, Opcode.BINARY, packetBytes);
-  writeDataHeaderAt(header, frameBytes, payloadBytes);
-  return header;
+  const start = payloadAt - DATA_HEADER_BYTES - frameHeaderBytes(packetBytes);
+  if (start < 0)
+    throw new RangeError(`${payloadAt} bytes of room do not hold the headers of a ${payloadBytes}-byte DATA payload`);
+  writeDataHeaderAt(buffer, payloadAt - DATA_HEADER_BYTES, payloadBytes);
+  writeFrameHeader(buffer, Opcode.BINARY, packetBytes, start);
+  return start;
 }
 
 /** Size of a server frame's header for `length` payload bytes: the 7-bit, 16-bit or 64-bit length form. */
@@ -299,17 +305,17 @@ function frameHeaderBytes(length: number): number {
   return length < 126 ? 2 : length <= 0xffff ? 4 : 10;
 }
 
-function writeFrameHeader(frame: Buffer, opcode: number, length: number): void {
-  frame[0] = 0x80 | opcode;
+function writeFrameHeader(frame: Buffer, opcode: number, length: number, at = 0): void {
+  frame[at] = 0x80 | opcode;
   if (length < 126) {
-    frame[1] = length;
+    frame[at + 1] = length;
   } else if (length <= 0xffff) {
-    frame[1] = 126;
-    frame.writeUInt16BE(length, 2);
+    frame[at + 1] = 126;
+    frame.writeUInt16BE(length, at + 2);
   } else {
-    frame[1] = 127;
+    frame[at + 1] = 127;
     // A packet is far below 2^32 bytes (MAX_PACKET_BYTES): the high word is zero.
-    frame.writeUInt32BE(0, 2);
-    frame.writeUInt32BE(length, 6);
+    frame.writeUInt32BE(0, at + 2);
+    frame.writeUInt32BE(length, at + 6);
   }
 }

@@ -1,15 +1,21 @@
 import { createHash } from 'node:crypto';
 import type { Socket } from 'node:net';
 import { MAX_PACKET_BYTES } from '../tsgu/constants.ts';
-import { SEND_HIGH_WATER_BYTES, SendWindow, type PacketTransport, type TransportHandlers } from './packet-transport.ts';
+import {
+  DATA_HEADROOM_BYTES,
+  SEND_HIGH_WATER_BYTES,
+  SendWindow,
+  type PacketTransport,
+  type TransportHandlers,
+} from './packet-transport.ts';
 import {
   ClientFrameParser,
   CloseCode,
   Opcode,
   closeFrame,
-  dataFrameHeader,
   frameHeader,
   serverFrame,
+  writeDataFrameHeadersBefore,
 } from './websocket-frames.ts';
 
 /**
@@ -113,13 +119,10 @@ export class WebSocketTransport implements PacketTransport {
     return this.#window.check();
   }
 
-  /**
-   * Sends one DATA packet carrying `payload` (1..65535 bytes): what `send(encodeDataPacket(payload))` sends, without
-   * building the packet — the frame and DATA headers go in front of the payload as it is.
-   */
-  sendData(payload: Buffer): boolean {
+  sendDataWithRoom(buffer: Buffer): boolean {
     if (this.#closeSent || this.#closed) return true;
-    this.#writeFrame(dataFrameHeader(payload.length), payload);
+    const start = writeDataFrameHeadersBefore(buffer, DATA_HEADROOM_BYTES);
+    this.#socket.write(buffer.subarray(start), this.#window.written);
     return this.#window.check();
   }
 

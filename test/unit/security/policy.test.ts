@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { generateKeyPairSync, randomUUID, sign } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { Socket } from 'node:net';
+import { Socket, type OnReadOpts } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -20,6 +20,8 @@ import { issuePaaToken, TokenKind } from '../../../main/security/tokens.ts';
 const DESKTOP: Host = { name: 'desktop', address: '192.168.1.10', port: 3389 };
 const LAPTOP: Host = { name: 'Laptop', address: 'laptop.home.example', port: 3389 };
 const SERVER: Host = { name: 'server', address: '192.168.1.20', port: 3390 };
+/** The reads a tunnel passes to its dial; these dials never open a socket that reads. */
+const NO_READS: OnReadOpts = { buffer: Buffer.alloc(1), callback: () => false };
 const ALLOWLIST: readonly Host[] = [DESKTOP, LAPTOP, SERVER];
 
 function allowedHost(decision: TargetDecision): Host {
@@ -307,18 +309,19 @@ describe('createPaaPolicy', () => {
 
   it('dials the configured address and port of the allowed host', async () => {
     freshSettings();
-    const dialled: Array<[string, number]> = [];
+    const dialled: Array<[string, number, OnReadOpts]> = [];
     const socket = new Socket();
     const policy = createPaaPolicy({
       settings: () => settings,
       signingKey: key,
-      dial: (host, port) => {
-        dialled.push([host, port]);
+      dial: (host, port, onread) => {
+        dialled.push([host, port, onread]);
         return Promise.resolve(socket);
       },
     });
-    assert.equal(await policy.dial(SERVER), socket);
-    assert.deepStrictEqual(dialled, [['192.168.1.20', 3390]]);
+    assert.equal(await policy.dial(SERVER, NO_READS), socket);
+    // The tunnel's own reads are passed to the dial as they are.
+    assert.deepStrictEqual(dialled, [['192.168.1.20', 3390, NO_READS]]);
     socket.destroy();
   });
 
@@ -330,7 +333,7 @@ describe('createPaaPolicy', () => {
         signingKey: key,
         dial: () => Promise.reject(new DialError(failure, `192.168.1.10:3389 ${failure}`)),
       });
-      const error = await assertRefusal(policy.dial(DESKTOP), HResult.E_PROXY_TS_CONNECTFAILED, failure);
+      const error = await assertRefusal(policy.dial(DESKTOP, NO_READS), HResult.E_PROXY_TS_CONNECTFAILED, failure);
       assert.match(error.message, /192\.168\.1\.10:3389/);
     });
   }
@@ -339,6 +342,6 @@ describe('createPaaPolicy', () => {
     freshSettings();
     const bug = new TypeError('bug');
     const policy = createPaaPolicy({ settings: () => settings, signingKey: key, dial: () => Promise.reject(bug) });
-    await assert.rejects(policy.dial(DESKTOP), (error) => error === bug);
+    await assert.rejects(policy.dial(DESKTOP, NO_READS), (error) => error === bug);
   });
 });

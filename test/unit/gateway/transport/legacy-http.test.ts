@@ -10,7 +10,12 @@ import {
   legacyInResponse,
   legacyOutResponse,
 } from '../../../../main/gateway/transport/legacy-http.ts';
-import { SEND_HIGH_WATER_BYTES, type TransportHandlers } from '../../../../main/gateway/transport/packet-transport.ts';
+import {
+  DATA_HEADROOM_BYTES,
+  SEND_HIGH_WATER_BYTES,
+  type TransportHandlers,
+} from '../../../../main/gateway/transport/packet-transport.ts';
+import { encodeDataPacket } from '../../../../main/gateway/tsgu/codec.ts';
 
 /** An in-memory socket: what the gateway writes is held until `flush()`, what the client sends is `feed()`. */
 class FakeSocket extends Duplex {
@@ -141,6 +146,19 @@ describe('LegacyHttpTransport', () => {
       await tick();
     }
     assert.equal(Buffer.concat(out.written).length, sent * packet.length, 'every packet went out, raw');
+  });
+
+  it('sends a DATA payload behind room as one write of the raw DATA packet (no chunked framing on OUT)', async () => {
+    const { out, transport } = makeTransport();
+    const payloads = [1, 4000, 65535].map((length) => Buffer.alloc(length, length % 251));
+    for (const payload of payloads) {
+      assert.equal(transport.sendDataWithRoom(Buffer.concat([Buffer.alloc(DATA_HEADROOM_BYTES, 0xee), payload])), true);
+    }
+    while (out.writableLength > 0) {
+      out.flush();
+      await tick();
+    }
+    assert.deepEqual(out.written, payloads.map(encodeDataPacket), 'one write per packet, each the whole packet');
   });
 
   it('pause and resume act on the IN connection (backpressure from a slow target)', () => {

@@ -5,9 +5,9 @@ import {
   ClientFrameParser,
   Opcode,
   closeFrame,
-  dataFrameHeader,
   serverFrame,
   unmaskInPlace,
+  writeDataFrameHeadersBefore,
 } from '../../../../main/gateway/transport/websocket-frames.ts';
 import { encodeDataPacket } from '../../../../main/gateway/tsgu/codec.ts';
 import { MAX_PACKET_BYTES } from '../../../../main/gateway/tsgu/constants.ts';
@@ -187,20 +187,42 @@ describe('closeFrame', () => {
   });
 });
 
-describe('dataFrameHeader', () => {
-  it('with the payload is the frame of the encoded DATA packet, across the frame length forms', () => {
-    for (const length of [1, 115, 116, 65525, 65526, 65535]) {
+describe('writeDataFrameHeadersBefore', () => {
+  /** `payload` behind `room` bytes of garbage, as a target read lands. */
+  const withRoom = (room: number, payload: Buffer): Buffer => Buffer.concat([randomBytes(room), payload]);
+
+  it('writes the frame of the encoded DATA packet into the room, across the frame length forms', () => {
+    // 2-byte frame header up to 115 payload bytes (a 125-byte packet), 4 up to 65,525, 10 from 65,526.
+    for (const [length, frameHeaderBytes] of [
+      [1, 2],
+      [115, 2],
+      [116, 4],
+      [65525, 4],
+      [65526, 10],
+      [65535, 10],
+    ] as const) {
       const payload = randomBytes(length);
+      const buffer = withRoom(20, payload);
+      const start = writeDataFrameHeadersBefore(buffer, 20);
+      assert.equal(start, 20 - 10 - frameHeaderBytes, `payload of ${length}`);
       assert.deepEqual(
-        Buffer.concat([dataFrameHeader(length), payload]),
+        buffer.subarray(start),
         serverFrame(Opcode.BINARY, encodeDataPacket(payload)),
         `payload of ${length}`,
       );
     }
   });
 
+  it('uses exactly the room the headers need', () => {
+    const payload = randomBytes(65535);
+    const buffer = withRoom(20, payload);
+    assert.equal(writeDataFrameHeadersBefore(buffer, 20), 0);
+    assert.throws(() => writeDataFrameHeadersBefore(withRoom(19, payload), 19), RangeError);
+    assert.equal(writeDataFrameHeadersBefore(withRoom(14, randomBytes(115)), 14), 2);
+  });
+
   it('refuses what encodeDataPacket refuses: empty and oversized payloads', () => {
-    assert.throws(() => dataFrameHeader(0), TsguEncodeError);
-    assert.throws(() => dataFrameHeader(65536), TsguEncodeError);
+    assert.throws(() => writeDataFrameHeadersBefore(Buffer.alloc(20), 20), TsguEncodeError);
+    assert.throws(() => writeDataFrameHeadersBefore(Buffer.alloc(20 + 65536), 20), TsguEncodeError);
   });
 });

@@ -9,6 +9,7 @@ import {
   switchingProtocolsResponse,
   websocketAccept,
 } from '../../../../main/gateway/transport/websocket.ts';
+import { DATA_HEADROOM_BYTES } from '../../../../main/gateway/transport/packet-transport.ts';
 import { encodeDataPacket } from '../../../../main/gateway/tsgu/codec.ts';
 import { MAX_PACKET_BYTES } from '../../../../main/gateway/tsgu/constants.ts';
 import { maskedFrame } from '../../../helpers/websocket-frames.ts';
@@ -126,10 +127,10 @@ describe('WebSocketTransport sending', () => {
       transport.start({ data: () => undefined, drain: () => undefined, closed: () => undefined });
       const packets: Buffer[] = [8, 125, 126, 4096, 4097, 65535, MAX_PACKET_BYTES].map((n) => randomBytes(n));
       for (const packet of packets) transport.send(packet);
-      // sendData: the same frames as send(encodeDataPacket(payload)), small and large.
-      const payloads = [1, 4000, 65535].map((n) => randomBytes(n));
+      // sendDataWithRoom: the same frames as send(encodeDataPacket(payload)), in each frame length form.
+      const payloads = [1, 115, 116, 4000, 65525, 65526, 65535].map((n) => randomBytes(n));
       for (const payload of payloads) {
-        transport.sendData(payload);
+        transport.sendDataWithRoom(Buffer.concat([Buffer.alloc(DATA_HEADROOM_BYTES, 0xee), payload]));
         packets.push(encodeDataPacket(payload));
       }
       transport.close();
