@@ -384,7 +384,7 @@ async function main(): Promise<void> {
         ...(nginx ? { nginx: { ...nginx.probe, certPem: nginx.certPem } } : {}),
         ...(nodeRelay ? { nodeRelay: { port: nodeRelay.probePort, certPem: nodeRelay.certPem } } : {}),
       };
-      results.rdp.push(...(await measureRdp(rows, context, config.rdp, relayCpu, probe)));
+      results.rdp.push(...(await measureRdp(rows, context, config.rdp, relayCpu, probe, gateway)));
       for (const row of results.rdp) log(`  ${row.label}: relay CPU ${row.relayCpuPercent ?? '—'} %`);
     }
     if (phases.has('setup')) {

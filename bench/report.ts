@@ -3,6 +3,7 @@ import type { BenchResults } from './main.ts';
 import { median, round } from './lib/stats.ts';
 import type { DirectionResult } from './phases/throughput.ts';
 import { TRANSPORTS } from './lib/transports.ts';
+import type { ProbeSample } from './lib/gateway.ts';
 
 const HOMEGATE_ROW = 'homegate-websocket';
 /** The least a Node relay does (`bench/node-relay.ts`): what of Homegate's cost is Node's TLS and streams. */
@@ -244,6 +245,24 @@ const fmt = (value: number | null | undefined, digits = 2): string =>
 const pad = (text: string, width: number): string => text.padEnd(width);
 const lpad = (text: string, width: number): string => text.padStart(width);
 
+/** One line per row that carries the gateway's window (Homegate's): its GCs and event-loop delay. */
+function gatewayWindowLines(
+  rows: readonly {
+    readonly label: string;
+    readonly gatewayGc?: ProbeSample['gc'];
+    readonly gatewayEventLoopDelay?: ProbeSample['eventLoopDelay'];
+  }[],
+): string[] {
+  return rows.flatMap((row) =>
+    row.gatewayGc && row.gatewayEventLoopDelay
+      ? [
+          `  gateway during ${row.label}: ${row.gatewayGc.count} GCs (max ${fmt(row.gatewayGc.maxMs, 2)} ms), ` +
+            `event-loop delay p99 ${fmt(row.gatewayEventLoopDelay.p99Ms, 2)} ms, max ${fmt(row.gatewayEventLoopDelay.maxMs, 2)} ms`,
+        ]
+      : [],
+  );
+}
+
 export function printReport(report: Report): string {
   const lines: string[] = [];
   const env = report.environment;
@@ -331,13 +350,7 @@ export function printReport(report: Report): string {
         `vs direct; p99 ${fmt(report.latency.p99_added_vs_nginx_ms, 3)} ms vs nginx, ` +
         `${fmt(report.latency.p99_added_vs_bare_node_ms, 3)} ms vs bare Node`,
     );
-    for (const row of report.latency.rows) {
-      if (!row.gatewayGc || !row.gatewayEventLoopDelay) continue;
-      lines.push(
-        `  gateway during ${row.label}: ${row.gatewayGc.count} GCs (max ${fmt(row.gatewayGc.maxMs, 2)} ms), ` +
-          `event-loop delay p99 ${fmt(row.gatewayEventLoopDelay.p99Ms, 2)} ms, max ${fmt(row.gatewayEventLoopDelay.maxMs, 2)} ms`,
-      );
-    }
+    lines.push(...gatewayWindowLines(report.latency.rows));
   }
 
   if (report.rdp_like.rows.length) {
@@ -366,6 +379,7 @@ export function printReport(report: Report): string {
         `p50 ${fmt(report.rdp_like.p50_added_ms, 3)} ms, p99 ${fmt(report.rdp_like.p99_added_ms, 3)} ms; ` +
         `p99 over nginx ${fmt(report.rdp_like.p99_added_vs_nginx_ms, 3)} ms`,
     );
+    lines.push(...gatewayWindowLines(report.rdp_like.rows));
   }
 
   if (report.idle) {

@@ -19,6 +19,7 @@ import { Command, rdpPacketBytes } from '../target-server.ts';
 import type { ProbeContext, ProbeReply, ProbeRequest } from '../rdp-probe.ts';
 import { spawnChild, stopChild } from '../lib/children.ts';
 import { selfCpuMeter, type CpuMeter } from '../lib/cpu.ts';
+import type { GatewayProcess, ProbeSample } from '../lib/gateway.ts';
 import { distribution, median, round, type Distribution } from '../lib/stats.ts';
 import {
   commandHeader,
@@ -58,6 +59,9 @@ export interface RdpRow {
   /** Event-loop delay p99 (ms, the worst round) of the load generator (the paced load) and of the probe process. */
   readonly loadGeneratorEventLoopDelayP99Ms: number;
   readonly probeEventLoopDelayP99Ms: number;
+  /** Homegate's row: the gateway's GCs over every round (the longest pause), its event-loop delay in the worst round. */
+  readonly gatewayGc?: ProbeSample['gc'];
+  readonly gatewayEventLoopDelay?: ProbeSample['eventLoopDelay'];
 }
 
 /** The probe target (a second target process) and what leads to it besides the gateway. */
@@ -79,6 +83,8 @@ interface Window {
   samples: number[];
   ownDelayP99Ms: number;
   probeDelayP99Ms: number;
+  /** Homegate's rows: what the gateway's probe saw over the window. */
+  gateway: ProbeSample | undefined;
 }
 
 /** The probe child (bench/rdp-probe.ts): one request at a time, each answered once. */
@@ -172,6 +178,7 @@ async function oneWindow(
   options: RdpOptions,
   relayCpu: (() => CpuMeter) | undefined,
   probe: { readonly process: ProbeProcess; readonly target: ProbeTarget },
+  gateway: GatewayProcess | undefined,
 ): Promise<Window> {
   const block = randomBytes(2048);
   const streams: BenchStream[] = [];
@@ -188,7 +195,9 @@ async function oneWindow(
       streams.push(stream);
       stream.write(commandHeader(Command.PACED, options.downBytesPerSecond));
     }
-    const relay = relayCpu?.();
+    // The gateway's window (CPU, GCs, loop delay) comes from its probe; other relays' CPU from their meter.
+    const gatewayReset = gateway?.reset();
+    const relay = gateway ? undefined : relayCpu?.();
     const self = selfCpuMeter();
     ownDelay.enable();
     const start = process.hrtime.bigint();
@@ -214,8 +223,14 @@ async function oneWindow(
     const { samples, eventLoopDelayP99Ms } = await probe.process.run(options.seconds, options.probeIntervalMs);
     const seconds = Number(process.hrtime.bigint() - start) / 1e9;
     ownDelay.disable();
+    await gatewayReset;
+    const gatewayWindow = await gateway?.sample();
     return {
-      relayMs: relay ? await relay() : undefined,
+      relayMs: gatewayWindow
+        ? (gatewayWindow.cpu.user + gatewayWindow.cpu.system) / 1000
+        : relay
+          ? await relay()
+          : undefined,
       selfMs: await self(),
       seconds,
       down,
@@ -223,6 +238,7 @@ async function oneWindow(
       samples,
       ownDelayP99Ms: Math.max(0, ownDelay.percentile(99) / 1e6 - OWN_DELAY_RESOLUTION_MS),
       probeDelayP99Ms: eventLoopDelayP99Ms,
+      gateway: gatewayWindow,
     };
   } finally {
     ownDelay.disable();
@@ -239,13 +255,23 @@ export async function measureRdp(
   options: RdpOptions,
   relayCpu: (transport: Transport) => (() => CpuMeter) | undefined,
   probeTarget: ProbeTarget,
+  gateway?: GatewayProcess,
 ): Promise<RdpRow[]> {
   const windows = transports.map((): Window[] => []);
   const probe = { process: await ProbeProcess.start(context.timeoutMs), target: probeTarget };
   try {
     for (let round = 0; round < options.rounds; round++) {
       for (const [i, transport] of transports.entries()) {
-        windows[i].push(await oneWindow(transport, context, options, relayCpu(transport), probe));
+        windows[i].push(
+          await oneWindow(
+            transport,
+            context,
+            options,
+            relayCpu(transport),
+            probe,
+            transport.homegate ? gateway : undefined,
+          ),
+        );
       }
     }
   } finally {
@@ -264,6 +290,21 @@ export async function measureRdp(
       roundTrip: distribution(w.flatMap((x) => x.samples)),
       loadGeneratorEventLoopDelayP99Ms: round(Math.max(...w.map((x) => x.ownDelayP99Ms)), 2),
       probeEventLoopDelayP99Ms: round(Math.max(...w.map((x) => x.probeDelayP99Ms)), 2),
+      ...gatewayWindows(w.flatMap((x) => (x.gateway ? [x.gateway] : []))),
     };
   });
+}
+
+/** The gateway's GCs summed over the rounds (the longest pause kept), and its loop delay in the worst round. */
+function gatewayWindows(samples: readonly ProbeSample[]): Pick<RdpRow, 'gatewayGc' | 'gatewayEventLoopDelay'> {
+  if (samples.length === 0) return {};
+  const worst = samples.reduce((a, b) => (b.eventLoopDelay.p99Ms > a.eventLoopDelay.p99Ms ? b : a));
+  return {
+    gatewayGc: {
+      count: samples.reduce((sum, x) => sum + x.gc.count, 0),
+      totalMs: samples.reduce((sum, x) => sum + x.gc.totalMs, 0),
+      maxMs: Math.max(...samples.map((x) => x.gc.maxMs)),
+    },
+    gatewayEventLoopDelay: worst.eventLoopDelay,
+  };
 }
