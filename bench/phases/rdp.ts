@@ -204,7 +204,11 @@ async function oneWindow(
     for (const stream of streams) {
       readers.push(
         (async () => {
-          while (running) down += (await stream.read(context.timeoutMs)).length;
+          while (running) {
+            // Not `down += await …`: that reads `down` before the wait, and ten readers would undo each other's counts.
+            const chunk = await stream.read(context.timeoutMs);
+            down += chunk.length;
+          }
         })().catch(() => undefined),
       );
       let sent = 0;
