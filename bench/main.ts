@@ -21,9 +21,8 @@ import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promis
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { createSecureContext } from 'node:tls';
-import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
-import { armDeadline, killAllChildren, onInterrupt, startTarget, stopChild } from './lib/children.ts';
+import { ROOT, armDeadline, killAllChildren, onInterrupt, startTarget, stopChild } from './lib/children.ts';
 import { procCpuMeter, type CpuMeter } from './lib/cpu.ts';
 import {
   CERTIFICATE_KEY_TYPES,
@@ -52,7 +51,6 @@ import { measureIdle, type IdleLevel, type IdleOptions } from './phases/idle.ts'
 import { measureRdp, type RdpOptions, type RdpRow } from './phases/rdp.ts';
 import { buildReport, printReport } from './report.ts';
 
-const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const MIB = 1024 * 1024;
 /** Above this 1-minute load average other work on the machine skews the numbers. */
 const QUIET_LOAD_AVERAGE = 0.5;

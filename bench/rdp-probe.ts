@@ -11,9 +11,8 @@
  * Each is answered by { type: 'opened' }, { type: 'done', samples, eventLoopDelayP99Ms } or { type: 'error',
  * message }. Exits when the bench disconnects.
  */
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { PROBE_TARGET_HOST_NAME, TokenMinter } from './lib/gateway.ts';
-import { elapsedMs, round, sleep } from './lib/stats.ts';
+import { elapsedMs, loopDelay, sleep } from './lib/stats.ts';
 import {
   TRANSPORTS,
   readExactly,
@@ -46,9 +45,6 @@ export type ProbeReply =
   | { readonly type: 'opened' }
   | { readonly type: 'done'; readonly samples: number[]; readonly eventLoopDelayP99Ms: number }
   | { readonly type: 'error'; readonly message: string };
-
-/** The histogram records the time between its timer's runs: the lag is that minus the resolution. */
-const DELAY_RESOLUTION_MS = 5;
 
 let minter: TokenMinter | undefined;
 let open: { stream: BenchStream; label: string; timeoutMs: number } | undefined;
@@ -84,9 +80,8 @@ async function openProbe(id: string, data: ProbeContext): Promise<void> {
 async function runProbe(seconds: number, intervalMs: number, payloadBytes: number): Promise<ProbeReply> {
   if (!open) throw new Error('run before open');
   const { stream, label, timeoutMs } = open;
-  const delay = monitorEventLoopDelay({ resolution: DELAY_RESOLUTION_MS });
+  const delay = loopDelay();
   try {
-    delay.enable();
     const samples: number[] = [];
     const payload = Buffer.alloc(payloadBytes);
     const deadline = Date.now() + seconds * 1000;
@@ -99,10 +94,9 @@ async function runProbe(seconds: number, intervalMs: number, payloadBytes: numbe
       if (!echoed.equals(payload)) throw new Error(`${label}: the interactive echo differs from what was sent`);
       await sleep(intervalMs);
     }
-    const eventLoopDelayP99Ms = round(Math.max(0, delay.percentile(99) / 1e6 - DELAY_RESOLUTION_MS), 2);
-    return { type: 'done', samples, eventLoopDelayP99Ms };
+    return { type: 'done', samples, eventLoopDelayP99Ms: delay.p99Ms() };
   } finally {
-    delay.disable();
+    delay.stop();
     stream.destroy();
     open = undefined;
   }

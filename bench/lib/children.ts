@@ -6,7 +6,8 @@ import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process'
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+/** The project's root: children run from it. */
+export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 /** How long a child gets to exit after SIGTERM before its whole group is killed. */
 const STOP_GRACE_MS = 5_000;
 

@@ -6,14 +6,13 @@ import { spawnSync, type ChildProcess } from 'node:child_process';
 import { openSync, closeSync } from 'node:fs';
 import { readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import type { CertificateKeyType } from '../../main/certs/local-ca.ts';
 import { createLogger } from '../../main/logging/logger.ts';
 import { loadOrCreateSigningKey, type SigningKey } from '../../main/security/signing-key.ts';
 import { issueAssociationToken, issuePaaToken } from '../../main/security/tokens.ts';
-import { spawnChild, stopChild, waitForLine } from './children.ts';
+import { ROOT, spawnChild, stopChild, waitForLine } from './children.ts';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CLI = join(ROOT, 'bin/homegate.js');
 const BUNDLE_RUNNER = join(ROOT, 'bench/run-bundle.mjs');
 const PROBE = pathToFileURL(join(ROOT, 'bench/gateway-probe.mjs')).href;

@@ -4,13 +4,11 @@
  */
 import type { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import type { CertificateKeyType } from '../../main/certs/local-ca.ts';
 import { makeCertificate } from './certificate.ts';
-import { spawnChild, stopChild } from './children.ts';
+import { ROOT, spawnChild, stopChild } from './children.ts';
 import type { CpuMeter } from './cpu.ts';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const START_TIMEOUT_MS = 20_000;
 const CPU_TIMEOUT_MS = 10_000;
 

@@ -1,4 +1,5 @@
-/** Small statistics helpers: nearest-rank percentiles over samples in milliseconds. */
+/** Small statistics helpers: nearest-rank percentiles over samples in milliseconds, and this process's loop lag. */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 
 export interface Distribution {
   readonly count: number;
@@ -46,4 +47,23 @@ export function elapsedMs(start: bigint): number {
 
 export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/** The loop-delay histogram's timer runs this often; what it records past that is lag. */
+const LOOP_DELAY_RESOLUTION_MS = 5;
+
+export interface LoopDelay {
+  /** This process's event-loop lag p99 since the meter started, ms. */
+  p99Ms(): number;
+  stop(): void;
+}
+
+/** Measures this process's own event-loop lag from now (the harness's, to show it did not set a figure). */
+export function loopDelay(): LoopDelay {
+  const histogram = monitorEventLoopDelay({ resolution: LOOP_DELAY_RESOLUTION_MS });
+  histogram.enable();
+  return {
+    p99Ms: () => round(Math.max(0, histogram.percentile(99) / 1e6 - LOOP_DELAY_RESOLUTION_MS), 2),
+    stop: () => histogram.disable(),
+  };
 }

@@ -4,9 +4,8 @@
  * packet and waits for its echo once per `intervalMs` for `trafficMs`, while the gateway's event-loop delay is
  * recorded; memory is read again once the traffic stops. Errors are failed opens, lost or wrong echoes, closes.
  */
-import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { GatewayProcess, ProbeSample } from '../lib/gateway.ts';
-import { distribution, round, sleep, type Distribution } from '../lib/stats.ts';
+import { distribution, loopDelay, round, sleep, type Distribution } from '../lib/stats.ts';
 import { readExactly, startEcho, type BenchStream, type Transport, type TransportContext } from '../lib/transports.ts';
 
 export interface ConcurrencyOptions {
@@ -50,8 +49,6 @@ export interface ConcurrencyResult {
 }
 
 const kib = (bytes: number): number => Math.round(bytes / 1024);
-const OWN_DELAY_RESOLUTION_MS = 5;
-
 function memory(sample: ProbeSample): MemoryFigures {
   return {
     rssKiB: kib(sample.memory.rss),
@@ -121,8 +118,7 @@ export async function measureConcurrency(
     const idleMemory = await settledMemory(gateway);
 
     await gateway.reset();
-    const ownDelay = monitorEventLoopDelay({ resolution: OWN_DELAY_RESOLUTION_MS });
-    ownDelay.enable();
+    const ownDelay = loopDelay();
     const samples: number[] = [];
     let trafficErrors = 0;
     const deadline = Date.now() + options.trafficMs;
@@ -150,7 +146,8 @@ export async function measureConcurrency(
       }
     };
     await Promise.all(tunnels.map((tunnel, index) => talk(tunnel, index)));
-    ownDelay.disable();
+    const ownDelayP99Ms = ownDelay.p99Ms();
+    ownDelay.stop();
     const window = await gateway.sample();
     const afterTrafficMemory = await settledMemory(gateway);
     const count = tunnels.length;
@@ -171,7 +168,7 @@ export async function measureConcurrency(
       gatewayGc: window.gc,
       gatewayCpuPercent: round(((window.cpu.user + window.cpu.system) / 1000 / window.wallMs) * 100, 1),
       // The histogram holds the time between its timer's runs: the lag is that minus the resolution.
-      loadGeneratorEventLoopDelayP99Ms: round(Math.max(0, ownDelay.percentile(99) / 1e6 - OWN_DELAY_RESOLUTION_MS), 2),
+      loadGeneratorEventLoopDelayP99Ms: ownDelayP99Ms,
     };
     levels.push(result);
     progress(

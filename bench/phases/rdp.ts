@@ -13,14 +13,12 @@
 import { type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { fileURLToPath } from 'node:url';
 import { Command, rdpPacketBytes } from '../target-server.ts';
 import type { ProbeContext, ProbeReply, ProbeRequest } from '../rdp-probe.ts';
-import { spawnChild, stopChild } from '../lib/children.ts';
+import { ROOT, spawnChild, stopChild } from '../lib/children.ts';
 import { selfCpuMeter, type CpuMeter } from '../lib/cpu.ts';
 import type { GatewayProcess, ProbeSample } from '../lib/gateway.ts';
-import { distribution, median, round, type Distribution } from '../lib/stats.ts';
+import { distribution, loopDelay, median, round, type Distribution, type LoopDelay } from '../lib/stats.ts';
 import {
   commandHeader,
   type BenchStream,
@@ -30,11 +28,8 @@ import {
   type TransportContext,
 } from '../lib/transports.ts';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const PROBE_START_TIMEOUT_MS = 30_000;
 const PROBE_PAYLOAD_BYTES = 64;
-/** The load generator's loop-delay histogram, as the concurrency phase's: lag is the value minus the resolution. */
-const OWN_DELAY_RESOLUTION_MS = 5;
 
 export interface RdpOptions {
   readonly tunnels: number;
@@ -188,7 +183,7 @@ async function oneWindow(
   let up = 0;
   const readers: Promise<void>[] = [];
   const timers: NodeJS.Timeout[] = [];
-  const ownDelay = monitorEventLoopDelay({ resolution: OWN_DELAY_RESOLUTION_MS });
+  let ownDelay: LoopDelay | undefined;
   try {
     for (let i = 0; i < options.tunnels; i++) {
       const stream = await transport.open(context);
@@ -199,7 +194,7 @@ async function oneWindow(
     const gatewayReset = gateway?.reset();
     const relay = gateway ? undefined : relayCpu?.();
     const self = selfCpuMeter();
-    ownDelay.enable();
+    ownDelay = loopDelay();
     const start = process.hrtime.bigint();
     for (const stream of streams) {
       readers.push(
@@ -226,7 +221,8 @@ async function oneWindow(
     }
     const { samples, eventLoopDelayP99Ms } = await probe.process.run(options.seconds, options.probeIntervalMs);
     const seconds = Number(process.hrtime.bigint() - start) / 1e9;
-    ownDelay.disable();
+    const ownDelayP99Ms = ownDelay.p99Ms();
+    ownDelay.stop();
     await gatewayReset;
     const gatewayWindow = await gateway?.sample();
     return {
@@ -240,12 +236,12 @@ async function oneWindow(
       down,
       up,
       samples,
-      ownDelayP99Ms: Math.max(0, ownDelay.percentile(99) / 1e6 - OWN_DELAY_RESOLUTION_MS),
+      ownDelayP99Ms,
       probeDelayP99Ms: eventLoopDelayP99Ms,
       gateway: gatewayWindow,
     };
   } finally {
-    ownDelay.disable();
+    ownDelay?.stop();
     running = false;
     for (const timer of timers) clearInterval(timer);
     for (const stream of streams) stream.destroy();
